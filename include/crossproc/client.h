@@ -1,0 +1,94 @@
+// The client side of an interface: what generated client proxies derive from.
+#pragma once
+
+#include <crossproc/codec.h>
+
+#include <capnp/any.h>
+
+#include <cstdint>
+#include <memory>
+
+namespace crossproc {
+namespace detail {
+
+// A capability of a connection: an object the peer exports (remote) or one of ours that came
+// back. Shared by the proxies that use it; the peer is told to release it when the last one
+// goes. Thread-safe. Defined by the runtime.
+class CapRef;
+
+// Static description of one method, emitted by the generator.
+struct MethodInfo {
+  uint64_t interface_id;
+  uint16_t method_id;
+  int context_index;       // pointer index of the Context param, or -1
+  const char* interface_name;
+  const char* method_name;
+};
+
+class OutgoingCallState;
+
+// One outgoing call, untyped. Holds the request while it is built, sends it, waits for the
+// answer (serving callbacks addressed to this thread meanwhile) and holds the answer until
+// destroyed. Used by one thread.
+class OutgoingCall {
+ public:
+  OutgoingCall(const std::shared_ptr<CapRef>& target, const MethodInfo& method);
+  ~OutgoingCall();
+  OutgoingCall(const OutgoingCall&) = delete;
+  OutgoingCall& operator=(const OutgoingCall&) = delete;
+
+  capnp::AnyPointer::Builder ParamsRoot();
+  Encoder& encoder();
+  // Sends the request and blocks until the answer arrives. Throws RemoteError (or Disconnected)
+  // if the call failed.
+  void Send();
+  capnp::AnyPointer::Reader ResultsRoot();
+  Decoder& decoder();
+
+ private:
+  std::unique_ptr<OutgoingCallState> m_state;
+};
+
+}  // namespace detail
+
+// Base of generated client proxies: holds the capability the proxy forwards calls to.
+// Thread-safe: any thread may call through the same proxy.
+class ClientBase {
+ public:
+  explicit ClientBase(std::shared_ptr<detail::CapRef> ref) : m_ref(std::move(ref)) {}
+  virtual ~ClientBase() = default;
+  ClientBase(const ClientBase&) = delete;
+  ClientBase& operator=(const ClientBase&) = delete;
+
+  const std::shared_ptr<detail::CapRef>& ref() const { return m_ref; }
+
+ protected:
+  // Calls the schema's `destroy` method, for proxies whose interface has one; called from the
+  // generated destructor. Errors (a peer already gone) are ignored: there is nothing to destroy.
+  void CallDestroy(const detail::MethodInfo& destroy_method) noexcept;
+
+ private:
+  std::shared_ptr<detail::CapRef> m_ref;
+};
+
+// Typed view of an OutgoingCall for generated code.
+template <typename Params, typename Results>
+class ClientCall {
+ public:
+  ClientCall(const ClientBase& client, const detail::MethodInfo& method)
+      : m_call(client.ref(), method), m_params(m_call.ParamsRoot().template initAs<Params>()) {}
+
+  typename Params::Builder params() { return m_params; }
+  Encoder& encoder() { return m_call.encoder(); }
+  typename Results::Reader Send() {
+    m_call.Send();
+    return m_call.ResultsRoot().template getAs<Results>();
+  }
+  Decoder& decoder() { return m_call.decoder(); }
+
+ private:
+  detail::OutgoingCall m_call;
+  typename Params::Builder m_params;
+};
+
+}  // namespace crossproc

@@ -1,0 +1,80 @@
+// A Cap'n Proto RPC connection over a connected stream socket.
+#pragma once
+
+#include <crossproc/interface.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace crossproc {
+namespace detail {
+class ConnectionState;
+// Bootstrap helpers, defined by the runtime.
+std::shared_ptr<CapRef> BootstrapRef(ConnectionState& state);
+void Construct(ConnectionState& state, const std::shared_ptr<CapRef>& init, const MethodInfo& method);
+}  // namespace detail
+
+// Settings of one connection.
+struct ConnectionOptions {
+  // Names this side in logs and in the names of threads it creates in the peer
+  // ("<caller thread>/<name>").
+  std::string name = "crossproc";
+  // Largest message accepted from the peer; a larger one closes the connection.
+  std::size_t max_message_bytes = 64u << 20;
+  // Deepest struct/list nesting accepted in a message.
+  int max_nesting_depth = 64;
+};
+
+// One end of a connection. Owns the socket and the threads that serve it. Thread-safe: any
+// thread may call through proxies obtained from it. Not copyable or movable.
+//
+// On disconnect (the peer closed the socket, died, or sent something malformed) every pending
+// and later call through its proxies throws crossproc::Disconnected, and every object the peer
+// held is released. Destroying the Connection closes the socket the same way; proxies may
+// outlive it and then throw Disconnected.
+//
+//   int fds[2]; socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+//   crossproc::Connection server(fds[0], std::make_shared<MyInit>());  // serves MyInit
+//   crossproc::Connection client(fds[1]);
+//   auto init = client.Bootstrap<calc::Init>();                       // a proxy
+class Connection {
+ public:
+  // Takes ownership of `fd`. `init`, if not null, is what the peer gets when it asks for the
+  // bootstrap capability.
+  explicit Connection(int fd, ConnectionOptions options = {});
+  Connection(int fd, std::shared_ptr<ServerBase> init, ConnectionOptions options = {});
+  template <typename I>
+  Connection(int fd, std::shared_ptr<I> init, ConnectionOptions options = {})
+      : Connection(fd, std::make_shared<typename InterfaceTraits<I>::Server>(std::move(init)),
+                   std::move(options)) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Asks the peer for its bootstrap capability and returns a proxy for it. If the interface
+  // follows the `construct` convention, both sides exchange their ThreadMap first.
+  template <typename I>
+  std::unique_ptr<typename InterfaceTraits<I>::Client> Bootstrap() {
+    std::shared_ptr<detail::CapRef> ref = detail::BootstrapRef(*m_state);
+    if constexpr (InterfaceTraits<I>::kConstruct != nullptr) {
+      detail::Construct(*m_state, ref, *InterfaceTraits<I>::kConstruct);
+    }
+    return std::make_unique<typename InterfaceTraits<I>::Client>(std::move(ref));
+  }
+
+  // Blocks until the connection is closed by either side.
+  void WaitForDisconnect();
+  // False once the connection is closed.
+  bool connected() const;
+  // Closes the socket now; pending calls fail with Disconnected.
+  void Close();
+
+  detail::ConnectionState& state() { return *m_state; }
+
+ private:
+  // Shared with the capabilities and threads of this connection, which may outlive it.
+  std::shared_ptr<detail::ConnectionState> m_state;
+};
+
+}  // namespace crossproc
