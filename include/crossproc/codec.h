@@ -5,6 +5,7 @@
 #include <capnp/message.h>
 #include <capnp/orphan.h>
 
+#include <cstddef>
 #include <memory>
 #include <type_traits>
 
@@ -87,6 +88,22 @@ template <typename Wire, typename T>
 T Read(Decoder& decoder, capnp::ReaderFor<Wire> reader) {
   return Codec<Wire, T>::Read(decoder, reader);
 }
+
+// Positional access to the fields of a struct wire type, emitted by crossproc-gen for every
+// struct in a schema (fields in declaration order). Generic codecs for std::pair, std::tuple and
+// the map types use it:
+//
+//   static constexpr std::size_t kCount;                        // number of fields
+//   template <std::size_t I> using FieldWire = <wire type of field I>;
+//   template <std::size_t I>
+//   static capnp::ReaderFor<FieldWire<I>> Get(typename Wire::Reader reader);
+//   template <std::size_t I, typename T>
+//   static void Set(Encoder& encoder, typename Wire::Builder builder, T&& value);
+//
+// Set builds the value with Codec<FieldWire<I>, T> and stores it (set or adopt as the field's
+// kind requires).
+template <typename Wire>
+struct StructFields;
 
 // Base for codecs of struct wire types that only define Fill and Read.
 template <typename Wire, typename T, typename Derived>

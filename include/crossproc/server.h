@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <utility>
 
 namespace crossproc {
 
@@ -39,6 +41,9 @@ class IncomingCall {
   virtual capnp::AnyPointer::Builder ResultsRoot() = 0;
 };
 
+// Throws RemoteError(kFailed) saying that an object of `interface_name` was destroyed.
+[[noreturn]] void ThrowDestroyed(const char* interface_name);
+
 // A local object that peers can call. Generated `<Interface>Server` classes derive from it and
 // forward each method to an implementation. Thread-safe as far as the implementation is: the
 // runtime may call Dispatch from several threads at once.
@@ -56,6 +61,39 @@ class ServerBase {
   virtual int ContextIndex(uint16_t method) const = 0;
   // Runs the call. Exceptions propagate to the runtime, which returns them to the caller.
   virtual void Dispatch(IncomingCall& call) = 0;
+};
+
+// Base of the generated server adapter of interface I: holds the implementation. The schema's
+// `destroy` method (and the release of the last reference) destroys it. Thread-safe.
+template <typename I>
+class ServerFor : public ServerBase {
+ public:
+  explicit ServerFor(std::shared_ptr<I> impl) : m_impl(std::move(impl)) {}
+
+  // The implementation, or nullptr once destroyed.
+  std::shared_ptr<I> impl() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_impl;
+  }
+  // The implementation; throws RemoteError(kFailed) once destroyed. Used by Dispatch.
+  std::shared_ptr<I> CheckedImpl() const {
+    std::shared_ptr<I> impl = this->impl();
+    if (!impl) ThrowDestroyed(InterfaceName());
+    return impl;
+  }
+  // Drops this adapter's reference; the implementation's destructor runs here unless a local
+  // caller still shares it.
+  void DestroyImpl() {
+    std::shared_ptr<I> impl;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      impl.swap(m_impl);
+    }
+  }
+
+ private:
+  mutable std::mutex m_mutex;
+  std::shared_ptr<I> m_impl;
 };
 
 }  // namespace crossproc
