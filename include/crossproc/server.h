@@ -23,13 +23,13 @@ class IncomingCall {
   virtual Encoder& encoder() = 0;
 
   // Typed access for generated code.
-  template <typename Params>
-  typename Params::Reader Params() {
-    return ParamsRoot().template getAs<Params>();
+  template <typename P>
+  typename P::Reader Params() {
+    return ParamsRoot().template getAs<P>();
   }
-  template <typename Results>
-  typename Results::Builder Results() {
-    return ResultsRoot().template initAs<Results>();
+  template <typename R>
+  typename R::Builder Results() {
+    return ResultsRoot().template initAs<R>();
   }
 
   // Serves the bootstrap convention `construct (threadMap :ThreadMap) -> (threadMap :ThreadMap)`:
