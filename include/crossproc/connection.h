@@ -2,6 +2,7 @@
 #pragma once
 
 #include <crossproc/interface.h>
+#include <crossproc/log.h>
 
 #include <cstddef>
 #include <memory>
@@ -24,6 +25,9 @@ struct ConnectionOptions {
   std::size_t max_message_bytes = 64u << 20;
   // Deepest struct/list nesting accepted in a message.
   int max_nesting_depth = 64;
+  // Receives errors (always) and, with debug_ipc, one line per request and response.
+  LogFn log = LogToStderr;
+  bool debug_ipc = false;
 };
 
 // One end of a connection. Owns the socket and the threads that serve it. Thread-safe: any

@@ -1,1 +1,1010 @@
-// placeholder
+// The Cap'n Proto RPC protocol over one stream socket, with leader/follower reading: a thread
+// waiting for an answer reads the socket itself when no other thread does, so a call costs
+// one socket round trip and no thread hand-off.
+#include <crossproc/connection.h>
+#include <crossproc/proxy.capnp.h>
+
+#include "runtime/connection_state.h"
+#include "runtime/message_codec.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstring>
+
+namespace crossproc::detail {
+namespace {
+// How long the role of reader may stay free before the event-loop thread takes it. Between two
+// calls of one thread the role is free for a moment; the event-loop thread must not grab it
+// then, or the next answer would cost a hand-off.
+constexpr auto kIdleBeforeEventLoopReads = std::chrono::milliseconds(2);
+
+std::atomic<uint64_t> g_next_connection_id{1};
+
+// While set, messages queued by this thread are written by a flush that follows shortly
+// (used so that releases made while finishing a call leave in the same write as its Return).
+thread_local bool t_defer_flush = false;
+
+capnp::ReaderOptions MakeReaderOptions(const ConnectionOptions& options) {
+  capnp::ReaderOptions reader_options;
+  reader_options.traversalLimitInWords = options.max_message_bytes / sizeof(capnp::word) + 1024;
+  reader_options.nestingLimit = options.max_nesting_depth;
+  return reader_options;
+}
+
+class ProtocolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Lifetime.
+
+ConnectionState::ConnectionState(transport::UniqueFd fd, std::shared_ptr<ServerBase> init,
+                                 ConnectionOptions options)
+    : m_id(g_next_connection_id++),
+      m_options(std::move(options)),
+      m_reader_options(MakeReaderOptions(m_options)),
+      m_fd(std::move(fd)),
+      m_init(std::move(init)),
+      m_frames(transport::FrameLimits{m_options.max_message_bytes, 512}),
+      m_last_release(std::chrono::steady_clock::now()),
+      m_io_waiter(std::make_shared<Waiter>(m_options.name + "-loop")) {}
+
+ConnectionState::~ConnectionState() = default;
+
+void ConnectionState::Start() {
+  m_thread_map = std::make_shared<ThreadMapServer>(weak_from_this());
+  m_io_thread = std::thread([this] { IoThreadMain(); });
+}
+
+void ConnectionState::Log(LogLevel level, const std::string& line) const {
+  if (m_options.log) m_options.log(level, m_options.name + ": " + line);
+}
+
+bool ConnectionState::closed() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_closed;
+}
+
+void ConnectionState::WaitForDisconnect() {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_closed_cv.wait(lock, [&] { return m_closed; });
+}
+
+void ConnectionState::Close() {
+  std::vector<std::thread> threads;
+  {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    Disconnect(lock, "connection closed by this side");
+    threads.swap(m_threads);
+  }
+  auto join = [](std::thread& thread) {
+    if (!thread.joinable()) return;
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();
+    } else {
+      thread.join();
+    }
+  };
+  join(m_io_thread);
+  for (auto& thread : threads) join(thread);
+  // Threads started while closing (none are after m_closed) and leftovers of the tables.
+  std::unique_lock<std::mutex> lock(m_mutex);
+  for (auto& thread : m_threads) {
+    lock.unlock();
+    join(thread);
+    lock.lock();
+  }
+  m_threads.clear();
+}
+
+void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason) {
+  (void)lock;
+  if (m_closed) return;
+  m_closed = true;
+  m_close_reason = reason;
+  Log(LogLevel::kInfo, "disconnected: " + reason);
+  for (auto& [id, question] : m_questions) {
+    question->error = std::make_exception_ptr(Disconnected(reason));
+    question->done = true;
+    if (question->waiter) question->waiter->cv.notify_all();
+  }
+  m_questions.clear();
+  for (Waiter* waiter : m_role_wanters) waiter->cv.notify_all();
+  for (auto& waiter : m_pool) waiter->cv.notify_all();
+  m_io_waiter->cv.notify_all();
+  m_closed_cv.notify_all();
+  // Wakes a thread blocked reading or writing the socket.
+  ::shutdown(m_fd.get(), SHUT_RDWR);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leader/follower machinery.
+
+void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self) {
+  m_reader = &self;
+  lock.unlock();
+  kj::Array<capnp::word> frame;
+  std::string error;
+  try {
+    frame = m_frames.Read(m_fd.get());
+    if (frame == nullptr) error = "peer closed the connection";
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  lock.lock();
+  m_reader = nullptr;
+  if (!error.empty()) {
+    Disconnect(lock, error);
+    return;
+  }
+  if (m_closed) return;
+  Dispatch(lock, self, kj::mv(frame));
+}
+
+void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock) {
+  (void)lock;
+  if (m_reader != nullptr || m_closed) return;
+  if (!m_role_wanters.empty()) {
+    Waiter* next = m_role_wanters.front();
+    m_role_wanters.pop_front();
+    next->wants_role = false;
+    next->cv.notify_one();
+    return;
+  }
+  // Nobody reads now: the event-loop thread takes over if that stays so for a moment.
+  m_last_release = std::chrono::steady_clock::now();
+  if (m_io_untimed) {
+    m_io_untimed = false;
+    m_io_waiter->cv.notify_one();
+  }
+}
+
+void ConnectionState::RunWork(std::unique_lock<std::mutex>& lock, Waiter& self) {
+  Work work = std::move(self.inbox.front());
+  self.inbox.pop_front();
+  HandOffRole(lock);
+  self.busy = true;
+  lock.unlock();
+  if (work.server) {
+    ExecuteCall(work);
+  }
+  work = Work{};  // drops whatever it holds, outside the lock
+  lock.lock();
+  self.busy = false;
+}
+
+void ConnectionState::IoThreadMain() {
+  SetCurrentThreadName(m_io_waiter->name);
+  CurrentThreadState();  // the event-loop thread waits on its own waiter when it calls out
+  Waiter& self = *m_io_waiter;
+  {
+    ThreadState& state = CurrentThreadState();
+    state.waiter = m_io_waiter;
+  }
+  std::unique_lock<std::mutex> lock(m_mutex);
+  while (true) {
+    if (!self.inbox.empty()) {
+      RunWork(lock, self);
+      continue;
+    }
+    if (m_closed) break;
+    if (m_reader == nullptr && m_role_wanters.empty()) {
+      auto idle = std::chrono::steady_clock::now() - m_last_release;
+      if (idle >= kIdleBeforeEventLoopReads) {
+        ReadAsReader(lock, self);
+        continue;
+      }
+      self.cv.wait_for(lock, kIdleBeforeEventLoopReads - idle);
+      continue;
+    }
+    m_io_untimed = true;
+    self.cv.wait(lock);
+    m_io_untimed = false;
+  }
+  // Closed: release everything the peer held, here, outside the lock.
+  auto exports = std::move(m_exports);
+  auto answers = std::move(m_answers);
+  auto peer_thread_map = std::move(m_peer_thread_map);
+  auto pool = std::move(m_pool);
+  m_export_ids.clear();
+  m_exports.clear();
+  m_answers.clear();
+  for (auto& [id, exported] : exports) {
+    if (auto* thread = dynamic_cast<LocalThreadServer*>(exported.server.get()); thread && thread->server_thread()) {
+      thread->waiter()->stop = true;
+      thread->waiter()->cv.notify_all();
+    }
+  }
+  lock.unlock();
+  exports.clear();
+  answers.clear();
+  peer_thread_map.reset();
+  lock.lock();
+  while (!self.inbox.empty()) {
+    Work work = std::move(self.inbox.front());
+    self.inbox.pop_front();
+    lock.unlock();
+    work = Work{};
+    lock.lock();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+void ConnectionState::Queue(std::shared_ptr<capnp::MallocMessageBuilder> message) {
+  m_outbox.push_back(std::move(message));
+}
+
+void ConnectionState::Flush() {
+  while (true) {
+    std::unique_lock<std::mutex> write_lock(m_write_mutex, std::try_to_lock);
+    if (!write_lock.owns_lock()) return;  // the holder writes what we queued before it unlocks
+    std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> batch;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      batch.swap(m_outbox);
+      if (batch.empty()) return;
+      if (m_write_failed) return;
+    }
+    std::vector<transport::FrameTable> tables;
+    tables.reserve(batch.size());
+    std::vector<iovec> iov;
+    for (auto& message : batch) tables.emplace_back(message->getSegmentsForOutput());
+    for (auto& table : tables) table.AppendTo(iov);
+    bool ok = false;
+    std::string error = "peer closed the connection";
+    try {
+      ok = transport::WriteAll(m_fd.get(), iov);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    write_lock.unlock();
+    if (!ok) {
+      std::unique_lock<std::mutex> lock(m_mutex);
+      m_write_failed = true;
+      m_outbox.clear();
+      Disconnect(lock, error);
+      return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capability tables.
+
+std::vector<uint32_t> ConnectionState::WriteCapTable(capnp::BuilderCapabilityTable& caps,
+                                                     capnp::rpc::Payload::Builder payload) {
+  std::vector<uint32_t> exported;
+  auto table = caps.getTable();
+  if (table.size() == 0) return exported;
+  auto descriptors = payload.initCapTable(table.size());
+  for (unsigned i = 0; i < table.size(); ++i) {
+    auto descriptor = descriptors[i];
+    std::shared_ptr<CapRef> ref;
+    KJ_IF_MAYBE(hook, table[i]) { ref = CapToken::Unwrap(capnp::Capability::Client((*hook)->addRef())); }
+    if (!ref) {
+      descriptor.setNone();
+      continue;
+    }
+    if (auto server = ref->local()) {
+      uint32_t id;
+      if (auto it = m_export_ids.find(server.get()); it != m_export_ids.end()) {
+        id = it->second;
+      } else {
+        if (!m_free_export_ids.empty()) {
+          id = m_free_export_ids.back();
+          m_free_export_ids.pop_back();
+        } else {
+          id = m_next_export++;
+        }
+        m_export_ids[server.get()] = id;
+        m_exports[id].server = server;
+      }
+      ++m_exports[id].refs;
+      descriptor.setSenderHosted(id);
+      exported.push_back(id);
+    } else if (auto* imported = dynamic_cast<ImportedCap*>(ref.get()); imported && &imported->connection() == this) {
+      descriptor.setReceiverHosted(imported->id());
+    } else {
+      throw RemoteError(ErrorKind::kUnimplemented, "",
+                        "a capability of one connection cannot be passed over another one");
+    }
+  }
+  return exported;
+}
+
+void ConnectionState::ImportCaps(ReceivedMessage& message, capnp::rpc::Payload::Reader payload) {
+  auto descriptors = payload.getCapTable();
+  auto table = kj::heapArray<kj::Maybe<kj::Own<capnp::ClientHook>>>(descriptors.size());
+  for (unsigned i = 0; i < descriptors.size(); ++i) {
+    auto descriptor = descriptors[i];
+    std::shared_ptr<CapRef> ref;
+    switch (descriptor.which()) {
+      case capnp::rpc::CapDescriptor::NONE:
+        break;
+      case capnp::rpc::CapDescriptor::SENDER_HOSTED:
+      case capnp::rpc::CapDescriptor::SENDER_PROMISE: {
+        uint32_t id = descriptor.isSenderHosted() ? descriptor.getSenderHosted() : descriptor.getSenderPromise();
+        std::shared_ptr<ImportedCap> imported = m_imports[id].lock();
+        if (!imported) {
+          imported = std::make_shared<ImportedCap>(shared_from_this(), id);
+          m_imports[id] = imported;
+        }
+        ++imported->m_remote_refs;
+        ref = std::move(imported);
+        break;
+      }
+      case capnp::rpc::CapDescriptor::RECEIVER_HOSTED: {
+        auto it = m_exports.find(descriptor.getReceiverHosted());
+        if (it == m_exports.end()) throw ProtocolError("message refers to an export that does not exist");
+        ref = std::make_shared<LocalCap>(it->second.server);
+        break;
+      }
+      case capnp::rpc::CapDescriptor::RECEIVER_ANSWER:
+        ref = ResolvePromisedAnswer(descriptor.getReceiverAnswer());
+        break;
+      case capnp::rpc::CapDescriptor::THIRD_PARTY_HOSTED:
+        throw ProtocolError("third-party capabilities are not supported");
+    }
+    if (ref) table[i] = kj::Own<capnp::ClientHook>(kj::refcounted<CapToken>(std::move(ref)));
+  }
+  message.caps = std::make_unique<capnp::ReaderCapabilityTable>(kj::mv(table));
+  message.content = message.caps->imbue(payload.getContent());
+}
+
+std::shared_ptr<CapRef> ConnectionState::ResolvePromisedAnswer(capnp::rpc::PromisedAnswer::Reader promised) {
+  auto it = m_answers.find(promised.getQuestionId());
+  if (it == m_answers.end()) throw ProtocolError("promised answer refers to an unknown question");
+  Answer& answer = it->second;
+  if (!answer.returned || answer.error) return nullptr;
+  capnp::AnyPointer::Reader pointer = answer.content.asReader();
+  for (auto op : promised.getTransform()) {
+    if (op.isGetPointerField()) {
+      auto pointers = pointer.getAs<capnp::AnyStruct>().getPointerSection();
+      uint16_t index = op.getGetPointerField();
+      if (index >= pointers.size()) return nullptr;
+      pointer = pointers[index];
+    }
+  }
+  return CapToken::Unwrap(pointer.getAs<capnp::Capability>());
+}
+
+void ConnectionState::ReleaseImport(ImportedCap& cap) {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  if (auto it = m_imports.find(cap.m_id); it != m_imports.end() && it->second.expired()) m_imports.erase(it);
+  if (m_closed || cap.m_remote_refs == 0) return;
+  auto message = std::make_shared<capnp::MallocMessageBuilder>(16);
+  auto release = message->initRoot<capnp::rpc::Message>().initRelease();
+  release.setId(cap.m_id);
+  release.setReferenceCount(cap.m_remote_refs);
+  Queue(std::move(message));
+  lock.unlock();
+  if (!t_defer_flush) Flush();
+}
+
+void ConnectionState::ReleaseExport(uint32_t id, uint32_t count) {
+  auto it = m_exports.find(id);
+  if (it == m_exports.end()) {
+    Log(LogLevel::kWarning, "peer released export " + std::to_string(id) + " that does not exist");
+    return;
+  }
+  Export& exported = it->second;
+  exported.refs -= std::min(count, exported.refs);
+  if (exported.refs > 0) return;
+  std::shared_ptr<ServerBase> server = std::move(exported.server);
+  m_exports.erase(it);
+  m_export_ids.erase(server.get());
+  m_free_export_ids.push_back(id);
+  if (auto* thread = dynamic_cast<LocalThreadServer*>(server.get()); thread && thread->server_thread()) {
+    thread->waiter()->stop = true;
+    thread->waiter()->cv.notify_all();
+  }
+  // The last reference runs the implementation's destructor: do it on the event-loop thread,
+  // not under the lock and not on a thread that may hold the application's locks.
+  Work drop;
+  drop.drop = std::move(server);
+  m_io_waiter->inbox.push_back(std::move(drop));
+  m_io_waiter->cv.notify_one();
+}
+
+void ConnectionState::SetPeerThreadMap(std::shared_ptr<CapRef> thread_map) {
+  std::shared_ptr<CapRef> previous;
+  std::lock_guard<std::mutex> lock(m_mutex);
+  previous = std::move(m_peer_thread_map);
+  m_peer_thread_map = std::move(thread_map);
+  // `previous` is released after the lock (declared before it).
+}
+
+std::shared_ptr<CapRef> ConnectionState::ThreadMapCap() { return std::make_shared<LocalCap>(m_thread_map); }
+
+// ---------------------------------------------------------------------------------------------
+// Received messages.
+
+void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, kj::Array<capnp::word> frame) {
+  std::unique_ptr<ReceivedMessage> message;
+  try {
+    message = std::make_unique<ReceivedMessage>(kj::mv(frame), m_reader_options);
+    auto root = message->reader.getRoot<capnp::rpc::Message>();
+    switch (root.which()) {
+      case capnp::rpc::Message::CALL: HandleCall(self, std::move(message)); break;
+      case capnp::rpc::Message::RETURN: HandleReturn(self, std::move(message)); break;
+      case capnp::rpc::Message::FINISH: HandleFinish(root.getFinish()); break;
+      case capnp::rpc::Message::BOOTSTRAP: HandleBootstrap(root.getBootstrap()); break;
+      case capnp::rpc::Message::RELEASE: HandleRelease(root.getRelease()); break;
+      case capnp::rpc::Message::DISEMBARGO: HandleDisembargo(root.getDisembargo()); break;
+      case capnp::rpc::Message::RESOLVE: HandleResolve(root.getResolve()); break;
+      case capnp::rpc::Message::ABORT:
+        Disconnect(lock, std::string("peer aborted the connection: ") + root.getAbort().getReason().cStr());
+        break;
+      case capnp::rpc::Message::UNIMPLEMENTED:
+        Log(LogLevel::kWarning, "peer did not understand a message we sent");
+        break;
+      default:
+        ReplyUnimplemented(root);
+        break;
+    }
+  } catch (const std::exception& e) {
+    AbortConnection(lock, std::string("malformed message from peer: ") + e.what());
+  } catch (const kj::Exception& e) {
+    AbortConnection(lock, std::string("malformed message from peer: ") + e.getDescription().cStr());
+  }
+  if (message || !m_outbox.empty()) {
+    // Whatever is left of the message may hold capabilities: drop it, and write replies,
+    // outside the lock.
+    lock.unlock();
+    message.reset();
+    Flush();
+    lock.lock();
+  }
+}
+
+void ConnectionState::AbortConnection(std::unique_lock<std::mutex>& lock, const std::string& reason) {
+  Log(LogLevel::kError, reason);
+  auto abort = std::make_shared<capnp::MallocMessageBuilder>();
+  FillException(abort->initRoot<capnp::rpc::Message>().initAbort(), ErrorKind::kFailed, reason);
+  Queue(std::move(abort));
+  lock.unlock();
+  Flush();
+  lock.lock();
+  Disconnect(lock, reason);
+}
+
+void ConnectionState::HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> message) {
+  auto call = message->reader.getRoot<capnp::rpc::Message>().getCall();
+  uint32_t answer_id = call.getQuestionId();
+  if (m_answers.count(answer_id) != 0) throw ProtocolError("question ID reused before Finish");
+  if (!call.getSendResultsTo().isCaller()) {
+    Answer& answer = m_answers[answer_id];
+    answer.returned = true;
+    answer.error = std::make_exception_ptr(RemoteError(ErrorKind::kUnimplemented, "", "sendResultsTo"));
+    SendException(answer_id, ErrorKind::kUnimplemented, "only results sent to the caller are supported");
+    return;
+  }
+  ImportCaps(*message, call.getParams());
+  m_answers[answer_id];
+  auto target = call.getTarget();
+  std::shared_ptr<ServerBase> server;
+  if (target.isImportedCap()) {
+    auto it = m_exports.find(target.getImportedCap());
+    if (it != m_exports.end()) server = it->second.server;
+  } else {
+    auto promised = target.getPromisedAnswer();
+    auto answer = m_answers.find(promised.getQuestionId());
+    if (answer == m_answers.end()) throw ProtocolError("call on an unknown promised answer");
+    if (!answer->second.returned) {
+      answer->second.pipelined.push_back(std::move(message));
+      return;
+    }
+    if (auto ref = ResolvePromisedAnswer(promised)) server = ref->local();
+  }
+  if (!server) {
+    SendException(answer_id, ErrorKind::kFailed, "call on a capability that does not exist here");
+    m_answers[answer_id].returned = true;
+    return;
+  }
+  RouteCall(self, std::move(server), std::move(message));
+}
+
+void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server,
+                                std::unique_ptr<ReceivedMessage> message) {
+  auto call = message->reader.getRoot<capnp::rpc::Message>().getCall();
+  uint32_t answer_id = call.getQuestionId();
+  uint16_t method = call.getMethodId();
+  if (call.getInterfaceId() != server->InterfaceId()) {
+    SendException(answer_id, ErrorKind::kUnimplemented,
+                  std::string("object does not implement the requested interface (it is ") +
+                      server->InterfaceName() + ")");
+    m_answers[answer_id].returned = true;
+    return;
+  }
+  Work work;
+  Waiter* target = m_io_waiter.get();
+  int context_index = server->ContextIndex(method);
+  if (context_index >= 0) {
+    target = nullptr;
+    auto pointers = message->content.getAs<capnp::AnyStruct>().getPointerSection();
+    if (static_cast<unsigned>(context_index) < pointers.size() && !pointers[context_index].isNull()) {
+      auto context = pointers[context_index].getAs<wire::Context>();
+      if (context.hasThread()) {
+        auto thread_ref = CapToken::Unwrap(context.getThread());
+        auto* thread = thread_ref ? dynamic_cast<LocalThreadServer*>(thread_ref->local().get()) : nullptr;
+        if (!thread) {
+          SendException(answer_id, ErrorKind::kFailed, "context.thread is not a thread of this process");
+          m_answers[answer_id].returned = true;
+          return;
+        }
+        target = thread->waiter().get();
+      }
+      if (context.hasCallbackThread()) work.callback_thread = CapToken::Unwrap(context.getCallbackThread());
+    }
+    if (target == nullptr) target = &PickPoolWaiter();
+    if (!target->alive || target->stop) {
+      SendException(answer_id, ErrorKind::kDisconnected, "the thread this call was addressed to has ended");
+      m_answers[answer_id].returned = true;
+      return;
+    }
+  }
+  work.server = std::move(server);
+  work.message = std::move(message);
+  work.answer_id = answer_id;
+  target->inbox.push_back(std::move(work));
+  if (target != &self) target->cv.notify_one();
+}
+
+Waiter& ConnectionState::PickPoolWaiter() {
+  if (m_pool.empty()) {
+    // Calls that name no thread (clients that do not map threads) need a pool: start one
+    // thread now. The lock is held, so start it directly.
+    auto waiter = std::make_shared<Waiter>("pool-0/" + m_options.name);
+    auto thread = std::make_shared<LocalThreadServer>(waiter, true);
+    m_pool.push_back(waiter);
+    m_threads.emplace_back([self = shared_from_this(), thread] { self->ServerThreadMain(thread); });
+  }
+  for (auto& waiter : m_pool) {
+    if (!waiter->busy && waiter->inbox.empty()) return *waiter;
+  }
+  return *m_pool[m_pool_next++ % m_pool.size()];
+}
+
+void ConnectionState::ExecuteCall(Work& work) {
+  auto call = work.message->reader.getRoot<capnp::rpc::Message>().getCall();
+  IncomingScope scope{m_id, work.callback_thread, CurrentIncoming()};
+  CurrentIncoming() = &scope;
+  auto results = std::make_shared<capnp::MallocMessageBuilder>();
+  auto ret = results->initRoot<capnp::rpc::Message>().initReturn();
+  ret.setAnswerId(work.answer_id);
+  ret.setReleaseParamCaps(false);
+  auto payload = ret.initResults();
+  capnp::BuilderCapabilityTable caps;
+  auto content = caps.imbue(payload.getContent());
+  std::exception_ptr error;
+  auto started = std::chrono::steady_clock::now();
+  {
+    IncomingCallImpl incoming(this, call.getMethodId(), work.message->content, content, results->getOrphanage());
+    try {
+      work.server->Dispatch(incoming);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  CurrentIncoming() = scope.previous;
+  if (m_options.debug_ipc) {
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    const char* method_name = work.server->MethodName(call.getMethodId());
+    Log(LogLevel::kDebug, std::string("served #") + std::to_string(work.answer_id) + " " +
+                              work.server->InterfaceName() + "." + (method_name ? method_name : "?") + " on " +
+                              CurrentThreadName() + (error ? " (threw)" : "") + " in " +
+                              std::to_string(micros.count()) + " us");
+  }
+  // Release what the call held before the Return goes out, so that both leave in one write.
+  t_defer_flush = true;
+  work.callback_thread.reset();
+  scope.callback_thread.reset();
+  work.message.reset();
+  t_defer_flush = false;
+
+  std::unique_lock<std::mutex> lock(m_mutex);
+  std::vector<uint32_t> exports;
+  if (!error) {
+    try {
+      exports = WriteCapTable(caps, payload);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  if (error) {
+    auto [kind, reason] = [&] {
+      try {
+        std::rethrow_exception(error);
+      } catch (...) {
+        return DescribeCurrentException();
+      }
+    }();
+    FillException(ret.initException(), kind, reason);
+    CompleteAnswer(work.answer_id, nullptr, nullptr, error, {});
+  } else {
+    CompleteAnswer(work.answer_id, results, content, nullptr, std::move(exports));
+  }
+  if (!m_closed) Queue(std::move(results));
+  lock.unlock();
+  Flush();
+}
+
+void ConnectionState::CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::MallocMessageBuilder> results,
+                                     capnp::AnyPointer::Builder content, std::exception_ptr error,
+                                     std::vector<uint32_t> exports) {
+  auto it = m_answers.find(answer_id);
+  if (it == m_answers.end()) return;  // closed meanwhile
+  Answer& answer = it->second;
+  answer.returned = true;
+  answer.error = error;
+  answer.result_exports = std::move(exports);
+  std::vector<std::unique_ptr<ReceivedMessage>> pipelined = std::move(answer.pipelined);
+  if (answer.finished) {
+    m_answers.erase(it);
+  } else if (!error && !pipelined.empty()) {
+    answer.results = std::move(results);
+    answer.content = content;
+  } else if (!error) {
+    // Kept only for calls pipelined later, which need the results: keep them until Finish.
+    answer.results = std::move(results);
+    answer.content = content;
+  }
+  for (auto& message : pipelined) {
+    auto call = message->reader.getRoot<capnp::rpc::Message>().getCall();
+    uint32_t pipelined_id = call.getQuestionId();
+    std::shared_ptr<ServerBase> server;
+    if (!error) {
+      if (auto ref = ResolvePromisedAnswer(call.getTarget().getPromisedAnswer())) server = ref->local();
+    }
+    if (!server) {
+      SendException(pipelined_id, ErrorKind::kFailed, "pipelined call on a result that is not a capability here");
+      m_answers[pipelined_id].returned = true;
+      continue;
+    }
+    RouteCall(*m_io_waiter, std::move(server), std::move(message));
+  }
+}
+
+void ConnectionState::SendException(uint32_t answer_id, ErrorKind kind, const std::string& reason) {
+  auto message = std::make_shared<capnp::MallocMessageBuilder>();
+  auto ret = message->initRoot<capnp::rpc::Message>().initReturn();
+  ret.setAnswerId(answer_id);
+  ret.setReleaseParamCaps(false);
+  FillException(ret.initException(), kind, reason);
+  Queue(std::move(message));
+}
+
+void ConnectionState::HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage> message) {
+  auto ret = message->reader.getRoot<capnp::rpc::Message>().getReturn();
+  auto it = m_questions.find(ret.getAnswerId());
+  if (it == m_questions.end()) throw ProtocolError("Return for an unknown question");
+  Question* question = it->second;
+  if (ret.isResults()) ImportCaps(*message, ret.getResults());
+  if (ret.getReleaseParamCaps()) {
+    for (uint32_t id : question->param_exports) ReleaseExport(id, 1);
+  }
+  question->param_exports.clear();
+  question->reply = std::move(message);
+  question->done = true;
+  m_questions.erase(it);
+  if (question->waiter && question->waiter != &self) question->waiter->cv.notify_one();
+}
+
+void ConnectionState::HandleFinish(capnp::rpc::Finish::Reader finish) {
+  auto it = m_answers.find(finish.getQuestionId());
+  if (it == m_answers.end()) return;
+  Answer& answer = it->second;
+  if (!answer.returned) {
+    answer.finished = true;  // the call still runs; its results are dropped when it returns
+    return;
+  }
+  if (finish.getReleaseResultCaps()) {
+    for (uint32_t id : answer.result_exports) ReleaseExport(id, 1);
+  }
+  m_answers.erase(it);
+}
+
+void ConnectionState::HandleBootstrap(capnp::rpc::Bootstrap::Reader bootstrap) {
+  uint32_t answer_id = bootstrap.getQuestionId();
+  if (m_answers.count(answer_id) != 0) throw ProtocolError("question ID reused before Finish");
+  Answer& answer = m_answers[answer_id];
+  if (!m_init) {
+    answer.returned = true;
+    SendException(answer_id, ErrorKind::kFailed, "this side offers no bootstrap interface");
+    return;
+  }
+  auto message = std::make_shared<capnp::MallocMessageBuilder>();
+  auto ret = message->initRoot<capnp::rpc::Message>().initReturn();
+  ret.setAnswerId(answer_id);
+  ret.setReleaseParamCaps(false);
+  auto payload = ret.initResults();
+  capnp::BuilderCapabilityTable caps;
+  auto content = caps.imbue(payload.getContent());
+  content.setAs<capnp::Capability>(CapToken::Wrap(std::make_shared<LocalCap>(m_init)));
+  answer.result_exports = WriteCapTable(caps, payload);
+  answer.returned = true;
+  answer.results = message;
+  answer.content = content;
+  Queue(std::move(message));
+}
+
+void ConnectionState::HandleRelease(capnp::rpc::Release::Reader release) {
+  ReleaseExport(release.getId(), release.getReferenceCount());
+}
+
+void ConnectionState::HandleDisembargo(capnp::rpc::Disembargo::Reader disembargo) {
+  if (!disembargo.getContext().isSenderLoopback()) {
+    Log(LogLevel::kWarning, "ignoring a Disembargo this side never asked for");
+    return;
+  }
+  // Calls are delivered in order, so every call made before the embargo has been passed on:
+  // echo it back at once, aimed at the capability the target resolved to.
+  auto target = disembargo.getTarget();
+  std::shared_ptr<CapRef> ref;
+  if (target.isPromisedAnswer()) {
+    ref = ResolvePromisedAnswer(target.getPromisedAnswer());
+  }
+  auto* imported = dynamic_cast<ImportedCap*>(ref.get());
+  if (!imported) throw ProtocolError("Disembargo senderLoopback on a target that does not point back to the peer");
+  auto message = std::make_shared<capnp::MallocMessageBuilder>();
+  auto reply = message->initRoot<capnp::rpc::Message>().initDisembargo();
+  reply.initTarget().setImportedCap(imported->id());
+  reply.initContext().setReceiverLoopback(disembargo.getContext().getSenderLoopback());
+  Queue(std::move(message));
+}
+
+void ConnectionState::HandleResolve(capnp::rpc::Resolve::Reader resolve) {
+  // crossproc never calls through promises it imported after they resolve differently: calls
+  // on the promise keep working at the peer. Take and drop the reference the peer sent.
+  if (resolve.isCap()) {
+    auto descriptor = resolve.getCap();
+    if (descriptor.isSenderHosted() || descriptor.isSenderPromise()) {
+      uint32_t id = descriptor.isSenderHosted() ? descriptor.getSenderHosted() : descriptor.getSenderPromise();
+      auto message = std::make_shared<capnp::MallocMessageBuilder>(16);
+      auto release = message->initRoot<capnp::rpc::Message>().initRelease();
+      release.setId(id);
+      release.setReferenceCount(1);
+      Queue(std::move(message));
+    }
+  }
+}
+
+void ConnectionState::ReplyUnimplemented(const capnp::rpc::Message::Reader& message) {
+  auto reply = std::make_shared<capnp::MallocMessageBuilder>();
+  reply->initRoot<capnp::rpc::Message>().setUnimplemented(message);
+  Queue(std::move(reply));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outgoing requests.
+
+std::shared_ptr<CapRef> ConnectionState::Bootstrap() {
+  auto message = std::make_shared<capnp::MallocMessageBuilder>(16);
+  auto bootstrap = message->initRoot<capnp::rpc::Message>().initBootstrap();
+  ThreadState& state = CurrentThreadState();
+  Question question;
+  std::unique_lock<std::mutex> lock(m_mutex);
+  if (m_closed) throw Disconnected(m_close_reason);
+  uint32_t id;
+  do {
+    id = m_next_question++;
+  } while (m_questions.count(id) != 0);
+  bootstrap.setQuestionId(id);
+  question.waiter = state.waiter.get();
+  m_questions[id] = &question;
+  Queue(message);
+  lock.unlock();
+  Flush();
+  lock.lock();
+  WaitLoop(lock, *state.waiter, [&] { return question.done; });
+  if (!question.done) {
+    m_questions.erase(id);
+    throw Disconnected(m_close_reason);
+  }
+  if (question.error) std::rethrow_exception(question.error);
+  lock.unlock();
+  FinishQuestion(id);
+  auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
+  if (ret.isException()) throw ErrorFromException(ret.getException());
+  if (!ret.isResults()) throw RemoteError(ErrorKind::kFailed, "", "unexpected answer to Bootstrap");
+  auto ref = CapToken::Unwrap(question.reply->content.getAs<capnp::Capability>());
+  if (!ref) throw RemoteError(ErrorKind::kFailed, "", "peer returned no bootstrap capability");
+  return ref;
+}
+
+void ConnectionState::FinishQuestion(uint32_t question_id) {
+  auto message = std::make_shared<capnp::MallocMessageBuilder>(16);
+  auto finish = message->initRoot<capnp::rpc::Message>().initFinish();
+  finish.setQuestionId(question_id);
+  finish.setReleaseResultCaps(false);
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_closed) return;
+    Queue(std::move(message));
+  }
+  Flush();
+}
+
+void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
+                           capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) {
+  ThreadState& state = CurrentThreadState();
+  if (method.context_index >= 0) {
+    // Run on the peer's thread for this one (or, inside a call from the peer, on the thread
+    // waiting for it), and have callbacks come back to this thread.
+    std::shared_ptr<CapRef> thread;
+    IncomingScope* incoming = CurrentIncoming();
+    if (incoming && incoming->connection_id == m_id && incoming->callback_thread) {
+      thread = incoming->callback_thread;
+    } else {
+      std::shared_ptr<CapRef> thread_map;
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        thread_map = m_peer_thread_map;
+      }
+      if (!state.remote_thread && thread_map) {
+        static const MethodInfo kMakeThread{capnp::typeId<wire::ThreadMap>(), 0, -1, "ThreadMap", "makeThread"};
+        OutgoingCall make_thread(thread_map, kMakeThread);
+        make_thread.ParamsRoot().initAs<wire::ThreadMap::MakeThreadParams>().setName(state.waiter->name);
+        make_thread.Send();
+        state.remote_thread = CapToken::Unwrap(
+            make_thread.ResultsRoot().getAs<wire::ThreadMap::MakeThreadResults>().getResult());
+      }
+      thread = state.remote_thread;
+    }
+    if (!state.local_thread) state.local_thread = std::make_shared<LocalThreadServer>(state.waiter, false);
+    auto params = call.getParams().getContent();
+    auto pointers = caps.imbue(params).getAs<capnp::AnyStruct>().getPointerSection();
+    if (static_cast<unsigned>(method.context_index) < pointers.size()) {
+      auto context = pointers[method.context_index].initAs<wire::Context>();
+      if (thread) context.setThread(CapToken::Wrap(thread).castAs<wire::Thread>());
+      context.setCallbackThread(
+          CapToken::Wrap(std::make_shared<LocalCap>(state.local_thread)).castAs<wire::Thread>());
+    }
+  }
+
+  std::unique_lock<std::mutex> lock(m_mutex);
+  if (m_closed) throw Disconnected(m_close_reason);
+  uint32_t id;
+  do {
+    id = m_next_question++;
+  } while (m_questions.count(id) != 0);
+  call.setQuestionId(id);
+  question.param_exports = WriteCapTable(caps, call.getParams());
+  question.waiter = state.waiter.get();
+  m_questions[id] = &question;
+  Queue(message);
+  lock.unlock();
+  auto started = std::chrono::steady_clock::now();
+  Flush();
+  lock.lock();
+  WaitLoop(lock, *state.waiter, [&] { return question.done; });
+  if (!question.done) {
+    m_questions.erase(id);
+    throw Disconnected(m_close_reason);
+  }
+  lock.unlock();
+  if (m_options.debug_ipc) {
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    Log(LogLevel::kDebug, std::string("call #") + std::to_string(id) + " " + method.interface_name + "." +
+                              method.method_name + " from " + state.waiter->name + " answered in " +
+                              std::to_string(micros.count()) + " us");
+  }
+  if (question.error) std::rethrow_exception(question.error);
+  FinishQuestion(id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OutgoingCall: the untyped call object behind generated proxies.
+
+class OutgoingCallState {
+ public:
+  OutgoingCallState(const std::shared_ptr<CapRef>& target_ref, const MethodInfo& method_info)
+      : target(target_ref),
+        method(method_info),
+        message(std::make_shared<capnp::MallocMessageBuilder>()),
+        encoder(message->getOrphanage()) {
+    if (!target) throw RemoteError(ErrorKind::kFailed, "", std::string("call on a null ") + method.interface_name);
+    auto rpc_call = message->initRoot<capnp::rpc::Message>().initCall();
+    rpc_call.setInterfaceId(method.interface_id);
+    rpc_call.setMethodId(method.method_id);
+    if (auto* imported = dynamic_cast<ImportedCap*>(target.get())) {
+      rpc_call.initTarget().setImportedCap(imported->id());
+    }
+    call = rpc_call;
+    params = caps.imbue(rpc_call.initParams().getContent());
+  }
+
+  void Send() {
+    if (auto server = target->local()) {
+      SendLocal(*server);
+      return;
+    }
+    auto* imported = static_cast<ImportedCap*>(target.get());
+    ConnectionState& connection = imported->connection();
+    connection.Call(message, call, caps, method, question);
+    auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
+    if (ret.isException()) throw ErrorFromException(ret.getException());
+    if (!ret.isResults()) throw RemoteError(ErrorKind::kFailed, "", "unexpected kind of Return");
+    results = question.reply->content;
+  }
+
+  // A capability of this process that came back: call the object directly, through the same
+  // encoding, on this thread.
+  void SendLocal(ServerBase& server) {
+    if (method.interface_id != server.InterfaceId()) {
+      throw RemoteError(ErrorKind::kUnimplemented, "", "object does not implement the requested interface");
+    }
+    local_results = std::make_unique<capnp::MallocMessageBuilder>();
+    auto content = local_caps.imbue(local_results->getRoot<capnp::AnyPointer>());
+    IncomingCallImpl incoming(nullptr, method.method_id, params.asReader(), content, local_results->getOrphanage());
+    server.Dispatch(incoming);
+    results = content.asReader();
+  }
+
+  std::shared_ptr<CapRef> target;
+  const MethodInfo& method;
+  std::shared_ptr<capnp::MallocMessageBuilder> message;
+  capnp::rpc::Call::Builder call = nullptr;
+  capnp::BuilderCapabilityTable caps;
+  capnp::AnyPointer::Builder params = nullptr;
+  MessageEncoder encoder;
+  Question question;
+  capnp::AnyPointer::Reader results;
+  MessageDecoder decoder;
+  std::unique_ptr<capnp::MallocMessageBuilder> local_results;
+  capnp::BuilderCapabilityTable local_caps;
+};
+
+OutgoingCall::OutgoingCall(const std::shared_ptr<CapRef>& target, const MethodInfo& method)
+    : m_state(std::make_unique<OutgoingCallState>(target, method)) {}
+OutgoingCall::~OutgoingCall() = default;
+capnp::AnyPointer::Builder OutgoingCall::ParamsRoot() { return m_state->params; }
+Encoder& OutgoingCall::encoder() { return m_state->encoder; }
+void OutgoingCall::Send() { m_state->Send(); }
+capnp::AnyPointer::Reader OutgoingCall::ResultsRoot() { return m_state->results; }
+Decoder& OutgoingCall::decoder() { return m_state->decoder; }
+
+std::shared_ptr<CapRef> BootstrapRef(ConnectionState& state) { return state.Bootstrap(); }
+
+void Construct(ConnectionState& state, const std::shared_ptr<CapRef>& init, const MethodInfo& method) {
+  OutgoingCall call(init, method);
+  auto params = call.ParamsRoot().initAsAnyStruct(0, 1).getPointerSection();
+  params[0].setAs<wire::ThreadMap>(CapToken::Wrap(state.ThreadMapCap()).castAs<wire::ThreadMap>());
+  call.Send();
+  auto results = call.ResultsRoot().getAs<capnp::AnyStruct>().getPointerSection();
+  if (results.size() > 0) state.SetPeerThreadMap(CapToken::Unwrap(results[0].getAs<wire::ThreadMap>()));
+}
+
+}  // namespace crossproc::detail
+
+namespace crossproc {
+
+void ClientBase::CallDestroy(const detail::MethodInfo& destroy_method) noexcept {
+  try {
+    detail::OutgoingCall call(m_ref, destroy_method);
+    call.ParamsRoot().initAsAnyStruct(0, 1);
+    call.Send();
+  } catch (...) {
+    // The peer is gone or the object already destroyed: nothing left to destroy.
+  }
+}
+
+Connection::Connection(int fd, ConnectionOptions options) : Connection(fd, std::shared_ptr<ServerBase>(), std::move(options)) {}
+
+Connection::Connection(int fd, std::shared_ptr<ServerBase> init, ConnectionOptions options)
+    : m_state(std::make_shared<detail::ConnectionState>(transport::UniqueFd(fd), std::move(init), std::move(options))) {
+  m_state->Start();
+}
+
+Connection::~Connection() { m_state->Close(); }
+
+void Connection::WaitForDisconnect() { m_state->WaitForDisconnect(); }
+bool Connection::connected() const { return !m_state->closed(); }
+void Connection::Close() { m_state->Close(); }
+
+}  // namespace crossproc

@@ -1,0 +1,379 @@
+// The state of one RPC connection: tables of the Cap'n Proto RPC protocol and the
+// leader/follower machinery that lets waiting threads read the socket themselves.
+#pragma once
+
+#include <crossproc/client.h>
+#include <crossproc/connection.h>
+#include <crossproc/errors.h>
+#include <crossproc/server.h>
+
+#include "transport/framing.h"
+#include "transport/socket.h"
+
+#include <capnp/capability.h>
+#include <capnp/message.h>
+#include <capnp/rpc.capnp.h>
+#include <capnp/serialize.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace crossproc::detail {
+
+class ConnectionState;
+class LocalThreadServer;
+
+// A capability as seen from this process.
+class CapRef {
+ public:
+  virtual ~CapRef() = default;
+  // The local object, for a capability this process hosts; nullptr for a remote one.
+  virtual std::shared_ptr<ServerBase> local() const { return nullptr; }
+};
+
+// A capability this process hosts. Immutable.
+class LocalCap final : public CapRef {
+ public:
+  explicit LocalCap(std::shared_ptr<ServerBase> server) : m_server(std::move(server)) {}
+  std::shared_ptr<ServerBase> local() const override { return m_server; }
+
+ private:
+  std::shared_ptr<ServerBase> m_server;
+};
+
+// A capability the peer hosts (an entry of the import table). Releases it when destroyed.
+class ImportedCap final : public CapRef {
+ public:
+  ImportedCap(std::shared_ptr<ConnectionState> connection, uint32_t id)
+      : m_connection(std::move(connection)), m_id(id) {}
+  ~ImportedCap() override;
+
+  ConnectionState& connection() const { return *m_connection; }
+  const std::shared_ptr<ConnectionState>& connection_ptr() const { return m_connection; }
+  uint32_t id() const { return m_id; }
+
+ private:
+  friend class ConnectionState;
+  std::shared_ptr<ConnectionState> m_connection;
+  uint32_t m_id;
+  uint32_t m_remote_refs = 0;  // times the peer sent it; guarded by the connection's mutex
+};
+
+// capnp::ClientHook has no virtual destructor (kj::Own disposes of it through its dynamic
+// type), which -Wnon-virtual-dtor flags on every subclass.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+// Wraps a CapRef so that Cap'n Proto's generated accessors can store it in a message's
+// capability table. Never called through: crossproc routes calls itself.
+class CapToken final : public capnp::ClientHook, public kj::Refcounted {
+ public:
+  explicit CapToken(std::shared_ptr<CapRef> ref) : m_ref(std::move(ref)) {}
+
+  static capnp::Capability::Client Wrap(std::shared_ptr<CapRef> ref);
+  // The CapRef behind a client read from a message; nullptr for a null capability.
+  static std::shared_ptr<CapRef> Unwrap(capnp::Capability::Client client);
+
+  capnp::Request<capnp::AnyPointer, capnp::AnyPointer> newCall(
+      uint64_t interface_id, uint16_t method_id, kj::Maybe<capnp::MessageSize> size_hint) override;
+  VoidPromiseAndPipeline call(uint64_t interface_id, uint16_t method_id,
+                              kj::Own<capnp::CallContextHook>&& context) override;
+  kj::Maybe<capnp::ClientHook&> getResolved() override { return nullptr; }
+  kj::Maybe<kj::Promise<kj::Own<capnp::ClientHook>>> whenMoreResolved() override { return nullptr; }
+  kj::Own<capnp::ClientHook> addRef() override { return kj::addRef(*this); }
+  const void* getBrand() override;
+  kj::Maybe<int> getFd() override { return nullptr; }
+
+  const std::shared_ptr<CapRef>& ref() const { return m_ref; }
+
+ private:
+  std::shared_ptr<CapRef> m_ref;
+};
+#pragma GCC diagnostic pop
+
+// A message received from the peer, with the capabilities of its payload imported.
+struct ReceivedMessage {
+  explicit ReceivedMessage(kj::Array<capnp::word> frame, const capnp::ReaderOptions& options)
+      : words(kj::mv(frame)), reader(words, options) {}
+
+  kj::Array<capnp::word> words;
+  capnp::FlatArrayMessageReader reader;
+  std::unique_ptr<capnp::ReaderCapabilityTable> caps;
+  capnp::AnyPointer::Reader content;  // the payload's content, able to read capabilities
+};
+
+// An outgoing message and the storage it refers to until written.
+struct OutgoingMessage {
+  // Shared with an Answer that keeps results for pipelined calls until Finish.
+  std::shared_ptr<capnp::MallocMessageBuilder> builder;
+};
+
+// Work addressed to one thread.
+struct Work {
+  std::shared_ptr<ServerBase> server;   // target of a call
+  std::unique_ptr<ReceivedMessage> message;  // the Call
+  uint32_t answer_id = 0;
+  std::shared_ptr<CapRef> callback_thread;   // where callbacks made while serving it go
+  std::shared_ptr<void> drop;                // otherwise: something to destroy on this thread
+};
+
+// A thread that waits on a connection: a caller blocked in a call, a mapped server thread, a
+// pool thread or the connection's event-loop thread. All fields are guarded by the
+// connection's mutex.
+struct Waiter {
+  explicit Waiter(std::string thread_name) : name(std::move(thread_name)) {}
+  std::string name;
+  std::condition_variable cv;
+  std::deque<Work> inbox;
+  bool wants_role = false;
+  bool stop = false;    // a server thread must end
+  bool alive = true;    // the thread still exists
+  bool busy = false;    // running work (pool routing)
+};
+
+// An outgoing request waiting for its Return.
+struct Question {
+  Waiter* waiter = nullptr;
+  bool done = false;
+  std::unique_ptr<ReceivedMessage> reply;
+  std::exception_ptr error;
+  std::vector<uint32_t> param_exports;  // released if the Return says releaseParamCaps
+};
+
+// An incoming request: kept from its Call until the peer's Finish.
+struct Answer {
+  bool returned = false;
+  bool finished = false;
+  std::shared_ptr<capnp::MallocMessageBuilder> results;  // for pipelined calls
+  capnp::AnyPointer::Builder content = nullptr;           // results content in `results`
+  std::exception_ptr error;                                // the call failed
+  std::vector<std::unique_ptr<ReceivedMessage>> pipelined;  // calls waiting for the results
+  std::vector<uint32_t> result_exports;  // released if the Finish says releaseResultCaps
+};
+
+// One entry of the export table.
+struct Export {
+  std::shared_ptr<ServerBase> server;
+  uint32_t refs = 0;
+};
+
+// Per (thread, connection) state of a thread that makes calls or serves callbacks.
+struct ThreadState {
+  std::shared_ptr<Waiter> waiter;
+  std::shared_ptr<CapRef> remote_thread;          // the peer's thread mapped to this one
+  std::shared_ptr<LocalThreadServer> local_thread;  // our Thread object standing for this one
+};
+
+// The connection proper. Thread-safe; every field is guarded by m_mutex unless noted.
+class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
+ public:
+  ConnectionState(transport::UniqueFd fd, std::shared_ptr<ServerBase> init, ConnectionOptions options);
+  ~ConnectionState();
+  ConnectionState(const ConnectionState&) = delete;
+  ConnectionState& operator=(const ConnectionState&) = delete;
+
+  // Starts the event-loop thread. Called once, right after construction.
+  void Start();
+  // Closes the socket, fails pending calls, joins this connection's threads.
+  void Close();
+  void WaitForDisconnect();
+  bool closed();
+  uint64_t id() const { return m_id; }
+  const ConnectionOptions& options() const { return m_options; }
+  void Log(LogLevel level, const std::string& line) const;
+
+  // Client side.
+  std::shared_ptr<CapRef> Bootstrap();
+  // Sends `message` (a Call built by `call`) and waits for its Return on this thread.
+  void Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
+            capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question);
+  // Releases a question after its Return was handled; queues the Finish.
+  void FinishQuestion(uint32_t question_id);
+  void SetPeerThreadMap(std::shared_ptr<CapRef> thread_map);
+  std::shared_ptr<CapRef> ThreadMapCap();
+  ThreadState& CurrentThreadState();
+
+  // Called by ImportedCap's destructor.
+  void ReleaseImport(ImportedCap& cap);
+
+  // Server threads made by ThreadMap.makeThread / makePool.
+  std::shared_ptr<LocalThreadServer> MakeServerThread(const std::string& name, bool pool);
+
+  // Turns the capability table of a message being built into descriptors; exports local
+  // objects. Returns the export IDs it added references to.
+  std::vector<uint32_t> WriteCapTable(capnp::BuilderCapabilityTable& caps,
+                                      capnp::rpc::Payload::Builder payload);
+
+  // Leader/follower wait: serves work addressed to `waiter` and reads the socket when nobody
+  // else does, until `done()` holds or the connection closes.
+  template <typename Done>
+  void WaitLoop(std::unique_lock<std::mutex>& lock, Waiter& waiter, Done&& done);
+
+  std::mutex& mutex() { return m_mutex; }
+
+ private:
+  friend class ImportedCap;
+
+  void IoThreadMain();
+  void ServerThreadMain(std::shared_ptr<LocalThreadServer> thread);
+  void ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self);
+  void HandOffRole(std::unique_lock<std::mutex>& lock);
+  void RunWork(std::unique_lock<std::mutex>& lock, Waiter& self);
+  void ExecuteCall(Work& work);
+  void Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason);
+  // Tells the peer why (Abort) and closes: for protocol violations.
+  void AbortConnection(std::unique_lock<std::mutex>& lock, const std::string& reason);
+
+  // Handling of received messages; the reader holds m_mutex.
+  void Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, kj::Array<capnp::word> frame);
+  void HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> message);
+  void RouteCall(Waiter& self, std::shared_ptr<ServerBase> server, std::unique_ptr<ReceivedMessage> message);
+  void HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage> message);
+  void HandleFinish(capnp::rpc::Finish::Reader finish);
+  void HandleBootstrap(capnp::rpc::Bootstrap::Reader bootstrap);
+  void HandleRelease(capnp::rpc::Release::Reader release);
+  void HandleDisembargo(capnp::rpc::Disembargo::Reader disembargo);
+  void HandleResolve(capnp::rpc::Resolve::Reader resolve);
+  void ReplyUnimplemented(const capnp::rpc::Message::Reader& message);
+  // Reads the payload's capability table into the message (imports, own exports).
+  void ImportCaps(ReceivedMessage& message, capnp::rpc::Payload::Reader payload);
+  std::shared_ptr<CapRef> ResolvePromisedAnswer(capnp::rpc::PromisedAnswer::Reader promised);
+  void ReleaseExport(uint32_t id, uint32_t count);
+  void CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::MallocMessageBuilder> results,
+                      capnp::AnyPointer::Builder content, std::exception_ptr error,
+                      std::vector<uint32_t> exports);
+  void SendException(uint32_t answer_id, ErrorKind kind, const std::string& reason);
+  Waiter& PickPoolWaiter();
+
+  // Outgoing messages: queued, then written by whichever thread holds the write role.
+  void Queue(std::shared_ptr<capnp::MallocMessageBuilder> message);  // needs m_mutex
+  void Flush();                                                       // must not hold m_mutex
+
+  const uint64_t m_id;
+  const ConnectionOptions m_options;
+  const capnp::ReaderOptions m_reader_options;
+  transport::UniqueFd m_fd;
+  std::shared_ptr<ServerBase> m_init;
+  std::shared_ptr<ServerBase> m_thread_map;  // our ThreadMap, handed to the peer by construct
+
+  std::mutex m_mutex;
+  bool m_closed = false;
+  std::string m_close_reason;
+  std::condition_variable m_closed_cv;
+
+  // Reader role: at most one thread reads the socket; only it touches m_frames.
+  Waiter* m_reader = nullptr;
+  std::deque<Waiter*> m_role_wanters;
+  transport::FrameReader m_frames;
+  std::chrono::steady_clock::time_point m_last_release;
+  std::shared_ptr<Waiter> m_io_waiter;
+  bool m_io_untimed = false;
+  std::thread m_io_thread;
+
+  // Writing: whole frames, from m_outbox, by the thread holding m_write_mutex.
+  std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> m_outbox;
+  std::mutex m_write_mutex;
+  bool m_write_failed = false;
+
+  // RPC tables.
+  std::unordered_map<uint32_t, Question*> m_questions;
+  uint32_t m_next_question = 0;
+  std::unordered_map<uint32_t, Answer> m_answers;
+  std::unordered_map<uint32_t, Export> m_exports;
+  std::unordered_map<const ServerBase*, uint32_t> m_export_ids;
+  std::vector<uint32_t> m_free_export_ids;
+  uint32_t m_next_export = 0;
+  std::unordered_map<uint32_t, std::weak_ptr<ImportedCap>> m_imports;
+  std::shared_ptr<CapRef> m_peer_thread_map;
+
+  // Threads this connection started (mapped and pool threads), joined by Close.
+  std::vector<std::thread> m_threads;
+  std::vector<std::shared_ptr<Waiter>> m_pool;
+  std::size_t m_pool_next = 0;
+};
+
+// Thread-local record of the call a thread is serving, so that calls it makes back to the
+// same connection run on the caller's waiting thread.
+struct IncomingScope {
+  uint64_t connection_id;
+  std::shared_ptr<CapRef> callback_thread;
+  IncomingScope* previous;
+};
+IncomingScope*& CurrentIncoming();
+
+// A Thread object this process exports: a mapped server thread, a pool thread, or a calling
+// thread that serves callbacks while it waits.
+class LocalThreadServer final : public ServerBase {
+ public:
+  LocalThreadServer(std::shared_ptr<Waiter> waiter, bool server_thread)
+      : m_waiter(std::move(waiter)), m_server_thread(server_thread) {}
+  uint64_t InterfaceId() const override;
+  const char* InterfaceName() const override { return "Thread"; }
+  const char* MethodName(uint16_t method) const override;
+  int ContextIndex(uint16_t) const override { return -1; }
+  void Dispatch(IncomingCall& call) override;
+
+  const std::shared_ptr<Waiter>& waiter() const { return m_waiter; }
+  bool server_thread() const { return m_server_thread; }
+
+ private:
+  std::shared_ptr<Waiter> m_waiter;
+  bool m_server_thread;
+};
+
+// This process's ThreadMap, handed to the peer by the construct convention.
+class ThreadMapServer final : public ServerBase {
+ public:
+  explicit ThreadMapServer(std::weak_ptr<ConnectionState> connection)
+      : m_connection(std::move(connection)) {}
+  uint64_t InterfaceId() const override;
+  const char* InterfaceName() const override { return "ThreadMap"; }
+  const char* MethodName(uint16_t method) const override;
+  int ContextIndex(uint16_t) const override { return -1; }
+  void Dispatch(IncomingCall& call) override;
+
+ private:
+  std::weak_ptr<ConnectionState> m_connection;
+};
+
+// Name of the calling thread as the OS knows it ("thread-<tid>" if unnamed).
+std::string CurrentThreadName();
+void SetCurrentThreadName(const std::string& name);
+
+// Error helpers shared by the runtime.
+void FillException(capnp::rpc::Exception::Builder builder, ErrorKind kind, const std::string& reason);
+RemoteError ErrorFromException(capnp::rpc::Exception::Reader exception);
+// Describes the exception in flight as (kind, "<type>: <message>").
+std::pair<ErrorKind, std::string> DescribeCurrentException();
+
+template <typename Done>
+void ConnectionState::WaitLoop(std::unique_lock<std::mutex>& lock, Waiter& waiter, Done&& done) {
+  while (!done()) {
+    if (!waiter.inbox.empty()) {
+      RunWork(lock, waiter);
+      continue;
+    }
+    if (m_closed || waiter.stop) break;
+    if (m_reader == nullptr) {
+      ReadAsReader(lock, waiter);
+      continue;
+    }
+    waiter.wants_role = true;
+    m_role_wanters.push_back(&waiter);
+    waiter.cv.wait(lock);
+    if (waiter.wants_role) {
+      waiter.wants_role = false;
+      std::erase(m_role_wanters, &waiter);
+    }
+  }
+  HandOffRole(lock);
+}
+
+}  // namespace crossproc::detail
