@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace crossproc {
 namespace detail {
@@ -48,9 +49,13 @@ class Connection {
   // bootstrap capability.
   explicit Connection(int fd, ConnectionOptions options = {});
   Connection(int fd, std::shared_ptr<ServerBase> init, ConnectionOptions options = {});
+  // Serves `init` through the generated server adapter of interface I.
   template <typename I>
+    requires(!std::is_base_of_v<ServerBase, I>)
   Connection(int fd, std::shared_ptr<I> init, ConnectionOptions options = {})
-      : Connection(fd, std::make_shared<typename InterfaceTraits<I>::Server>(std::move(init)),
+      : Connection(fd,
+                   std::shared_ptr<ServerBase>(
+                       std::make_shared<typename InterfaceTraits<I>::Server>(std::move(init))),
                    std::move(options)) {}
   ~Connection();
   Connection(const Connection&) = delete;

@@ -200,6 +200,8 @@ void ConnectionState::IoThreadMain() {
       self.cv.wait_for(lock, kIdleBeforeEventLoopReads - idle);
       continue;
     }
+    // Someone else reads, or wants to: make sure a wanter is woken if the role is free.
+    HandOffRole(lock);
     m_io_untimed = true;
     self.cv.wait(lock);
     m_io_untimed = false;

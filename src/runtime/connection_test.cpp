@@ -1,0 +1,468 @@
+// Tests of the runtime over socket pairs: calls, errors, callbacks, threads, object lifetime,
+// disconnects and malformed input. The adapters below are written by hand in the shape
+// crossproc-gen emits, so that these tests exercise the runtime alone.
+#include <crossproc/connection.h>
+#include <crossproc/errors.h>
+
+#include "runtime/connection_state.h"
+#include "runtime_test.capnp.h"
+#include "transport/socket.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace rt {
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual int32_t call(int32_t value) = 0;
+};
+
+class Echo {
+ public:
+  virtual ~Echo() = default;
+  virtual std::string echo(const std::string& text) = 0;
+  virtual void fail(const std::string& message) = 0;
+  virtual int32_t callBack(std::shared_ptr<Callback> callback, int32_t value) = 0;
+  virtual std::string threadName() = 0;
+  virtual void ping() = 0;
+};
+
+class Init {
+ public:
+  virtual ~Init() = default;
+  virtual std::unique_ptr<Echo> makeEcho() = 0;
+};
+
+class CallbackClient;
+class CallbackServer;
+class EchoClient;
+class EchoServer;
+class InitClient;
+class InitServer;
+
+}  // namespace rt
+
+template <>
+struct crossproc::InterfaceTraits<rt::Callback> {
+  using Wire = rt::wire::Callback;
+  using Client = rt::CallbackClient;
+  using Server = rt::CallbackServer;
+  static constexpr const detail::MethodInfo* kConstruct = nullptr;
+};
+template <>
+struct crossproc::InterfaceTraits<rt::Echo> {
+  using Wire = rt::wire::Echo;
+  using Client = rt::EchoClient;
+  using Server = rt::EchoServer;
+  static constexpr const detail::MethodInfo* kConstruct = nullptr;
+};
+namespace rt {
+extern const crossproc::detail::MethodInfo kInitConstruct;
+}
+template <>
+struct crossproc::InterfaceTraits<rt::Init> {
+  using Wire = rt::wire::Init;
+  using Client = rt::InitClient;
+  using Server = rt::InitServer;
+  static constexpr const detail::MethodInfo* kConstruct = &rt::kInitConstruct;
+};
+
+namespace rt {
+using crossproc::detail::MethodInfo;
+constexpr uint64_t kCallbackId = capnp::typeId<wire::Callback>();
+constexpr uint64_t kEchoId = capnp::typeId<wire::Echo>();
+constexpr uint64_t kInitId = capnp::typeId<wire::Init>();
+const MethodInfo kCallbackDestroy{kCallbackId, 0, 0, "Callback", "destroy"};
+const MethodInfo kCallbackCall{kCallbackId, 1, 0, "Callback", "call"};
+const MethodInfo kEchoMethods[] = {
+    {kEchoId, 0, 0, "Echo", "destroy"},  {kEchoId, 1, 0, "Echo", "echo"},
+    {kEchoId, 2, 0, "Echo", "fail"},     {kEchoId, 3, 0, "Echo", "callBack"},
+    {kEchoId, 4, 0, "Echo", "threadName"}, {kEchoId, 5, -1, "Echo", "ping"},
+};
+const MethodInfo kInitConstruct{kInitId, 0, -1, "Init", "construct"};
+const MethodInfo kInitMakeEcho{kInitId, 1, 0, "Init", "makeEcho"};
+
+class CallbackClient final : public Callback, public crossproc::ClientBase {
+ public:
+  using ClientBase::ClientBase;
+  ~CallbackClient() override { CallDestroy(kCallbackDestroy); }
+  int32_t call(int32_t value) override {
+    crossproc::ClientCall<wire::Callback::CallParams, wire::Callback::CallResults> c(*this, kCallbackCall);
+    c.params().setValue(value);
+    return c.Send().getResult();
+  }
+};
+
+class CallbackServer final : public crossproc::ServerFor<Callback> {
+ public:
+  using ServerFor::ServerFor;
+  uint64_t InterfaceId() const override { return kCallbackId; }
+  const char* InterfaceName() const override { return "Callback"; }
+  const char* MethodName(uint16_t m) const override { return m == 1 ? "call" : "destroy"; }
+  int ContextIndex(uint16_t) const override { return 0; }
+  void Dispatch(crossproc::IncomingCall& call) override {
+    if (call.method() == 0) return DestroyImpl();
+    int32_t value = call.Params<wire::Callback::CallParams>().getValue();
+    call.Results<wire::Callback::CallResults>().setResult(CheckedImpl()->call(value));
+  }
+};
+
+class EchoClient final : public Echo, public crossproc::ClientBase {
+ public:
+  using ClientBase::ClientBase;
+  ~EchoClient() override { CallDestroy(kEchoMethods[0]); }
+  std::string echo(const std::string& text) override {
+    crossproc::ClientCall<wire::Echo::EchoParams, wire::Echo::EchoResults> c(*this, kEchoMethods[1]);
+    c.params().setText(kj::StringPtr(text.c_str(), text.size()));
+    return c.Send().getResult();
+  }
+  void fail(const std::string& message) override {
+    crossproc::ClientCall<wire::Echo::FailParams, wire::Echo::FailResults> c(*this, kEchoMethods[2]);
+    c.params().setMessage(message);
+    c.Send();
+  }
+  int32_t callBack(std::shared_ptr<Callback> callback, int32_t value) override {
+    crossproc::ClientCall<wire::Echo::CallBackParams, wire::Echo::CallBackResults> c(*this, kEchoMethods[3]);
+    c.params().setCallback(crossproc::Build<wire::Callback>(c.encoder(), callback));
+    c.params().setValue(value);
+    return c.Send().getResult();
+  }
+  std::string threadName() override {
+    crossproc::ClientCall<wire::Echo::ThreadNameParams, wire::Echo::ThreadNameResults> c(*this, kEchoMethods[4]);
+    return c.Send().getResult();
+  }
+  void ping() override {
+    crossproc::ClientCall<wire::Echo::PingParams, wire::Echo::PingResults> c(*this, kEchoMethods[5]);
+    c.Send();
+  }
+};
+
+class EchoServer final : public crossproc::ServerFor<Echo> {
+ public:
+  using ServerFor::ServerFor;
+  uint64_t InterfaceId() const override { return kEchoId; }
+  const char* InterfaceName() const override { return "Echo"; }
+  const char* MethodName(uint16_t m) const override { return m < 6 ? kEchoMethods[m].method_name : nullptr; }
+  int ContextIndex(uint16_t m) const override { return m < 6 ? kEchoMethods[m].context_index : -1; }
+  void Dispatch(crossproc::IncomingCall& call) override {
+    switch (call.method()) {
+      case 0: return DestroyImpl();
+      case 1: {
+        std::string text = call.Params<wire::Echo::EchoParams>().getText();
+        call.Results<wire::Echo::EchoResults>().setResult(CheckedImpl()->echo(text));
+        return;
+      }
+      case 2: return CheckedImpl()->fail(call.Params<wire::Echo::FailParams>().getMessage());
+      case 3: {
+        auto params = call.Params<wire::Echo::CallBackParams>();
+        auto callback = crossproc::Read<wire::Callback, std::shared_ptr<Callback>>(call.decoder(), params.getCallback());
+        call.Results<wire::Echo::CallBackResults>().setResult(CheckedImpl()->callBack(callback, params.getValue()));
+        return;
+      }
+      case 4: call.Results<wire::Echo::ThreadNameResults>().setResult(CheckedImpl()->threadName()); return;
+      case 5: return CheckedImpl()->ping();
+      default: throw crossproc::RemoteError(crossproc::ErrorKind::kUnimplemented, "", "no such method");
+    }
+  }
+};
+
+class InitClient final : public Init, public crossproc::ClientBase {
+ public:
+  using ClientBase::ClientBase;
+  std::unique_ptr<Echo> makeEcho() override {
+    crossproc::ClientCall<wire::Init::MakeEchoParams, wire::Init::MakeEchoResults> c(*this, kInitMakeEcho);
+    auto results = c.Send();
+    return crossproc::Read<wire::Echo, std::unique_ptr<Echo>>(c.decoder(), results.getResult());
+  }
+};
+
+class InitServer final : public crossproc::ServerFor<Init> {
+ public:
+  using ServerFor::ServerFor;
+  uint64_t InterfaceId() const override { return kInitId; }
+  const char* InterfaceName() const override { return "Init"; }
+  const char* MethodName(uint16_t m) const override { return m == 0 ? "construct" : "makeEcho"; }
+  int ContextIndex(uint16_t m) const override { return m == 0 ? -1 : 0; }
+  void Dispatch(crossproc::IncomingCall& call) override {
+    if (call.method() == 0) return call.ExchangeThreadMaps();
+    call.Results<wire::Init::MakeEchoResults>().setResult(
+        crossproc::Build<wire::Echo>(call.encoder(), CheckedImpl()->makeEcho()));
+  }
+};
+
+}  // namespace rt
+
+namespace {
+
+std::atomic<int> g_live_echoes{0};
+
+class EchoImpl : public rt::Echo {
+ public:
+  EchoImpl() { ++g_live_echoes; }
+  ~EchoImpl() override { --g_live_echoes; }
+  std::string echo(const std::string& text) override { return text; }
+  void fail(const std::string& message) override { throw std::invalid_argument(message); }
+  int32_t callBack(std::shared_ptr<rt::Callback> callback, int32_t value) override {
+    return callback->call(value) + 1;
+  }
+  std::string threadName() override {
+    static thread_local int calls_on_this_thread = 0;
+    ++calls_on_this_thread;
+    return crossproc::detail::CurrentThreadName() + "#" + std::to_string(calls_on_this_thread);
+  }
+  void ping() override {}
+};
+
+class InitImpl final : public rt::Init {
+ public:
+  std::unique_ptr<rt::Echo> makeEcho() override { return std::make_unique<EchoImpl>(); }
+};
+
+// A server and a client connected by a socket pair, in this process.
+struct Pair {
+  Pair() {
+    auto [a, b] = crossproc::transport::SocketPair();
+    crossproc::ConnectionOptions server_options;
+    server_options.name = "server";
+    server = std::make_unique<crossproc::Connection>(a.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()),
+                                                     server_options);
+    crossproc::ConnectionOptions client_options;
+    client_options.name = "client";
+    client = std::make_unique<crossproc::Connection>(b.release(), client_options);
+    init = client->Bootstrap<rt::Init>();
+  }
+  std::unique_ptr<crossproc::Connection> server;
+  std::unique_ptr<crossproc::Connection> client;
+  std::unique_ptr<rt::InitClient> init;
+};
+
+TEST(Connection, CallReturnsResult) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  EXPECT_EQ(echo->echo("hello"), "hello");
+  EXPECT_EQ(echo->echo(""), "");
+  std::string big(1 << 20, 'x');
+  EXPECT_EQ(echo->echo(big), big);
+}
+
+TEST(Connection, RemoteExceptionKeepsTypeAndMessage) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  try {
+    echo->fail("bad value");
+    FAIL() << "no exception";
+  } catch (const crossproc::RemoteError& e) {
+    EXPECT_EQ(e.kind(), crossproc::ErrorKind::kFailed);
+    EXPECT_EQ(e.type_name(), "std::invalid_argument");
+    EXPECT_EQ(e.message(), "bad value");
+  }
+  EXPECT_EQ(echo->echo("still works"), "still works");
+}
+
+TEST(Connection, CallbackRunsOnWaitingThread) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  struct Doubler : rt::Callback {
+    std::thread::id ran_on;
+    int32_t call(int32_t value) override {
+      ran_on = std::this_thread::get_id();
+      return value * 2;
+    }
+  };
+  auto doubler = std::make_shared<Doubler>();
+  EXPECT_EQ(echo->callBack(doubler, 21), 43);
+  EXPECT_EQ(doubler->ran_on, std::this_thread::get_id());
+}
+
+TEST(Connection, CallbackTakesRecursiveMutexHeldByCaller) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  std::recursive_mutex mutex;
+  struct Locker : rt::Callback {
+    std::recursive_mutex* mutex;
+    int32_t call(int32_t value) override {
+      std::lock_guard<std::recursive_mutex> lock(*mutex);
+      return value;
+    }
+  };
+  auto locker = std::make_shared<Locker>();
+  locker->mutex = &mutex;
+  std::lock_guard<std::recursive_mutex> lock(mutex);
+  EXPECT_EQ(echo->callBack(locker, 7), 8);
+}
+
+TEST(Connection, ThreadMappingIsOneToOne) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  std::string first = echo->threadName();
+  std::string second = echo->threadName();
+  // Same server thread (its thread_local counter goes on), named after this thread.
+  EXPECT_EQ(first.substr(0, first.find('#')), second.substr(0, second.find('#')));
+  EXPECT_EQ(first.substr(first.find('#')), "#1");
+  EXPECT_EQ(second.substr(second.find('#')), "#2");
+  std::string other;
+  std::thread([&] { other = echo->threadName(); }).join();
+  EXPECT_EQ(other.substr(other.find('#')), "#1");
+}
+
+TEST(Connection, ManyThreadsCallConcurrently) {
+  Pair pair;
+  std::shared_ptr<rt::Echo> echo = pair.init->makeEcho();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string text = std::to_string(t) + ":" + std::to_string(i);
+        if (echo->echo(text) == text) ++ok;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 8 * 200);
+}
+
+TEST(Connection, EventLoopMethodRuns) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  echo->ping();
+  EXPECT_EQ(echo->echo("after ping"), "after ping");
+}
+
+TEST(Connection, DestroyRunsDestructorBeforeReleaseReturns) {
+  Pair pair;
+  int before = g_live_echoes.load();
+  auto echo = pair.init->makeEcho();
+  EXPECT_EQ(g_live_echoes.load(), before + 1);
+  echo.reset();
+  EXPECT_EQ(g_live_echoes.load(), before);
+}
+
+TEST(Connection, CloseDestroysObjectsThePeerHeld) {
+  int before = g_live_echoes.load();
+  {
+    Pair pair;
+    auto echo = pair.init->makeEcho();
+    EXPECT_EQ(g_live_echoes.load(), before + 1);
+    pair.client->Close();
+    pair.server->Close();
+    EXPECT_EQ(g_live_echoes.load(), before);
+    EXPECT_THROW(echo->echo("x"), crossproc::Disconnected);
+  }
+  EXPECT_EQ(g_live_echoes.load(), before);
+}
+
+// An Echo whose echo() blocks until released, to have a call in flight.
+struct BlockingInit : rt::Init {
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool entered = false;
+    bool open = false;
+  };
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
+  struct BlockingEcho : EchoImpl {
+    std::shared_ptr<Gate> gate;
+    std::string echo(const std::string& text) override {
+      std::unique_lock<std::mutex> lock(gate->mutex);
+      gate->entered = true;
+      gate->cv.notify_all();
+      gate->cv.wait(lock, [&] { return gate->open; });
+      return text;
+    }
+  };
+  std::unique_ptr<rt::Echo> makeEcho() override {
+    auto echo = std::make_unique<BlockingEcho>();
+    echo->gate = gate;
+    return echo;
+  }
+};
+
+TEST(Connection, PendingCallFailsPromptlyWhenPeerGoes) {
+  auto [a, b] = crossproc::transport::SocketPair();
+  int server_fd = a.release();
+  auto init_impl = std::make_shared<BlockingInit>();
+  auto gate = init_impl->gate;
+  crossproc::Connection server(server_fd, std::shared_ptr<rt::Init>(init_impl));
+  crossproc::Connection client(b.release());
+  auto init = client.Bootstrap<rt::Init>();
+  auto echo = init->makeEcho();
+  auto pending = std::async(std::launch::async, [&] {
+    try {
+      echo->echo("in flight");
+      return std::string("returned");
+    } catch (const crossproc::Disconnected&) {
+      return std::string("disconnected");
+    } catch (const std::exception& e) {
+      return std::string("other: ") + e.what();
+    }
+  });
+  {
+    std::unique_lock<std::mutex> lock(gate->mutex);
+    gate->cv.wait(lock, [&] { return gate->entered; });
+  }
+  auto started = std::chrono::steady_clock::now();
+  ::shutdown(server_fd, SHUT_RDWR);  // as if the server process died
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(1)), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  EXPECT_EQ(pending.get(), "disconnected");
+  EXPECT_THROW(echo->echo("later"), crossproc::Disconnected);
+  {
+    std::lock_guard<std::mutex> lock(gate->mutex);
+    gate->open = true;
+    gate->cv.notify_all();
+  }
+}
+
+TEST(Connection, MalformedMessageClosesConnectionWithoutCrash) {
+  auto [a, b] = crossproc::transport::SocketPair();
+  std::vector<std::string> logged;
+  std::mutex log_mutex;
+  crossproc::ConnectionOptions options;
+  options.log = [&](crossproc::LogLevel, const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    logged.push_back(line);
+  };
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()), options);
+  // A frame header announcing one segment of 2 words, followed by words that are not a valid
+  // rpc::Message (a struct pointer pointing far outside the segment).
+  uint32_t header[2] = {0, 2};
+  uint64_t words[2] = {0x0000ffff7ffffff0ull, 0};
+  ASSERT_EQ(::write(b.get(), header, sizeof(header)), static_cast<ssize_t>(sizeof(header)));
+  ASSERT_EQ(::write(b.get(), words, sizeof(words)), static_cast<ssize_t>(sizeof(words)));
+  auto started = std::chrono::steady_clock::now();
+  while (server.connected() && std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(server.connected());
+  std::lock_guard<std::mutex> lock(log_mutex);
+  bool found = false;
+  for (auto& line : logged) found = found || line.find("malformed message") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST(Connection, OversizedMessageIsRejected) {
+  auto [a, b] = crossproc::transport::SocketPair();
+  crossproc::ConnectionOptions options;
+  options.max_message_bytes = 1024;
+  options.log = nullptr;
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()), options);
+  uint32_t header[2] = {0, 1u << 20};
+  ASSERT_EQ(::write(b.get(), header, sizeof(header)), static_cast<ssize_t>(sizeof(header)));
+  auto started = std::chrono::steady_clock::now();
+  while (server.connected() && std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(server.connected());
+}
+
+}  // namespace
