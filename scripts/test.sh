@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds and runs every test: the normal build (unit, process, functional, golden, fuzz-smoke),
+# then the unit and process suites under AddressSanitizer+UndefinedBehaviorSanitizer and the
+# framework suites under ThreadSanitizer. Prints a closing "total: N passed, N failed" line.
+#
+# CROSSPROC_TEST_MODE=quick (default) keeps sanitizer and fuzz runs short; =long runs them in full.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${CROSSPROC_TEST_MODE:-quick}
+jobs=${CROSSPROC_JOBS:-$(nproc)}
+export CROSSPROC_TEST_MODE=$mode
+logs=$(mktemp -d)
+passed=0
+failed=0
+status=0
+
+# run_suite NAME BUILD_DIR CTEST_ARGS... : runs ctest, adds its counts to the totals.
+run_suite() {
+  local name=$1 dir=$2
+  shift 2
+  echo "=== $name"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 "$@" 2>&1 | tee "$logs/$name.log"
+  local rc=${PIPESTATUS[0]}
+  local line
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$logs/$name.log" | tail -1)
+  if [ -n "$line" ]; then
+    local total fails
+    total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
+    fails=$(echo "$line" | sed -E 's/.*tests passed, ([0-9]+) tests failed.*/\1/')
+    passed=$((passed + total - fails))
+    failed=$((failed + fails))
+  elif ! grep -q "No tests were found" "$logs/$name.log"; then
+    failed=$((failed + 1))
+  fi
+  [ "$rc" -eq 0 ] || status=1
+}
+
+build() {
+  local dir=$1
+  shift
+  echo "=== build $dir $*"
+  if ! "$root/scripts/build.sh" "$dir" "$@"; then
+    echo "build failed: $dir" >&2
+    failed=$((failed + 1))
+    status=1
+    return 1
+  fi
+}
+
+if build "$root/build"; then
+  run_suite default "$root/build"
+fi
+if build "$root/build-asan" "-DCROSSPROC_SANITIZE=address,undefined" -DCMAKE_BUILD_TYPE=Debug \
+    -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite asan "$root/build-asan" -L "unit|process"
+fi
+if build "$root/build-tsan" -DCROSSPROC_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug \
+    -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF; then
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_suite tsan "$root/build-tsan" -L "unit"
+fi
+
+echo
+echo "total: $passed passed, $failed failed"
+exit $status
