@@ -278,6 +278,19 @@ void ConnectionState::Flush() {
 // ---------------------------------------------------------------------------------------------
 // Capability tables.
 
+namespace {
+// The CapRefs of a message's capability table, by index.
+std::vector<std::shared_ptr<CapRef>> CapRefsOf(capnp::BuilderCapabilityTable& caps) {
+  std::vector<std::shared_ptr<CapRef>> refs;
+  for (auto& entry : caps.getTable()) {
+    std::shared_ptr<CapRef> ref;
+    KJ_IF_MAYBE(hook, entry) { ref = CapToken::Unwrap(capnp::Capability::Client((*hook)->addRef())); }
+    refs.push_back(std::move(ref));
+  }
+  return refs;
+}
+}  // namespace
+
 std::vector<uint32_t> ConnectionState::WriteCapTable(capnp::BuilderCapabilityTable& caps,
                                                      capnp::rpc::Payload::Builder payload) {
   std::vector<uint32_t> exported;
@@ -363,7 +376,14 @@ std::shared_ptr<CapRef> ConnectionState::ResolvePromisedAnswer(capnp::rpc::Promi
   if (it == m_answers.end()) throw ProtocolError("promised answer refers to an unknown question");
   Answer& answer = it->second;
   if (!answer.returned || answer.error) return nullptr;
-  capnp::AnyPointer::Reader pointer = answer.content.asReader();
+  // The builder's own capability table is gone with the call that built it: read the results
+  // through a table of the capabilities recorded when they were sent.
+  auto hooks = kj::heapArray<kj::Maybe<kj::Own<capnp::ClientHook>>>(answer.result_caps.size());
+  for (std::size_t i = 0; i < answer.result_caps.size(); ++i) {
+    if (answer.result_caps[i]) hooks[i] = kj::Own<capnp::ClientHook>(kj::refcounted<CapToken>(answer.result_caps[i]));
+  }
+  capnp::ReaderCapabilityTable table(kj::mv(hooks));
+  capnp::AnyPointer::Reader pointer = table.imbue(answer.content.asReader());
   for (auto op : promised.getTransform()) {
     if (op.isGetPointerField()) {
       auto pointers = pointer.getAs<capnp::AnyStruct>().getPointerSection();
@@ -627,9 +647,9 @@ void ConnectionState::ExecuteCall(Work& work) {
       }
     }();
     FillException(ret.initException(), kind, reason);
-    CompleteAnswer(work.answer_id, nullptr, nullptr, error, {});
+    CompleteAnswer(work.answer_id, nullptr, nullptr, {}, error, {});
   } else {
-    CompleteAnswer(work.answer_id, results, content, nullptr, std::move(exports));
+    CompleteAnswer(work.answer_id, results, content, CapRefsOf(caps), nullptr, std::move(exports));
   }
   if (!m_closed) Queue(std::move(results));
   lock.unlock();
@@ -637,7 +657,8 @@ void ConnectionState::ExecuteCall(Work& work) {
 }
 
 void ConnectionState::CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::MallocMessageBuilder> results,
-                                     capnp::AnyPointer::Builder content, std::exception_ptr error,
+                                     capnp::AnyPointer::Builder content,
+                                     std::vector<std::shared_ptr<CapRef>> caps, std::exception_ptr error,
                                      std::vector<uint32_t> exports) {
   auto it = m_answers.find(answer_id);
   if (it == m_answers.end()) return;  // closed meanwhile
@@ -648,13 +669,11 @@ void ConnectionState::CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::
   std::vector<std::unique_ptr<ReceivedMessage>> pipelined = std::move(answer.pipelined);
   if (answer.finished) {
     m_answers.erase(it);
-  } else if (!error && !pipelined.empty()) {
-    answer.results = std::move(results);
-    answer.content = content;
   } else if (!error) {
-    // Kept only for calls pipelined later, which need the results: keep them until Finish.
+    // Calls pipelined on these results, now or until the peer's Finish, need them.
     answer.results = std::move(results);
     answer.content = content;
+    answer.result_caps = std::move(caps);
   }
   for (auto& message : pipelined) {
     auto call = message->reader.getRoot<capnp::rpc::Message>().getCall();
@@ -729,6 +748,7 @@ void ConnectionState::HandleBootstrap(capnp::rpc::Bootstrap::Reader bootstrap) {
   auto content = caps.imbue(payload.getContent());
   content.setAs<capnp::Capability>(CapToken::Wrap(std::make_shared<LocalCap>(m_init)));
   answer.result_exports = WriteCapTable(caps, payload);
+  answer.result_caps = CapRefsOf(caps);
   answer.returned = true;
   answer.results = message;
   answer.content = content;

@@ -153,6 +153,7 @@ struct Answer {
   bool finished = false;
   std::shared_ptr<capnp::MallocMessageBuilder> results;  // for pipelined calls
   capnp::AnyPointer::Builder content = nullptr;           // results content in `results`
+  std::vector<std::shared_ptr<CapRef>> result_caps;       // its capability table
   std::exception_ptr error;                                // the call failed
   std::vector<std::unique_ptr<ReceivedMessage>> pipelined;  // calls waiting for the results
   std::vector<uint32_t> result_exports;  // released if the Finish says releaseResultCaps
@@ -247,8 +248,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   std::shared_ptr<CapRef> ResolvePromisedAnswer(capnp::rpc::PromisedAnswer::Reader promised);
   void ReleaseExport(uint32_t id, uint32_t count);
   void CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::MallocMessageBuilder> results,
-                      capnp::AnyPointer::Builder content, std::exception_ptr error,
-                      std::vector<uint32_t> exports);
+                      capnp::AnyPointer::Builder content, std::vector<std::shared_ptr<CapRef>> caps,
+                      std::exception_ptr error, std::vector<uint32_t> exports);
   void SendException(uint32_t answer_id, ErrorKind kind, const std::string& reason);
   Waiter& PickPoolWaiter();
 

@@ -139,7 +139,8 @@ void ConnectionState::ServerThreadMain(std::shared_ptr<LocalThreadServer> thread
     ThreadStateEntry& entry = ThreadStates()[m_id];
     entry.connection = weak_from_this();
     entry.state.waiter = thread->waiter();
-    entry.state.local_thread = thread;
+    // local_thread (the callback handle this thread hands out) is made on first use: it must
+    // be a different object from `thread`, whose release by the peer ends this thread.
   }
   Waiter& waiter = *thread->waiter();
   thread.reset();

@@ -1,0 +1,194 @@
+// Hand-written client proxies and server adapters for runtime_test.capnp, in the shape
+// crossproc-gen emits, so that the runtime's tests do not depend on the generator.
+#pragma once
+
+#include <crossproc/connection.h>
+#include <crossproc/errors.h>
+
+#include "runtime_test.capnp.h"
+
+#include <memory>
+#include <string>
+
+namespace rt {
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual int32_t call(int32_t value) = 0;
+};
+
+class Echo {
+ public:
+  virtual ~Echo() = default;
+  virtual std::string echo(const std::string& text) = 0;
+  virtual void fail(const std::string& message) = 0;
+  virtual int32_t callBack(std::shared_ptr<Callback> callback, int32_t value) = 0;
+  virtual std::string threadName() = 0;
+  virtual void ping() = 0;
+};
+
+class Init {
+ public:
+  virtual ~Init() = default;
+  virtual std::unique_ptr<Echo> makeEcho() = 0;
+};
+
+class CallbackClient;
+class CallbackServer;
+class EchoClient;
+class EchoServer;
+class InitClient;
+class InitServer;
+
+}  // namespace rt
+
+template <>
+struct crossproc::InterfaceTraits<rt::Callback> {
+  using Wire = rt::wire::Callback;
+  using Client = rt::CallbackClient;
+  using Server = rt::CallbackServer;
+  static constexpr const detail::MethodInfo* kConstruct = nullptr;
+};
+template <>
+struct crossproc::InterfaceTraits<rt::Echo> {
+  using Wire = rt::wire::Echo;
+  using Client = rt::EchoClient;
+  using Server = rt::EchoServer;
+  static constexpr const detail::MethodInfo* kConstruct = nullptr;
+};
+namespace rt {
+inline constexpr crossproc::detail::MethodInfo kInitConstruct{capnp::typeId<wire::Init>(), 0, -1, "Init", "construct"};
+}
+template <>
+struct crossproc::InterfaceTraits<rt::Init> {
+  using Wire = rt::wire::Init;
+  using Client = rt::InitClient;
+  using Server = rt::InitServer;
+  static constexpr const detail::MethodInfo* kConstruct = &rt::kInitConstruct;
+};
+
+namespace rt {
+using crossproc::detail::MethodInfo;
+inline constexpr uint64_t kCallbackId = capnp::typeId<wire::Callback>();
+inline constexpr uint64_t kEchoId = capnp::typeId<wire::Echo>();
+inline constexpr uint64_t kInitId = capnp::typeId<wire::Init>();
+inline constexpr MethodInfo kCallbackDestroy{kCallbackId, 0, 0, "Callback", "destroy"};
+inline constexpr MethodInfo kCallbackCall{kCallbackId, 1, 0, "Callback", "call"};
+inline constexpr MethodInfo kEchoMethods[] = {
+    {kEchoId, 0, 0, "Echo", "destroy"},  {kEchoId, 1, 0, "Echo", "echo"},
+    {kEchoId, 2, 0, "Echo", "fail"},     {kEchoId, 3, 0, "Echo", "callBack"},
+    {kEchoId, 4, 0, "Echo", "threadName"}, {kEchoId, 5, -1, "Echo", "ping"},
+};
+inline constexpr MethodInfo kInitMakeEcho{kInitId, 1, 0, "Init", "makeEcho"};
+
+class CallbackClient final : public Callback, public crossproc::ClientBase {
+ public:
+  using ClientBase::ClientBase;
+  ~CallbackClient() override { CallDestroy(kCallbackDestroy); }
+  int32_t call(int32_t value) override {
+    crossproc::ClientCall<wire::Callback::CallParams, wire::Callback::CallResults> c(*this, kCallbackCall);
+    c.params().setValue(value);
+    return c.Send().getResult();
+  }
+};
+
+class CallbackServer final : public crossproc::ServerFor<Callback> {
+ public:
+  using ServerFor::ServerFor;
+  uint64_t InterfaceId() const override { return kCallbackId; }
+  const char* InterfaceName() const override { return "Callback"; }
+  const char* MethodName(uint16_t m) const override { return m == 1 ? "call" : "destroy"; }
+  int ContextIndex(uint16_t) const override { return 0; }
+  void Dispatch(crossproc::IncomingCall& call) override {
+    if (call.method() == 0) return DestroyImpl();
+    int32_t value = call.Params<wire::Callback::CallParams>().getValue();
+    call.Results<wire::Callback::CallResults>().setResult(CheckedImpl()->call(value));
+  }
+};
+
+class EchoClient final : public Echo, public crossproc::ClientBase {
+ public:
+  using ClientBase::ClientBase;
+  ~EchoClient() override { CallDestroy(kEchoMethods[0]); }
+  std::string echo(const std::string& text) override {
+    crossproc::ClientCall<wire::Echo::EchoParams, wire::Echo::EchoResults> c(*this, kEchoMethods[1]);
+    c.params().setText(kj::StringPtr(text.c_str(), text.size()));
+    return c.Send().getResult();
+  }
+  void fail(const std::string& message) override {
+    crossproc::ClientCall<wire::Echo::FailParams, wire::Echo::FailResults> c(*this, kEchoMethods[2]);
+    c.params().setMessage(message);
+    c.Send();
+  }
+  int32_t callBack(std::shared_ptr<Callback> callback, int32_t value) override {
+    crossproc::ClientCall<wire::Echo::CallBackParams, wire::Echo::CallBackResults> c(*this, kEchoMethods[3]);
+    c.params().setCallback(crossproc::Build<wire::Callback>(c.encoder(), callback));
+    c.params().setValue(value);
+    return c.Send().getResult();
+  }
+  std::string threadName() override {
+    crossproc::ClientCall<wire::Echo::ThreadNameParams, wire::Echo::ThreadNameResults> c(*this, kEchoMethods[4]);
+    return c.Send().getResult();
+  }
+  void ping() override {
+    crossproc::ClientCall<wire::Echo::PingParams, wire::Echo::PingResults> c(*this, kEchoMethods[5]);
+    c.Send();
+  }
+};
+
+class EchoServer final : public crossproc::ServerFor<Echo> {
+ public:
+  using ServerFor::ServerFor;
+  uint64_t InterfaceId() const override { return kEchoId; }
+  const char* InterfaceName() const override { return "Echo"; }
+  const char* MethodName(uint16_t m) const override { return m < 6 ? kEchoMethods[m].method_name : nullptr; }
+  int ContextIndex(uint16_t m) const override { return m < 6 ? kEchoMethods[m].context_index : -1; }
+  void Dispatch(crossproc::IncomingCall& call) override {
+    switch (call.method()) {
+      case 0: return DestroyImpl();
+      case 1: {
+        std::string text = call.Params<wire::Echo::EchoParams>().getText();
+        call.Results<wire::Echo::EchoResults>().setResult(CheckedImpl()->echo(text));
+        return;
+      }
+      case 2: return CheckedImpl()->fail(call.Params<wire::Echo::FailParams>().getMessage());
+      case 3: {
+        auto params = call.Params<wire::Echo::CallBackParams>();
+        auto callback = crossproc::Read<wire::Callback, std::shared_ptr<Callback>>(call.decoder(), params.getCallback());
+        call.Results<wire::Echo::CallBackResults>().setResult(CheckedImpl()->callBack(callback, params.getValue()));
+        return;
+      }
+      case 4: call.Results<wire::Echo::ThreadNameResults>().setResult(CheckedImpl()->threadName()); return;
+      case 5: return CheckedImpl()->ping();
+      default: throw crossproc::RemoteError(crossproc::ErrorKind::kUnimplemented, "", "no such method");
+    }
+  }
+};
+
+class InitClient final : public Init, public crossproc::ClientBase {
+ public:
+  using ClientBase::ClientBase;
+  std::unique_ptr<Echo> makeEcho() override {
+    crossproc::ClientCall<wire::Init::MakeEchoParams, wire::Init::MakeEchoResults> c(*this, kInitMakeEcho);
+    auto results = c.Send();
+    return crossproc::Read<wire::Echo, std::unique_ptr<Echo>>(c.decoder(), results.getResult());
+  }
+};
+
+class InitServer final : public crossproc::ServerFor<Init> {
+ public:
+  using ServerFor::ServerFor;
+  uint64_t InterfaceId() const override { return kInitId; }
+  const char* InterfaceName() const override { return "Init"; }
+  const char* MethodName(uint16_t m) const override { return m == 0 ? "construct" : "makeEcho"; }
+  int ContextIndex(uint16_t m) const override { return m == 0 ? -1 : 0; }
+  void Dispatch(crossproc::IncomingCall& call) override {
+    if (call.method() == 0) return call.ExchangeThreadMaps();
+    call.Results<wire::Init::MakeEchoResults>().setResult(
+        crossproc::Build<wire::Echo>(call.encoder(), CheckedImpl()->makeEcho()));
+  }
+};
+
+}  // namespace rt
+
