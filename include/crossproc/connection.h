@@ -66,7 +66,7 @@ class Connection {
   template <typename I>
   std::unique_ptr<typename InterfaceTraits<I>::Client> Bootstrap() {
     std::shared_ptr<detail::CapRef> ref = detail::BootstrapRef(*m_state);
-    if constexpr (InterfaceTraits<I>::kConstruct != nullptr) {
+    if (InterfaceTraits<I>::kConstruct != nullptr) {
       detail::Construct(*m_state, ref, *InterfaceTraits<I>::kConstruct);
     }
     return std::make_unique<typename InterfaceTraits<I>::Client>(std::move(ref));
