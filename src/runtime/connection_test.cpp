@@ -16,6 +16,8 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <set>
+#include <dirent.h>
 #include <thread>
 
 #include "test_adapters.h"
@@ -39,6 +41,49 @@ class EchoImpl : public rt::Echo {
     return crossproc::detail::CurrentThreadName() + "#" + std::to_string(calls_on_this_thread);
   }
   void ping() override {}
+  int32_t nested(std::shared_ptr<rt::Callback> callback, int32_t depth) override {
+    server_threads.insert(std::this_thread::get_id());
+    return callback->call(depth) + 1;
+  }
+  void storeCallback(std::shared_ptr<rt::Callback> callback) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_stored = std::move(callback);
+  }
+  int32_t callStoredFromNewThread(int32_t value) override {
+    std::shared_ptr<rt::Callback> callback;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      callback = m_stored;
+    }
+    int32_t result = 0;
+    std::thread([&] { result = callback->call(value); }).join();
+    return result;
+  }
+  void waitForInterrupt() override {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_waiting = true;
+    m_cv.wait(lock, [&] { return m_interrupted; });
+    m_interrupted = false;
+    m_waiting = false;
+  }
+  void interrupt() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_interrupted = true;
+    m_cv.notify_all();
+  }
+  bool waiting() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_waiting;
+  }
+
+  std::set<std::thread::id> server_threads;  // used by one test thread at a time
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_interrupted = false;
+  bool m_waiting = false;
+  std::shared_ptr<rt::Callback> m_stored;
 };
 
 class InitImpl final : public rt::Init {
@@ -131,6 +176,84 @@ TEST(Connection, ThreadMappingIsOneToOne) {
   std::string other;
   std::thread([&] { other = echo->threadName(); }).join();
   EXPECT_EQ(other.substr(other.find('#')), "#1");
+}
+
+// Counts this process's threads.
+int CountThreads() {
+  int count = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* entry = readdir(dir)) count += entry->d_name[0] != '.';
+    closedir(dir);
+  }
+  return count;
+}
+
+TEST(Connection, ServerThreadEndsWhenClientThreadExits) {
+  Pair pair;
+  std::shared_ptr<rt::Echo> echo = pair.init->makeEcho();
+  echo->echo("warm up");  // maps this thread
+  int before = CountThreads();
+  std::thread([&] { echo->echo("from a short-lived thread"); }).join();
+  auto started = std::chrono::steady_clock::now();
+  while (CountThreads() != before && std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(CountThreads(), before);
+}
+
+// Calls back and forth: each level of the chain crosses the connection once in each direction.
+class Bouncer final : public rt::Callback, public std::enable_shared_from_this<Bouncer> {
+ public:
+  rt::Echo* echo = nullptr;
+  std::thread::id expected_thread;
+  std::atomic<int> wrong_thread{0};
+  int32_t call(int32_t depth) override {
+    if (std::this_thread::get_id() != expected_thread) ++wrong_thread;
+    if (depth <= 0) return 0;
+    return echo->nested(shared_from_this(), depth - 1) + 1;
+  }
+};
+
+TEST(Connection, NestedCallbacksAlternateBetweenTwoThreads) {
+  auto init_impl = std::make_shared<InitImpl>();
+  auto [a, b] = crossproc::transport::SocketPair();
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(init_impl));
+  crossproc::Connection client(b.release());
+  auto init = client.Bootstrap<rt::Init>();
+  auto echo = init->makeEcho();
+  auto bouncer = std::make_shared<Bouncer>();
+  bouncer->echo = echo.get();
+  bouncer->expected_thread = std::this_thread::get_id();
+  std::recursive_mutex mutex;
+  std::lock_guard<std::recursive_mutex> lock(mutex);
+  EXPECT_EQ(echo->nested(bouncer, 10), 21);  // 10 levels, each adds 1 on both sides, plus 1
+  EXPECT_EQ(bouncer->wrong_thread.load(), 0);
+}
+
+TEST(Connection, StoredCallbackCalledLaterRunsOnDedicatedThread) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  struct Recorder : rt::Callback {
+    std::thread::id ran_on;
+    int32_t call(int32_t value) override {
+      ran_on = std::this_thread::get_id();
+      return value + 100;
+    }
+  };
+  auto recorder = std::make_shared<Recorder>();
+  echo->storeCallback(recorder);
+  EXPECT_EQ(echo->callStoredFromNewThread(5), 105);
+  EXPECT_NE(recorder->ran_on, std::this_thread::get_id());
+  EXPECT_NE(recorder->ran_on, std::thread::id());
+}
+
+TEST(Connection, EventLoopMethodReleasesBlockedCall) {
+  Pair pair;
+  std::shared_ptr<rt::Echo> echo = pair.init->makeEcho();
+  auto waiter = std::async(std::launch::async, [&] { echo->waitForInterrupt(); });
+  EXPECT_EQ(waiter.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  echo->interrupt();  // from this thread, while the other one's call is blocked in the server
+  EXPECT_EQ(waiter.wait_for(std::chrono::seconds(5)), std::future_status::ready);
 }
 
 TEST(Connection, ManyThreadsCallConcurrently) {

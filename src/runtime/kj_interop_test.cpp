@@ -77,6 +77,11 @@ class EchoImpl final : public rt::Echo {
   }
   std::string threadName() override { return "crossproc"; }
   void ping() override {}
+  int32_t nested(std::shared_ptr<rt::Callback> callback, int32_t depth) override { return callback->call(depth); }
+  void storeCallback(std::shared_ptr<rt::Callback>) override {}
+  int32_t callStoredFromNewThread(int32_t) override { return 0; }
+  void waitForInterrupt() override {}
+  void interrupt() override {}
 };
 
 class InitImpl final : public rt::Init {

@@ -18,6 +18,11 @@ interface Echo {
   callBack @3 (context :Cp.Context, callback :Callback, value :Int32) -> (result :Int32);
   threadName @4 (context :Cp.Context) -> (result :Text);
   ping @5 () -> ();
+  nested @6 (context :Cp.Context, callback :Callback, depth :Int32) -> (result :Int32);
+  storeCallback @7 (context :Cp.Context, callback :Callback) -> ();
+  callStoredFromNewThread @8 (context :Cp.Context, value :Int32) -> (result :Int32);
+  waitForInterrupt @9 (context :Cp.Context) -> ();
+  interrupt @10 () -> ();
 }
 
 interface Callback {

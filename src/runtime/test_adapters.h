@@ -26,6 +26,11 @@ class Echo {
   virtual int32_t callBack(std::shared_ptr<Callback> callback, int32_t value) = 0;
   virtual std::string threadName() = 0;
   virtual void ping() = 0;
+  virtual int32_t nested(std::shared_ptr<Callback> callback, int32_t depth) = 0;
+  virtual void storeCallback(std::shared_ptr<Callback> callback) = 0;
+  virtual int32_t callStoredFromNewThread(int32_t value) = 0;
+  virtual void waitForInterrupt() = 0;
+  virtual void interrupt() = 0;
 };
 
 class Init {
@@ -79,7 +84,11 @@ inline constexpr MethodInfo kEchoMethods[] = {
     {kEchoId, 0, 0, "Echo", "destroy"},  {kEchoId, 1, 0, "Echo", "echo"},
     {kEchoId, 2, 0, "Echo", "fail"},     {kEchoId, 3, 0, "Echo", "callBack"},
     {kEchoId, 4, 0, "Echo", "threadName"}, {kEchoId, 5, -1, "Echo", "ping"},
+    {kEchoId, 6, 0, "Echo", "nested"},     {kEchoId, 7, 0, "Echo", "storeCallback"},
+    {kEchoId, 8, 0, "Echo", "callStoredFromNewThread"}, {kEchoId, 9, 0, "Echo", "waitForInterrupt"},
+    {kEchoId, 10, -1, "Echo", "interrupt"},
 };
+inline constexpr uint16_t kEchoMethodCount = 11;
 inline constexpr MethodInfo kInitMakeEcho{kInitId, 1, 0, "Init", "makeEcho"};
 
 class CallbackClient final : public Callback, public crossproc::ClientBase {
@@ -135,6 +144,31 @@ class EchoClient final : public Echo, public crossproc::ClientBase {
     crossproc::ClientCall<wire::Echo::PingParams, wire::Echo::PingResults> c(*this, kEchoMethods[5]);
     c.Send();
   }
+  int32_t nested(std::shared_ptr<Callback> callback, int32_t depth) override {
+    crossproc::ClientCall<wire::Echo::NestedParams, wire::Echo::NestedResults> c(*this, kEchoMethods[6]);
+    c.params().setCallback(crossproc::Build<wire::Callback>(c.encoder(), callback));
+    c.params().setDepth(depth);
+    return c.Send().getResult();
+  }
+  void storeCallback(std::shared_ptr<Callback> callback) override {
+    crossproc::ClientCall<wire::Echo::StoreCallbackParams, wire::Echo::StoreCallbackResults> c(*this, kEchoMethods[7]);
+    c.params().setCallback(crossproc::Build<wire::Callback>(c.encoder(), callback));
+    c.Send();
+  }
+  int32_t callStoredFromNewThread(int32_t value) override {
+    crossproc::ClientCall<wire::Echo::CallStoredFromNewThreadParams, wire::Echo::CallStoredFromNewThreadResults> c(
+        *this, kEchoMethods[8]);
+    c.params().setValue(value);
+    return c.Send().getResult();
+  }
+  void waitForInterrupt() override {
+    crossproc::ClientCall<wire::Echo::WaitForInterruptParams, wire::Echo::WaitForInterruptResults> c(*this, kEchoMethods[9]);
+    c.Send();
+  }
+  void interrupt() override {
+    crossproc::ClientCall<wire::Echo::InterruptParams, wire::Echo::InterruptResults> c(*this, kEchoMethods[10]);
+    c.Send();
+  }
 };
 
 class EchoServer final : public crossproc::ServerFor<Echo> {
@@ -142,8 +176,10 @@ class EchoServer final : public crossproc::ServerFor<Echo> {
   using ServerFor::ServerFor;
   uint64_t InterfaceId() const override { return kEchoId; }
   const char* InterfaceName() const override { return "Echo"; }
-  const char* MethodName(uint16_t m) const override { return m < 6 ? kEchoMethods[m].method_name : nullptr; }
-  int ContextIndex(uint16_t m) const override { return m < 6 ? kEchoMethods[m].context_index : -1; }
+  const char* MethodName(uint16_t m) const override {
+    return m < kEchoMethodCount ? kEchoMethods[m].method_name : nullptr;
+  }
+  int ContextIndex(uint16_t m) const override { return m < kEchoMethodCount ? kEchoMethods[m].context_index : -1; }
   void Dispatch(crossproc::IncomingCall& call) override {
     switch (call.method()) {
       case 0: return DestroyImpl();
@@ -161,6 +197,25 @@ class EchoServer final : public crossproc::ServerFor<Echo> {
       }
       case 4: call.Results<wire::Echo::ThreadNameResults>().setResult(CheckedImpl()->threadName()); return;
       case 5: return CheckedImpl()->ping();
+      case 6: {
+        auto params = call.Params<wire::Echo::NestedParams>();
+        auto callback = crossproc::Read<wire::Callback, std::shared_ptr<Callback>>(call.decoder(), params.getCallback());
+        call.Results<wire::Echo::NestedResults>().setResult(CheckedImpl()->nested(callback, params.getDepth()));
+        return;
+      }
+      case 7: {
+        auto params = call.Params<wire::Echo::StoreCallbackParams>();
+        CheckedImpl()->storeCallback(
+            crossproc::Read<wire::Callback, std::shared_ptr<Callback>>(call.decoder(), params.getCallback()));
+        return;
+      }
+      case 8: {
+        int32_t value = call.Params<wire::Echo::CallStoredFromNewThreadParams>().getValue();
+        call.Results<wire::Echo::CallStoredFromNewThreadResults>().setResult(CheckedImpl()->callStoredFromNewThread(value));
+        return;
+      }
+      case 9: return CheckedImpl()->waitForInterrupt();
+      case 10: return CheckedImpl()->interrupt();
       default: throw crossproc::RemoteError(crossproc::ErrorKind::kUnimplemented, "", "no such method");
     }
   }
