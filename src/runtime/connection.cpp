@@ -242,19 +242,17 @@ void ConnectionState::Queue(std::shared_ptr<capnp::MallocMessageBuilder> message
 }
 
 void ConnectionState::Flush() {
-  while (true) {
-    std::unique_lock<std::mutex> write_lock(m_write_mutex, std::try_to_lock);
-    if (!write_lock.owns_lock()) return;  // the holder writes what we queued before it unlocks
-    std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> batch;
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      batch.swap(m_outbox);
-      if (batch.empty()) return;
-      if (m_write_failed) return;
-    }
-    std::vector<transport::FrameTable> tables;
-    tables.reserve(batch.size());
-    std::vector<iovec> iov;
+  std::unique_lock<std::mutex> lock(m_mutex);
+  // One writer at a time. Giving the role up is decided under the same lock that Queue takes,
+  // so a message queued while another thread writes is always written by that thread.
+  if (m_writing) return;
+  m_writing = true;
+  std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> batch;
+  std::vector<transport::FrameTable> tables;
+  std::vector<iovec> iov;
+  while (!m_outbox.empty() && !m_write_failed) {
+    batch.swap(m_outbox);
+    lock.unlock();
     for (auto& message : batch) tables.emplace_back(message->getSegmentsForOutput());
     for (auto& table : tables) table.AppendTo(iov);
     bool ok = false;
@@ -264,15 +262,17 @@ void ConnectionState::Flush() {
     } catch (const std::exception& e) {
       error = e.what();
     }
-    write_lock.unlock();
+    iov.clear();
+    tables.clear();
+    batch.clear();
+    lock.lock();
     if (!ok) {
-      std::unique_lock<std::mutex> lock(m_mutex);
       m_write_failed = true;
       m_outbox.clear();
       Disconnect(lock, error);
-      return;
     }
   }
+  m_writing = false;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -278,9 +278,9 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   bool m_io_untimed = false;
   std::thread m_io_thread;
 
-  // Writing: whole frames, from m_outbox, by the thread holding m_write_mutex.
+  // Writing: whole frames, from m_outbox, by the one thread that set m_writing.
   std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> m_outbox;
-  std::mutex m_write_mutex;
+  bool m_writing = false;
   bool m_write_failed = false;
 
   // RPC tables.
