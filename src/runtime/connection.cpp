@@ -194,6 +194,12 @@ void ConnectionState::IoThreadMain() {
     if (m_reader == nullptr && m_role_wanters.empty()) {
       auto idle = std::chrono::steady_clock::now() - m_last_release;
       if (idle >= kIdleBeforeEventLoopReads) {
+        if (!m_outbox.empty()) {  // deferred messages (Finish) of a connection gone quiet
+          lock.unlock();
+          Flush();
+          lock.lock();
+          continue;
+        }
         ReadAsReader(lock, self);
         continue;
       }
@@ -421,9 +427,14 @@ void ConnectionState::ReleaseExport(uint32_t id, uint32_t count) {
   m_exports.erase(it);
   m_export_ids.erase(server.get());
   m_free_export_ids.push_back(id);
-  if (auto* thread = dynamic_cast<LocalThreadServer*>(server.get()); thread && thread->server_thread()) {
-    thread->waiter()->stop = true;
-    thread->waiter()->cv.notify_all();
+  if (auto* thread = dynamic_cast<LocalThreadServer*>(server.get())) {
+    if (thread->server_thread()) {
+      thread->waiter()->stop = true;
+      thread->waiter()->cv.notify_all();
+    }
+    // A thread handle owns nothing but its waiter: drop it here. (Callback handles are
+    // exported and released once per call, so this path is hot.)
+    return;
   }
   // The last reference runs the implementation's destructor: do it on the event-loop thread,
   // not under the lock and not on a thread that may hold the application's locks.
@@ -830,7 +841,7 @@ std::shared_ptr<CapRef> ConnectionState::Bootstrap() {
   }
   if (question.error) std::rethrow_exception(question.error);
   lock.unlock();
-  FinishQuestion(id);
+  FinishQuestion(id, true);
   auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
   if (ret.isException()) throw ErrorFromException(ret.getException());
   if (!ret.isResults()) throw RemoteError(ErrorKind::kFailed, "", "unexpected answer to Bootstrap");
@@ -839,7 +850,7 @@ std::shared_ptr<CapRef> ConnectionState::Bootstrap() {
   return ref;
 }
 
-void ConnectionState::FinishQuestion(uint32_t question_id) {
+void ConnectionState::FinishQuestion(uint32_t question_id, bool flush_now) {
   auto message = std::make_shared<capnp::MallocMessageBuilder>(16);
   auto finish = message->initRoot<capnp::rpc::Message>().initFinish();
   finish.setQuestionId(question_id);
@@ -849,7 +860,10 @@ void ConnectionState::FinishQuestion(uint32_t question_id) {
     if (m_closed) return;
     Queue(std::move(message));
   }
-  Flush();
+  // A Finish alone would wake the peer's thread for nothing: it normally leaves with the next
+  // message, or with the event-loop thread's flush when the connection goes quiet. It goes at
+  // once when the peer holds capabilities for the answer, so that they are released promptly.
+  if (flush_now) Flush();
 }
 
 void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
@@ -917,7 +931,8 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
                               std::to_string(micros.count()) + " us");
   }
   if (question.error) std::rethrow_exception(question.error);
-  FinishQuestion(id);
+  auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
+  FinishQuestion(id, ret.isResults() && ret.getResults().hasCapTable() && ret.getResults().getCapTable().size() > 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -195,8 +195,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // Sends `message` (a Call built by `call`) and waits for its Return on this thread.
   void Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
             capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question);
-  // Releases a question after its Return was handled; queues the Finish.
-  void FinishQuestion(uint32_t question_id);
+  // Queues the Finish of a question whose Return was handled; writes it now if `flush_now`.
+  void FinishQuestion(uint32_t question_id, bool flush_now);
   void SetPeerThreadMap(std::shared_ptr<CapRef> thread_map);
   std::shared_ptr<CapRef> ThreadMapCap();
   ThreadState& CurrentThreadState();
