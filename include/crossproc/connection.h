@@ -74,6 +74,10 @@ class Connection {
 
   // Blocks until the connection is closed by either side.
   void WaitForDisconnect();
+  // Blocks until the peer, having obtained the bootstrap object, released every reference to
+  // it, or until the connection is closed. A spawned child uses it to exit when its parent
+  // drops the child's Init.
+  void WaitForInitRelease();
   // False once the connection is closed.
   bool connected() const;
   // Closes the socket now; pending calls fail with Disconnected.

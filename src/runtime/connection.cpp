@@ -73,6 +73,11 @@ void ConnectionState::WaitForDisconnect() {
   m_closed_cv.wait(lock, [&] { return m_closed; });
 }
 
+void ConnectionState::WaitForInitRelease() {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_closed_cv.wait(lock, [&] { return m_closed || m_init_released; });
+}
+
 void ConnectionState::Close() {
   std::vector<std::thread> threads;
   {
@@ -425,6 +430,10 @@ void ConnectionState::ReleaseExport(uint32_t id, uint32_t count) {
   if (exported.refs > 0) return;
   std::shared_ptr<ServerBase> server = std::move(exported.server);
   m_exports.erase(it);
+  if (server == m_init) {
+    m_init_released = true;
+    m_closed_cv.notify_all();
+  }
   m_export_ids.erase(server.get());
   m_free_export_ids.push_back(id);
   if (auto* thread = dynamic_cast<LocalThreadServer*>(server.get())) {
@@ -1041,6 +1050,7 @@ Connection::Connection(int fd, std::shared_ptr<ServerBase> init, ConnectionOptio
 Connection::~Connection() { m_state->Close(); }
 
 void Connection::WaitForDisconnect() { m_state->WaitForDisconnect(); }
+void Connection::WaitForInitRelease() { m_state->WaitForInitRelease(); }
 bool Connection::connected() const { return !m_state->closed(); }
 void Connection::Close() { m_state->Close(); }
 

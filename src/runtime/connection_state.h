@@ -185,6 +185,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // Closes the socket, fails pending calls, joins this connection's threads.
   void Close();
   void WaitForDisconnect();
+  void WaitForInitRelease();
   bool closed();
   uint64_t id() const { return m_id; }
   const ConnectionOptions& options() const { return m_options; }
@@ -267,7 +268,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   std::mutex m_mutex;
   bool m_closed = false;
   std::string m_close_reason;
-  std::condition_variable m_closed_cv;
+  std::condition_variable m_closed_cv;  // also signals m_init_released
+  bool m_init_released = false;
 
   // Reader role: at most one thread reads the socket; only it touches m_frames.
   Waiter* m_reader = nullptr;
