@@ -4,6 +4,7 @@
 #include <crossproc/codec.h>
 
 #include <capnp/any.h>
+#include <capnp/schema.h>
 
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,9 @@ struct MethodInfo {
   int context_index;       // pointer index of the Context param, or -1
   const char* interface_name;
   const char* method_name;
+  // The interface's schema (capnp::Schema::from<Wire>), for -debug=ipc logs of arguments and
+  // results; may be null.
+  capnp::InterfaceSchema (*schema)() = nullptr;
 };
 
 class OutgoingCallState;

@@ -4,10 +4,12 @@
 #include <crossproc/codec.h>
 
 #include <capnp/any.h>
+#include <capnp/schema.h>
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 namespace crossproc {
@@ -59,6 +61,8 @@ class ServerBase {
   // Pointer index of the Context field in the method's params struct, or -1 if the method has
   // none (it then runs on the connection's event-loop thread).
   virtual int ContextIndex(uint16_t method) const = 0;
+  // The interface's schema, for -debug=ipc logs of arguments and results (none by default).
+  virtual std::optional<capnp::InterfaceSchema> Schema() const { return std::nullopt; }
   // Runs the call. Exceptions propagate to the runtime, which returns them to the caller.
   virtual void Dispatch(IncomingCall& call) = 0;
 };

@@ -9,6 +9,8 @@
 
 #include <sys/socket.h>
 
+#include <capnp/dynamic.h>
+
 #include <atomic>
 #include <cstring>
 
@@ -30,6 +32,43 @@ capnp::ReaderOptions MakeReaderOptions(const ConnectionOptions& options) {
   reader_options.traversalLimitInWords = options.max_message_bytes / sizeof(capnp::word) + 1024;
   reader_options.nestingLimit = options.max_nesting_depth;
   return reader_options;
+}
+
+// For -debug=ipc: a params or results struct in Cap'n Proto's text form, cut to a readable size.
+std::string FormatPayload(std::optional<capnp::InterfaceSchema> schema, uint16_t method, bool results,
+                          capnp::AnyPointer::Reader content) {
+  if (!schema) return "(...)";
+  constexpr std::size_t kMaxLength = 160;
+  try {
+    auto methods = schema->getMethods();
+    if (method >= methods.size()) return "(?)";
+    auto type = results ? methods[method].getResultType() : methods[method].getParamType();
+    auto value = content.getAs<capnp::DynamicStruct>(type);
+    std::string text = "(";
+    for (auto field : type.getFields()) {
+      auto field_type = field.getType();
+      // The call context is the framework's business: leave it out.
+      if (field_type.isStruct() && field_type.asStruct().getProto().getId() == capnp::typeId<wire::Context>()) continue;
+      if (!value.has(field)) continue;
+      if (text.size() > 1) text += ", ";
+      text += field.getProto().getName().cStr();
+      text += " = ";
+      text += kj::str(value.get(field)).cStr();
+    }
+    text += ")";
+    if (text.size() > kMaxLength) text = text.substr(0, kMaxLength) + "...";
+    return text;
+  } catch (...) {
+    return "(unreadable)";
+  }
+}
+
+std::string DescribeError(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (...) {
+    return DescribeCurrentException().second;
+  }
 }
 
 class ProtocolError : public std::runtime_error {
@@ -60,7 +99,7 @@ void ConnectionState::Start() {
 }
 
 void ConnectionState::Log(LogLevel level, const std::string& line) const {
-  if (m_options.log) m_options.log(level, m_options.name + ": " + line);
+  if (m_options.log) m_options.log(level, m_options.name + "#" + std::to_string(m_id) + ": " + line);
 }
 
 bool ConnectionState::closed() {
@@ -149,7 +188,7 @@ void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& s
   Dispatch(lock, self, kj::mv(frame));
 }
 
-void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock) {
+void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock, const Waiter& self) {
   (void)lock;
   if (m_reader != nullptr || m_closed) return;
   if (!m_role_wanters.empty()) {
@@ -159,7 +198,9 @@ void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock) {
     next->cv.notify_one();
     return;
   }
-  // Nobody reads now: the event-loop thread takes over if that stays so for a moment.
+  // Nobody reads now: the event-loop thread takes over if that stays so for a moment (or at
+  // once, if it is the one letting go: it is not about to come back for its own answer).
+  if (&self == m_io_waiter.get()) return;
   m_last_release = std::chrono::steady_clock::now();
   if (m_io_untimed) {
     m_io_untimed = false;
@@ -170,7 +211,7 @@ void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock) {
 void ConnectionState::RunWork(std::unique_lock<std::mutex>& lock, Waiter& self) {
   Work work = std::move(self.inbox.front());
   self.inbox.pop_front();
-  HandOffRole(lock);
+  HandOffRole(lock, self);
   self.busy = true;
   lock.unlock();
   if (work.server) {
@@ -212,7 +253,7 @@ void ConnectionState::IoThreadMain() {
       continue;
     }
     // Someone else reads, or wants to: make sure a wanter is woken if the role is free.
-    HandOffRole(lock);
+    HandOffRole(lock, self);
     m_io_untimed = true;
     self.cv.wait(lock);
     m_io_untimed = false;
@@ -624,9 +665,17 @@ void ConnectionState::ExecuteCall(Work& work) {
   capnp::BuilderCapabilityTable caps;
   auto content = caps.imbue(payload.getContent());
   std::exception_ptr error;
+  const uint16_t method_id = call.getMethodId();
+  if (m_options.debug_ipc) {
+    const char* method_name = work.server->MethodName(method_id);
+    Log(LogLevel::kDebug, "serving #" + std::to_string(work.answer_id) + " " + work.server->InterfaceName() + "." +
+                              (method_name ? method_name : "?") + FormatPayload(work.server->Schema(), method_id, false,
+                                                                                work.message->content) +
+                              " on " + CurrentThreadName());
+  }
   auto started = std::chrono::steady_clock::now();
   {
-    IncomingCallImpl incoming(this, call.getMethodId(), work.message->content, content, results->getOrphanage());
+    IncomingCallImpl incoming(this, method_id, work.message->content, content, results->getOrphanage());
     try {
       work.server->Dispatch(incoming);
     } catch (...) {
@@ -636,11 +685,12 @@ void ConnectionState::ExecuteCall(Work& work) {
   CurrentIncoming() = scope.previous;
   if (m_options.debug_ipc) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    const char* method_name = work.server->MethodName(call.getMethodId());
-    Log(LogLevel::kDebug, std::string("served #") + std::to_string(work.answer_id) + " " +
-                              work.server->InterfaceName() + "." + (method_name ? method_name : "?") + " on " +
-                              CurrentThreadName() + (error ? " (threw)" : "") + " in " +
-                              std::to_string(micros.count()) + " us");
+    const char* method_name = work.server->MethodName(method_id);
+    std::string outcome = error ? " threw " + DescribeError(error)
+                                : " returned " + FormatPayload(work.server->Schema(), method_id, true, content.asReader());
+    Log(LogLevel::kDebug, "served #" + std::to_string(work.answer_id) + " " + work.server->InterfaceName() + "." +
+                              (method_name ? method_name : "?") + outcome + " in " + std::to_string(micros.count()) +
+                              " us");
   }
   // Release what the call held before the Return goes out, so that both leave in one write.
   t_defer_flush = true;
@@ -665,7 +715,7 @@ void ConnectionState::ExecuteCall(Work& work) {
       } catch (...) {
         return DescribeCurrentException();
       }
-    }();
+    }();  // kind and "<type>: <message>"
     FillException(ret.initException(), kind, reason);
     CompleteAnswer(work.answer_id, nullptr, nullptr, {}, error, {});
   } else {
@@ -924,6 +974,14 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
   m_questions[id] = &question;
   Queue(message);
   lock.unlock();
+  std::optional<capnp::InterfaceSchema> schema;
+  if (m_options.debug_ipc) {
+    if (method.schema) schema = method.schema();
+    Log(LogLevel::kDebug, "call #" + std::to_string(id) + " " + method.interface_name + "." + method.method_name +
+                              FormatPayload(schema, method.method_id, false,
+                                            caps.imbue(call.getParams().getContent()).asReader()) +
+                              " from " + state.waiter->name);
+  }
   auto started = std::chrono::steady_clock::now();
   Flush();
   lock.lock();
@@ -935,9 +993,15 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
   lock.unlock();
   if (m_options.debug_ipc) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    Log(LogLevel::kDebug, std::string("call #") + std::to_string(id) + " " + method.interface_name + "." +
-                              method.method_name + " from " + state.waiter->name + " answered in " +
-                              std::to_string(micros.count()) + " us");
+    std::string outcome = " failed: disconnected";
+    if (question.reply) {
+      auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
+      outcome = ret.isResults() ? " returned " + FormatPayload(schema, method.method_id, true, question.reply->content)
+                : ret.isException() ? std::string(" threw ") + ret.getException().getReason().cStr()
+                                    : " ended";
+    }
+    Log(LogLevel::kDebug, "call #" + std::to_string(id) + " " + method.interface_name + "." + method.method_name +
+                              outcome + " in " + std::to_string(micros.count()) + " us");
   }
   if (question.error) std::rethrow_exception(question.error);
   auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();

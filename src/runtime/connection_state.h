@@ -226,7 +226,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   void IoThreadMain();
   void ServerThreadMain(std::shared_ptr<LocalThreadServer> thread);
   void ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self);
-  void HandOffRole(std::unique_lock<std::mutex>& lock);
+  // Called by a thread giving the reader role up: wakes a thread that wants it.
+  void HandOffRole(std::unique_lock<std::mutex>& lock, const Waiter& self);
   void RunWork(std::unique_lock<std::mutex>& lock, Waiter& self);
   void ExecuteCall(Work& work);
   void Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason);
@@ -376,7 +377,7 @@ void ConnectionState::WaitLoop(std::unique_lock<std::mutex>& lock, Waiter& waite
       std::erase(m_role_wanters, &waiter);
     }
   }
-  HandOffRole(lock);
+  HandOffRole(lock, waiter);
 }
 
 }  // namespace crossproc::detail

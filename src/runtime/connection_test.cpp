@@ -365,6 +365,35 @@ TEST(Connection, PendingCallFailsPromptlyWhenPeerGoes) {
   }
 }
 
+TEST(Connection, DebugIpcLogsRequestsAndResponses) {
+  auto [a, b] = crossproc::transport::SocketPair();
+  std::vector<std::string> lines;
+  std::mutex mutex;
+  crossproc::ConnectionOptions options;
+  options.debug_ipc = true;
+  options.log = [&](crossproc::LogLevel, const std::string& line) {
+    std::lock_guard<std::mutex> lock(mutex);
+    lines.push_back(line);
+  };
+  options.name = "srv";
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()), options);
+  options.name = "cli";
+  crossproc::Connection client(b.release(), options);
+  auto echo = client.Bootstrap<rt::Init>()->makeEcho();
+  EXPECT_EQ(echo->echo("hello log"), "hello log");
+  std::lock_guard<std::mutex> lock(mutex);
+  auto has = [&](const std::string& a_part, const std::string& b_part) {
+    for (auto& line : lines) {
+      if (line.find(a_part) != std::string::npos && line.find(b_part) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("cli#", "Echo.echo(text = \"hello log\") from"));
+  EXPECT_TRUE(has("srv#", "serving #"));
+  EXPECT_TRUE(has("srv#", "Echo.echo returned (result = \"hello log\") in"));
+  EXPECT_TRUE(has("cli#", "Echo.echo returned (result = \"hello log\") in"));
+}
+
 TEST(Connection, MalformedMessageClosesConnectionWithoutCrash) {
   auto [a, b] = crossproc::transport::SocketPair();
   std::vector<std::string> logged;

@@ -81,12 +81,12 @@ inline constexpr uint64_t kInitId = capnp::typeId<wire::Init>();
 inline constexpr MethodInfo kCallbackDestroy{kCallbackId, 0, 0, "Callback", "destroy"};
 inline constexpr MethodInfo kCallbackCall{kCallbackId, 1, 0, "Callback", "call"};
 inline constexpr MethodInfo kEchoMethods[] = {
-    {kEchoId, 0, 0, "Echo", "destroy"},  {kEchoId, 1, 0, "Echo", "echo"},
-    {kEchoId, 2, 0, "Echo", "fail"},     {kEchoId, 3, 0, "Echo", "callBack"},
-    {kEchoId, 4, 0, "Echo", "threadName"}, {kEchoId, 5, -1, "Echo", "ping"},
-    {kEchoId, 6, 0, "Echo", "nested"},     {kEchoId, 7, 0, "Echo", "storeCallback"},
-    {kEchoId, 8, 0, "Echo", "callStoredFromNewThread"}, {kEchoId, 9, 0, "Echo", "waitForInterrupt"},
-    {kEchoId, 10, -1, "Echo", "interrupt"},
+    {kEchoId, 0, 0, "Echo", "destroy", &capnp::Schema::from<wire::Echo>},  {kEchoId, 1, 0, "Echo", "echo", &capnp::Schema::from<wire::Echo>},
+    {kEchoId, 2, 0, "Echo", "fail", &capnp::Schema::from<wire::Echo>},     {kEchoId, 3, 0, "Echo", "callBack", &capnp::Schema::from<wire::Echo>},
+    {kEchoId, 4, 0, "Echo", "threadName", &capnp::Schema::from<wire::Echo>}, {kEchoId, 5, -1, "Echo", "ping", &capnp::Schema::from<wire::Echo>},
+    {kEchoId, 6, 0, "Echo", "nested", &capnp::Schema::from<wire::Echo>},     {kEchoId, 7, 0, "Echo", "storeCallback", &capnp::Schema::from<wire::Echo>},
+    {kEchoId, 8, 0, "Echo", "callStoredFromNewThread", &capnp::Schema::from<wire::Echo>}, {kEchoId, 9, 0, "Echo", "waitForInterrupt", &capnp::Schema::from<wire::Echo>},
+    {kEchoId, 10, -1, "Echo", "interrupt", &capnp::Schema::from<wire::Echo>},
 };
 inline constexpr uint16_t kEchoMethodCount = 11;
 inline constexpr MethodInfo kInitMakeEcho{kInitId, 1, 0, "Init", "makeEcho"};
@@ -180,6 +180,7 @@ class EchoServer final : public crossproc::ServerFor<Echo> {
     return m < kEchoMethodCount ? kEchoMethods[m].method_name : nullptr;
   }
   int ContextIndex(uint16_t m) const override { return m < kEchoMethodCount ? kEchoMethods[m].context_index : -1; }
+  std::optional<capnp::InterfaceSchema> Schema() const override { return capnp::Schema::from<wire::Echo>(); }
   void Dispatch(crossproc::IncomingCall& call) override {
     switch (call.method()) {
       case 0: return DestroyImpl();
