@@ -2,11 +2,14 @@
 #pragma once
 
 #include <crossproc/codec.h>
+#include <crossproc/future.h>
 
 #include <capnp/any.h>
 #include <capnp/schema.h>
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 
 namespace crossproc {
@@ -46,6 +49,12 @@ class OutgoingCall {
   // Sends the request and blocks until the answer arrives. Throws RemoteError (or Disconnected)
   // if the call failed.
   void Send();
+  // Sends the request without waiting. `done` runs once, with null when the results are ready
+  // or with the error, on the thread that read the answer (or that saw the connection end).
+  void SendAsync(std::function<void(std::exception_ptr)> done);
+  // For an asynchronous call: tells the peer the answer is no longer wanted; `done` then runs
+  // with a "canceled" error unless the answer arrived first.
+  void Cancel();
   capnp::AnyPointer::Reader ResultsRoot();
   Decoder& decoder();
 
@@ -88,11 +97,43 @@ class ClientCall {
     m_call.Send();
     return m_call.ResultsRoot().template getAs<Results>();
   }
+  void SendAsync(std::function<void(std::exception_ptr)> done) { m_call.SendAsync(std::move(done)); }
+  void Cancel() { m_call.Cancel(); }
+  typename Results::Reader results() { return m_call.ResultsRoot().template getAs<Results>(); }
   Decoder& decoder() { return m_call.decoder(); }
 
  private:
   detail::OutgoingCall m_call;
   typename Params::Builder m_params;
 };
+
+// Sends `call` without waiting and returns a future for `read(decoder, results)`. Used by the
+// generated `<method>Async` client methods.
+template <typename T, typename Params, typename Results, typename ReadFn>
+Future<T> SendAsync(std::shared_ptr<ClientCall<Params, Results>> call, ReadFn read) {
+  auto state = std::make_shared<detail::FutureState<T>>();
+  state->SetCanceler([weak = std::weak_ptr<ClientCall<Params, Results>>(call)] {
+    if (auto strong = weak.lock()) strong->Cancel();
+  });
+  // The completion keeps the call (and its answer) alive until it has run.
+  call->SendAsync([call, state, read = std::move(read)](std::exception_ptr error) mutable {
+    if (error) {
+      state->SetError(std::move(error));
+    } else {
+      try {
+        if constexpr (std::is_void_v<T>) {
+          read(call->decoder(), call->results());
+          state->SetValue(true);
+        } else {
+          state->SetValue(read(call->decoder(), call->results()));
+        }
+      } catch (...) {
+        state->SetError(std::current_exception());
+      }
+    }
+    call.reset();
+  });
+  return Future<T>(state);
+}
 
 }  // namespace crossproc

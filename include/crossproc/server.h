@@ -43,6 +43,10 @@ class IncomingCall {
   virtual capnp::AnyPointer::Builder ResultsRoot() = 0;
 };
 
+// Inside a method being served for a peer: true once the caller has canceled the call (for
+// example a task group that failed fast). Long methods may poll it and give up early.
+bool CurrentCallCanceled();
+
 // Throws RemoteError(kFailed) saying that an object of `interface_name` was destroyed.
 [[noreturn]] void ThrowDestroyed(const char* interface_name);
 

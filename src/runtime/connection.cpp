@@ -122,6 +122,7 @@ void ConnectionState::Close() {
   {
     std::unique_lock<std::mutex> lock(m_mutex);
     Disconnect(lock, "connection closed by this side");
+    RunCompletions(lock);
     threads.swap(m_threads);
   }
   auto join = [](std::thread& thread) {
@@ -154,8 +155,17 @@ void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::
     question->error = std::make_exception_ptr(Disconnected(reason));
     question->done = true;
     if (question->waiter) question->waiter->cv.notify_all();
+    if (question->on_done) {
+      m_completions.push_back(std::move(question->on_done));
+      question->on_done = nullptr;
+    }
   }
   m_questions.clear();
+  m_async_outstanding = 0;
+  // Calls still being served have nobody to answer to any more.
+  for (auto& [id, answer] : m_answers) {
+    if (!answer.returned) answer.canceled->store(true);
+  }
   for (Waiter* waiter : m_role_wanters) waiter->cv.notify_all();
   for (auto& waiter : m_pool) waiter->cv.notify_all();
   m_io_waiter->cv.notify_all();
@@ -182,10 +192,17 @@ void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& s
   m_reader = nullptr;
   if (!error.empty()) {
     Disconnect(lock, error);
-    return;
+  } else if (!m_closed) {
+    Dispatch(lock, self, kj::mv(frame));
   }
-  if (m_closed) return;
-  Dispatch(lock, self, kj::mv(frame));
+  if (!m_deferred.empty()) {
+    auto deferred = std::move(m_deferred);
+    m_deferred.clear();
+    lock.unlock();
+    deferred.clear();
+    lock.lock();
+  }
+  RunCompletions(lock);
 }
 
 void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock, const Waiter& self) {
@@ -239,7 +256,7 @@ void ConnectionState::IoThreadMain() {
     if (m_closed) break;
     if (m_reader == nullptr && m_role_wanters.empty()) {
       auto idle = std::chrono::steady_clock::now() - m_last_release;
-      if (idle >= kIdleBeforeEventLoopReads) {
+      if (idle >= kIdleBeforeEventLoopReads || m_async_outstanding > 0) {
         if (!m_outbox.empty()) {  // deferred messages (Finish) of a connection gone quiet
           lock.unlock();
           Flush();
@@ -325,6 +342,7 @@ void ConnectionState::Flush() {
     }
   }
   m_writing = false;
+  RunCompletions(lock);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,6 +652,7 @@ void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server
   work.server = std::move(server);
   work.message = std::move(message);
   work.answer_id = answer_id;
+  work.canceled = m_answers[answer_id].canceled;
   target->inbox.push_back(std::move(work));
   if (target != &self) target->cv.notify_one();
 }
@@ -655,7 +674,7 @@ Waiter& ConnectionState::PickPoolWaiter() {
 
 void ConnectionState::ExecuteCall(Work& work) {
   auto call = work.message->reader.getRoot<capnp::rpc::Message>().getCall();
-  IncomingScope scope{m_id, work.callback_thread, CurrentIncoming()};
+  IncomingScope scope{m_id, work.callback_thread, CurrentIncoming(), work.canceled.get()};
   CurrentIncoming() = &scope;
   auto results = std::make_shared<capnp::MallocMessageBuilder>();
   auto ret = results->initRoot<capnp::rpc::Message>().initReturn();
@@ -677,6 +696,8 @@ void ConnectionState::ExecuteCall(Work& work) {
   {
     IncomingCallImpl incoming(this, method_id, work.message->content, content, results->getOrphanage());
     try {
+      // A call canceled while it waited in the queue is not started.
+      if (work.canceled && work.canceled->load()) throw RemoteError(ErrorKind::kFailed, "", "canceled");
       work.server->Dispatch(incoming);
     } catch (...) {
       error = std::current_exception();
@@ -773,7 +794,15 @@ void ConnectionState::SendException(uint32_t answer_id, ErrorKind kind, const st
 void ConnectionState::HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage> message) {
   auto ret = message->reader.getRoot<capnp::rpc::Message>().getReturn();
   auto it = m_questions.find(ret.getAnswerId());
-  if (it == m_questions.end()) throw ProtocolError("Return for an unknown question");
+  if (it == m_questions.end()) {
+    if (m_canceled_questions.erase(ret.getAnswerId()) != 0) {
+      // The answer to a canceled question: release what it carries, then forget it.
+      if (ret.isResults()) ImportCaps(*message, ret.getResults());
+      Defer(std::move(message));
+      return;
+    }
+    throw ProtocolError("Return for an unknown question");
+  }
   Question* question = it->second;
   if (ret.isResults()) ImportCaps(*message, ret.getResults());
   if (ret.getReleaseParamCaps()) {
@@ -783,6 +812,11 @@ void ConnectionState::HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage
   question->reply = std::move(message);
   question->done = true;
   m_questions.erase(it);
+  if (question->on_done) {
+    --m_async_outstanding;
+    m_completions.push_back(std::move(question->on_done));
+    question->on_done = nullptr;
+  }
   if (question->waiter && question->waiter != &self) question->waiter->cv.notify_one();
 }
 
@@ -791,7 +825,10 @@ void ConnectionState::HandleFinish(capnp::rpc::Finish::Reader finish) {
   if (it == m_answers.end()) return;
   Answer& answer = it->second;
   if (!answer.returned) {
-    answer.finished = true;  // the call still runs; its results are dropped when it returns
+    // The caller no longer wants the answer: the call can see it (CurrentCallCanceled) and
+    // its results are dropped when it returns.
+    answer.finished = true;
+    answer.canceled->store(true);
     return;
   }
   if (finish.getReleaseResultCaps()) {
@@ -925,62 +962,85 @@ void ConnectionState::FinishQuestion(uint32_t question_id, bool flush_now) {
   if (flush_now) Flush();
 }
 
-void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
-                           capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) {
-  ThreadState& state = CurrentThreadState();
-  if (method.context_index >= 0) {
-    // Run on the peer's thread for this one (or, inside a call from the peer, on the thread
-    // waiting for it), and have callbacks come back to this thread.
-    std::shared_ptr<CapRef> thread;
-    IncomingScope* incoming = CurrentIncoming();
-    if (incoming && incoming->connection_id == m_id && incoming->callback_thread) {
-      thread = incoming->callback_thread;
-    } else {
-      std::shared_ptr<CapRef> thread_map;
-      {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        thread_map = m_peer_thread_map;
-      }
-      if (!state.remote_thread && thread_map) {
-        static const MethodInfo kMakeThread{capnp::typeId<wire::ThreadMap>(), 0, -1, "ThreadMap", "makeThread"};
-        OutgoingCall make_thread(thread_map, kMakeThread);
-        make_thread.ParamsRoot().initAs<wire::ThreadMap::MakeThreadParams>().setName(state.waiter->name);
-        make_thread.Send();
-        state.remote_thread = CapToken::Unwrap(
-            make_thread.ResultsRoot().getAs<wire::ThreadMap::MakeThreadResults>().getResult());
-      }
-      thread = state.remote_thread;
+void ConnectionState::FillContext(capnp::rpc::Call::Builder call, capnp::BuilderCapabilityTable& caps,
+                                  const MethodInfo& method, ThreadState& state) {
+  if (method.context_index < 0) return;
+  // Run on the peer's thread for this one (or, inside a call from the peer, on the thread
+  // waiting for it), and have callbacks come back to this thread.
+  std::shared_ptr<CapRef> thread;
+  IncomingScope* incoming = CurrentIncoming();
+  if (incoming && incoming->connection_id == m_id && incoming->callback_thread) {
+    thread = incoming->callback_thread;
+  } else {
+    std::shared_ptr<CapRef> thread_map;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      thread_map = m_peer_thread_map;
     }
-    if (!state.local_thread) state.local_thread = std::make_shared<LocalThreadServer>(state.waiter, false);
-    auto params = call.getParams().getContent();
-    auto pointers = caps.imbue(params).getAs<capnp::AnyStruct>().getPointerSection();
-    if (static_cast<unsigned>(method.context_index) < pointers.size()) {
-      auto context = pointers[method.context_index].initAs<wire::Context>();
-      if (thread) context.setThread(CapToken::Wrap(thread).castAs<wire::Thread>());
-      context.setCallbackThread(
-          CapToken::Wrap(std::make_shared<LocalCap>(state.local_thread)).castAs<wire::Thread>());
+    if (!state.remote_thread && thread_map) {
+      static const MethodInfo kMakeThread{capnp::typeId<wire::ThreadMap>(), 0, -1, "ThreadMap", "makeThread"};
+      OutgoingCall make_thread(thread_map, kMakeThread);
+      make_thread.ParamsRoot().initAs<wire::ThreadMap::MakeThreadParams>().setName(state.waiter->name);
+      make_thread.Send();
+      state.remote_thread =
+          CapToken::Unwrap(make_thread.ResultsRoot().getAs<wire::ThreadMap::MakeThreadResults>().getResult());
     }
+    thread = state.remote_thread;
   }
+  if (!state.local_thread) state.local_thread = std::make_shared<LocalThreadServer>(state.waiter, false);
+  auto params = call.getParams().getContent();
+  auto pointers = caps.imbue(params).getAs<capnp::AnyStruct>().getPointerSection();
+  if (static_cast<unsigned>(method.context_index) < pointers.size()) {
+    auto context = pointers[method.context_index].initAs<wire::Context>();
+    if (thread) context.setThread(CapToken::Wrap(thread).castAs<wire::Thread>());
+    context.setCallbackThread(CapToken::Wrap(std::make_shared<LocalCap>(state.local_thread)).castAs<wire::Thread>());
+  }
+}
 
-  std::unique_lock<std::mutex> lock(m_mutex);
+uint32_t ConnectionState::RegisterQuestion(std::unique_lock<std::mutex>& lock, capnp::rpc::Call::Builder call,
+                                           capnp::BuilderCapabilityTable& caps, Question& question) {
+  (void)lock;
   if (m_closed) throw Disconnected(m_close_reason);
   uint32_t id;
   do {
     id = m_next_question++;
   } while (m_questions.count(id) != 0);
   call.setQuestionId(id);
+  question.id = id;
   question.param_exports = WriteCapTable(caps, call.getParams());
-  question.waiter = state.waiter.get();
   m_questions[id] = &question;
+  return id;
+}
+
+void ConnectionState::LogCall(uint32_t id, const MethodInfo& method, const std::string& text) const {
+  Log(LogLevel::kDebug, "call #" + std::to_string(id) + " " + method.interface_name + "." + method.method_name + text);
+}
+
+std::string ConnectionState::DescribeAnswer(const Question& question, const MethodInfo& method) const {
+  if (!question.reply) return " failed: disconnected";
+  auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
+  std::optional<capnp::InterfaceSchema> schema;
+  if (method.schema) schema = method.schema();
+  if (ret.isResults()) return " returned " + FormatPayload(schema, method.method_id, true, question.reply->content);
+  if (ret.isException()) return std::string(" threw ") + ret.getException().getReason().cStr();
+  return " ended";
+}
+
+void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
+                           capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) {
+  ThreadState& state = CurrentThreadState();
+  FillContext(call, caps, method, state);
+  std::unique_lock<std::mutex> lock(m_mutex);
+  uint32_t id = RegisterQuestion(lock, call, caps, question);
+  question.waiter = state.waiter.get();
   Queue(message);
   lock.unlock();
-  std::optional<capnp::InterfaceSchema> schema;
   if (m_options.debug_ipc) {
+    std::optional<capnp::InterfaceSchema> schema;
     if (method.schema) schema = method.schema();
-    Log(LogLevel::kDebug, "call #" + std::to_string(id) + " " + method.interface_name + "." + method.method_name +
-                              FormatPayload(schema, method.method_id, false,
-                                            caps.imbue(call.getParams().getContent()).asReader()) +
-                              " from " + state.waiter->name);
+    LogCall(id, method,
+            FormatPayload(schema, method.method_id, false, caps.imbue(call.getParams().getContent()).asReader()) +
+                " from " + state.waiter->name);
   }
   auto started = std::chrono::steady_clock::now();
   Flush();
@@ -993,19 +1053,64 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
   lock.unlock();
   if (m_options.debug_ipc) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    std::string outcome = " failed: disconnected";
-    if (question.reply) {
-      auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
-      outcome = ret.isResults() ? " returned " + FormatPayload(schema, method.method_id, true, question.reply->content)
-                : ret.isException() ? std::string(" threw ") + ret.getException().getReason().cStr()
-                                    : " ended";
-    }
-    Log(LogLevel::kDebug, "call #" + std::to_string(id) + " " + method.interface_name + "." + method.method_name +
-                              outcome + " in " + std::to_string(micros.count()) + " us");
+    LogCall(id, method, DescribeAnswer(question, method) + " in " + std::to_string(micros.count()) + " us");
   }
   if (question.error) std::rethrow_exception(question.error);
   auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
   FinishQuestion(id, ret.isResults() && ret.getResults().hasCapTable() && ret.getResults().getCapTable().size() > 0);
+}
+
+void ConnectionState::CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
+                                capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) {
+  ThreadState& state = CurrentThreadState();
+  FillContext(call, caps, method, state);
+  std::unique_lock<std::mutex> lock(m_mutex);
+  uint32_t id = RegisterQuestion(lock, call, caps, question);
+  ++m_async_outstanding;
+  Queue(message);
+  // Nobody waits on this question: make sure somebody reads its answer promptly.
+  if (m_reader == nullptr && m_role_wanters.empty()) m_io_waiter->cv.notify_one();
+  lock.unlock();
+  if (m_options.debug_ipc) LogCall(id, method, " sent without waiting");
+  Flush();
+}
+
+void ConnectionState::CancelQuestion(Question& question) {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  auto it = m_questions.find(question.id);
+  if (it == m_questions.end() || it->second != &question || question.done) return;
+  // The question stays registered (its ID may not be reused) until the peer's Return, which is
+  // then dropped; the caller learns of the cancellation now.
+  question.canceled = true;
+  question.done = true;
+  question.error = std::make_exception_ptr(RemoteError(ErrorKind::kFailed, "", "canceled"));
+  m_canceled_questions.emplace(question.id, nullptr);
+  m_questions.erase(it);
+  --m_async_outstanding;
+  m_completions.push_back(question.on_done);
+  question.on_done = nullptr;
+  auto message = std::make_shared<capnp::MallocMessageBuilder>(16);
+  auto finish = message->initRoot<capnp::rpc::Message>().initFinish();
+  finish.setQuestionId(question.id);
+  finish.setReleaseResultCaps(true);
+  Queue(std::move(message));
+  lock.unlock();
+  Flush();
+  lock.lock();
+  RunCompletions(lock);
+}
+
+void ConnectionState::RunCompletions(std::unique_lock<std::mutex>& lock) {
+  while (!m_completions.empty()) {
+    auto completions = std::move(m_completions);
+    m_completions.clear();
+    lock.unlock();
+    for (auto& completion : completions) {
+      if (completion) completion();
+    }
+    completions.clear();
+    lock.lock();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1043,6 +1148,59 @@ class OutgoingCallState {
     results = question.reply->content;
   }
 
+  void SendAsync(std::function<void(std::exception_ptr)> callback) {
+    if (target->local()) {
+      // Local objects answer at once, on this thread.
+      std::exception_ptr error;
+      try {
+        Send();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      callback(error);
+      return;
+    }
+    done = std::move(callback);
+    question.on_done = [this] { OnAnswer(); };
+    auto* imported = static_cast<ImportedCap*>(target.get());
+    try {
+      imported->connection().CallAsync(message, call, caps, method, question);
+    } catch (...) {
+      question.on_done = nullptr;
+      auto callback_now = std::move(done);
+      callback_now(std::current_exception());
+    }
+  }
+
+  // Runs once, outside the connection's lock, when the asynchronous call is answered.
+  void OnAnswer() {
+    std::exception_ptr error = question.error;
+    auto& connection = static_cast<ImportedCap*>(target.get())->connection();
+    if (!error && question.reply) {
+      auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
+      connection.FinishQuestion(question.id, ret.isResults() && ret.getResults().getCapTable().size() > 0);
+      if (ret.isException()) {
+        error = std::make_exception_ptr(ErrorFromException(ret.getException()));
+      } else if (!ret.isResults()) {
+        error = std::make_exception_ptr(RemoteError(ErrorKind::kFailed, "", "unexpected kind of Return"));
+      } else {
+        results = question.reply->content;
+      }
+      if (connection.options().debug_ipc) connection.LogCall(question.id, method, DescribeAnswerLater());
+    }
+    auto callback = std::move(done);
+    done = nullptr;
+    if (callback) callback(error);
+  }
+
+  void Cancel() {
+    if (auto* imported = dynamic_cast<ImportedCap*>(target.get())) imported->connection().CancelQuestion(question);
+  }
+
+  std::string DescribeAnswerLater() {
+    return static_cast<ImportedCap*>(target.get())->connection().DescribeAnswer(question, method);
+  }
+
   // A capability of this process that came back: call the object directly, through the same
   // encoding, on this thread.
   void SendLocal(ServerBase& server) {
@@ -1068,6 +1226,7 @@ class OutgoingCallState {
   MessageDecoder decoder;
   std::unique_ptr<capnp::MallocMessageBuilder> local_results;
   capnp::BuilderCapabilityTable local_caps;
+  std::function<void(std::exception_ptr)> done;
 };
 
 OutgoingCall::OutgoingCall(const std::shared_ptr<CapRef>& target, const MethodInfo& method)
@@ -1076,6 +1235,8 @@ OutgoingCall::~OutgoingCall() = default;
 capnp::AnyPointer::Builder OutgoingCall::ParamsRoot() { return m_state->params; }
 Encoder& OutgoingCall::encoder() { return m_state->encoder; }
 void OutgoingCall::Send() { m_state->Send(); }
+void OutgoingCall::SendAsync(std::function<void(std::exception_ptr)> done) { m_state->SendAsync(std::move(done)); }
+void OutgoingCall::Cancel() { m_state->Cancel(); }
 capnp::AnyPointer::Reader OutgoingCall::ResultsRoot() { return m_state->results; }
 Decoder& OutgoingCall::decoder() { return m_state->decoder; }
 
@@ -1093,6 +1254,11 @@ void Construct(ConnectionState& state, const std::shared_ptr<CapRef>& init, cons
 }  // namespace crossproc::detail
 
 namespace crossproc {
+
+bool CurrentCallCanceled() {
+  detail::IncomingScope* scope = detail::CurrentIncoming();
+  return scope && scope->canceled && scope->canceled->load();
+}
 
 void ClientBase::CallDestroy(const detail::MethodInfo& destroy_method) noexcept {
   try {

@@ -15,10 +15,12 @@
 #include <capnp/rpc.capnp.h>
 #include <capnp/serialize.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -121,6 +123,7 @@ struct Work {
   std::unique_ptr<ReceivedMessage> message;  // the Call
   uint32_t answer_id = 0;
   std::shared_ptr<CapRef> callback_thread;   // where callbacks made while serving it go
+  std::shared_ptr<std::atomic<bool>> canceled;  // set when the caller sends Finish early
   std::shared_ptr<void> drop;                // otherwise: something to destroy on this thread
 };
 
@@ -140,8 +143,11 @@ struct Waiter {
 
 // An outgoing request waiting for its Return.
 struct Question {
-  Waiter* waiter = nullptr;
+  uint32_t id = 0;
+  Waiter* waiter = nullptr;            // the thread blocked on it, for a synchronous call
+  std::function<void()> on_done;        // run once answered, for an asynchronous call
   bool done = false;
+  bool canceled = false;
   std::unique_ptr<ReceivedMessage> reply;
   std::exception_ptr error;
   std::vector<uint32_t> param_exports;  // released if the Return says releaseParamCaps
@@ -151,6 +157,7 @@ struct Question {
 struct Answer {
   bool returned = false;
   bool finished = false;
+  std::shared_ptr<std::atomic<bool>> canceled = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<capnp::MallocMessageBuilder> results;  // for pipelined calls
   capnp::AnyPointer::Builder content = nullptr;           // results content in `results`
   std::vector<std::shared_ptr<CapRef>> result_caps;       // its capability table
@@ -196,6 +203,14 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // Sends `message` (a Call built by `call`) and waits for its Return on this thread.
   void Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
             capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question);
+  // Sends it without waiting: question.on_done runs, outside the lock, once the Return (or the
+  // end of the connection) has arrived, on the thread that read it.
+  void CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
+                 capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question);
+  // Tells the peer an asynchronous question's answer is no longer wanted (Finish before Return).
+  void CancelQuestion(Question& question);
+  void LogCall(uint32_t id, const MethodInfo& method, const std::string& text) const;
+  std::string DescribeAnswer(const Question& question, const MethodInfo& method) const;
   // Queues the Finish of a question whose Return was handled; writes it now if `flush_now`.
   void FinishQuestion(uint32_t question_id, bool flush_now);
   void SetPeerThreadMap(std::shared_ptr<CapRef> thread_map);
@@ -231,6 +246,14 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   void RunWork(std::unique_lock<std::mutex>& lock, Waiter& self);
   void ExecuteCall(Work& work);
   void Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason);
+  void FillContext(capnp::rpc::Call::Builder call, capnp::BuilderCapabilityTable& caps, const MethodInfo& method,
+                   ThreadState& state);
+  uint32_t RegisterQuestion(std::unique_lock<std::mutex>& lock, capnp::rpc::Call::Builder call,
+                            capnp::BuilderCapabilityTable& caps, Question& question);
+  // Runs queued completions of asynchronous calls, releasing the lock meanwhile.
+  void RunCompletions(std::unique_lock<std::mutex>& lock);
+  // Keeps something that may own capabilities until the lock is released.
+  void Defer(std::shared_ptr<void> thing) { m_deferred.push_back(std::move(thing)); }
   // Tells the peer why (Abort) and closes: for protocol violations.
   void AbortConnection(std::unique_lock<std::mutex>& lock, const std::string& reason);
 
@@ -288,6 +311,10 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
 
   // RPC tables.
   std::unordered_map<uint32_t, Question*> m_questions;
+  std::unordered_map<uint32_t, std::nullptr_t> m_canceled_questions;  // Finish sent, Return awaited
+  std::size_t m_async_outstanding = 0;
+  std::vector<std::function<void()>> m_completions;
+  std::vector<std::shared_ptr<void>> m_deferred;
   uint32_t m_next_question = 0;
   std::unordered_map<uint32_t, Answer> m_answers;
   std::unordered_map<uint32_t, Export> m_exports;
@@ -309,6 +336,7 @@ struct IncomingScope {
   uint64_t connection_id;
   std::shared_ptr<CapRef> callback_thread;
   IncomingScope* previous;
+  std::atomic<bool>* canceled = nullptr;
 };
 IncomingScope*& CurrentIncoming();
 

@@ -62,10 +62,17 @@ class EchoImpl : public rt::Echo {
   void waitForInterrupt() override {
     std::unique_lock<std::mutex> lock(m_mutex);
     m_waiting = true;
-    m_cv.wait(lock, [&] { return m_interrupted; });
+    while (!m_interrupted) {
+      m_cv.wait_for(lock, std::chrono::milliseconds(5));
+      if (crossproc::CurrentCallCanceled()) {
+        saw_cancel = true;
+        break;
+      }
+    }
     m_interrupted = false;
     m_waiting = false;
   }
+  std::atomic<bool> saw_cancel{false};
   void interrupt() override {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_interrupted = true;
@@ -254,6 +261,88 @@ TEST(Connection, EventLoopMethodReleasesBlockedCall) {
   EXPECT_EQ(waiter.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
   echo->interrupt();  // from this thread, while the other one's call is blocked in the server
   EXPECT_EQ(waiter.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+}
+
+// An InitImpl that keeps the Echo objects it made, so tests can look at them.
+class KeepingInit final : public rt::Init {
+ public:
+  std::unique_ptr<rt::Echo> makeEcho() override {
+    auto echo = std::make_unique<EchoImpl>();
+    last = echo.get();
+    return echo;
+  }
+  EchoImpl* last = nullptr;
+};
+
+TEST(Async, SixtyFourCallsInFlightFromOneThread) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  auto* client = static_cast<rt::EchoClient*>(echo.get());
+  std::vector<crossproc::Future<std::string>> futures;
+  for (int i = 0; i < 64; ++i) futures.push_back(client->echoAsync("call " + std::to_string(i)));
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(futures[i].get(), "call " + std::to_string(i));
+  EXPECT_EQ(echo->echo("sync after async"), "sync after async");
+}
+
+TEST(Async, ErrorsAndContinuations) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  auto* client = static_cast<rt::EchoClient*>(echo.get());
+  auto failed = client->failAsync("async failure");
+  EXPECT_THROW(failed.get(), crossproc::RemoteError);
+  auto length = client->echoAsync("12345").then([](std::string text) { return text.size(); });
+  EXPECT_EQ(length.get(), 5u);
+  std::atomic<bool> called{false};
+  auto future = client->echoAsync("callback");
+  future.OnComplete([&] { called = true; });
+  future.wait();
+  EXPECT_TRUE(future.ready());
+  // OnComplete runs before wait() returns or right after, on the completing thread.
+  auto started = std::chrono::steady_clock::now();
+  while (!called && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) std::this_thread::yield();
+  EXPECT_TRUE(called);
+}
+
+TEST(Async, CancelReachesTheServer) {
+  auto init_impl = std::make_shared<KeepingInit>();
+  auto [a, b] = crossproc::transport::SocketPair();
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(init_impl));
+  crossproc::Connection client(b.release());
+  auto echo = client.Bootstrap<rt::Init>()->makeEcho();
+  auto* proxy = static_cast<rt::EchoClient*>(echo.get());
+  auto pending = proxy->waitForInterruptAsync();
+  auto started = std::chrono::steady_clock::now();
+  while (!init_impl->last->waiting() && std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  pending.Cancel();
+  try {
+    pending.get();
+    FAIL() << "no exception";
+  } catch (const crossproc::RemoteError& e) {
+    EXPECT_EQ(e.message(), "canceled");
+  }
+  started = std::chrono::steady_clock::now();
+  while (!init_impl->last->saw_cancel && std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(init_impl->last->saw_cancel);
+  EXPECT_EQ(echo->echo("still usable"), "still usable");
+}
+
+TEST(Async, DisconnectFailsPendingFutures) {
+  auto [a, b] = crossproc::transport::SocketPair();
+  int server_fd = a.release();
+  crossproc::Connection server(server_fd, std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()));
+  crossproc::Connection client(b.release());
+  auto echo = client.Bootstrap<rt::Init>()->makeEcho();
+  auto pending = static_cast<rt::EchoClient*>(echo.get())->waitForInterruptAsync();
+  ::shutdown(server_fd, SHUT_RDWR);
+  EXPECT_TRUE(pending.wait_for(std::chrono::seconds(1)));
+  EXPECT_THROW(pending.get(), crossproc::Disconnected);
+  EXPECT_THROW(echo->interrupt(), crossproc::Disconnected);
+  // The server's call sees that its caller is gone (CurrentCallCanceled) and ends, so the
+  // server connection can be destroyed.
 }
 
 TEST(Connection, ManyThreadsCallConcurrently) {

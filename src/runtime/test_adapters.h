@@ -169,6 +169,22 @@ class EchoClient final : public Echo, public crossproc::ClientBase {
     crossproc::ClientCall<wire::Echo::InterruptParams, wire::Echo::InterruptResults> c(*this, kEchoMethods[10]);
     c.Send();
   }
+  crossproc::Future<std::string> echoAsync(const std::string& text) {
+    auto c = std::make_shared<crossproc::ClientCall<wire::Echo::EchoParams, wire::Echo::EchoResults>>(*this, kEchoMethods[1]);
+    c->params().setText(text);
+    return crossproc::SendAsync<std::string>(
+        c, [](crossproc::Decoder&, wire::Echo::EchoResults::Reader results) { return std::string(results.getResult()); });
+  }
+  crossproc::Future<void> failAsync(const std::string& message) {
+    auto c = std::make_shared<crossproc::ClientCall<wire::Echo::FailParams, wire::Echo::FailResults>>(*this, kEchoMethods[2]);
+    c->params().setMessage(message);
+    return crossproc::SendAsync<void>(c, [](crossproc::Decoder&, wire::Echo::FailResults::Reader) {});
+  }
+  crossproc::Future<void> waitForInterruptAsync() {
+    auto c = std::make_shared<crossproc::ClientCall<wire::Echo::WaitForInterruptParams, wire::Echo::WaitForInterruptResults>>(
+        *this, kEchoMethods[9]);
+    return crossproc::SendAsync<void>(c, [](crossproc::Decoder&, wire::Echo::WaitForInterruptResults::Reader) {});
+  }
 };
 
 class EchoServer final : public crossproc::ServerFor<Echo> {
