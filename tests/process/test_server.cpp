@@ -2,6 +2,8 @@
 //   crossproc-test-server -ipcfd <N>              serve the parent on descriptor N
 //   crossproc-test-server -ipcbind=unix:<path>    listen until SIGTERM or SIGINT
 //   crossproc-test-server -spawn-child            spawn a server child, print its pid, sleep
+//   crossproc-test-server -probe=<path>           connect; exit 0 if refused, 1 if served
+//   crossproc-test-server -probe-listen=<path>    listen; exit 0 if refused for lack of permission
 // Add -debug=ipc to log every request and response to standard error.
 #include <crossproc/listener.h>
 #include <crossproc/process.h>
@@ -58,11 +60,36 @@ int main(int argc, char** argv) {
   options.name = "test-server";
   std::string bind;
   bool spawn_child = false;
+  std::string probe;
+  std::string probe_listen;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-debug=ipc") options.debug_ipc = true;
     if (arg.rfind("-ipcbind=", 0) == 0) bind = arg.substr(9);
     if (arg == "-spawn-child") spawn_child = true;
+    if (arg.rfind("-probe=", 0) == 0) probe = arg.substr(7);
+    if (arg.rfind("-probe-listen=", 0) == 0) probe_listen = arg.substr(14);
+  }
+  if (!probe.empty()) {
+    try {
+      options.log = nullptr;
+      auto connection = crossproc::ConnectUnix(probe, options);
+      connection->Bootstrap<rt::Init>();
+      return 1;  // served
+    } catch (const crossproc::Disconnected&) {
+      return 0;  // refused: the listener closed the connection
+    } catch (const std::exception& e) {
+      std::cerr << "probe: " << e.what() << std::endl;
+      return 2;
+    }
+  }
+  if (!probe_listen.empty()) {
+    try {
+      crossproc::Listener listener(probe_listen, [] { return crossproc::MakeServer<rt::Init>(nullptr); });
+      return 1;
+    } catch (const std::exception& e) {
+      return std::string(e.what()).find("Permission denied") != std::string::npos ? 0 : 2;
+    }
   }
   if (auto code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()), options)) {
     return *code;
