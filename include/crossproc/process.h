@@ -61,9 +61,20 @@ struct SpawnedProcess {
 // on PATH. Throws std::runtime_error if it is nowhere.
 std::string FindExecutable(const std::string& executable);
 
+// A started child and this side's end of its socket pair, for programs that speak something
+// else than crossproc on it.
+struct SpawnedSocket {
+  std::unique_ptr<Process> process;
+  int fd = -1;  // owned by the caller
+};
+
 // Starts `executable` with one end of a new socket pair open as file descriptor N (and no
-// other of this process's descriptors), as `<executable> -ipcfd <N>`, and connects to it.
-// Safe in a multithreaded program (posix_spawn: nothing runs between fork and exec).
+// other of this process's descriptors), as `<executable> -ipcfd <N>` unless `command_line`
+// says otherwise. Safe in a multithreaded program (posix_spawn: nothing runs between fork and
+// exec).
+SpawnedSocket SpawnWithSocket(const std::string& executable, const CommandLineBuilder& command_line = {});
+
+// SpawnWithSocket, then a Connection over the socket.
 SpawnedProcess SpawnConnected(const std::string& executable, const SpawnOptions& options = {});
 
 // Starts a child and returns it with a proxy for its Init (after the construct exchange).

@@ -62,13 +62,12 @@ std::string FindExecutable(const std::string& executable) {
   throw std::runtime_error("executable not found next to this program or on PATH: " + executable);
 }
 
-SpawnedProcess SpawnConnected(const std::string& executable, const SpawnOptions& options) {
+SpawnedSocket SpawnWithSocket(const std::string& executable, const CommandLineBuilder& command_line) {
   std::string path = FindExecutable(executable);
   auto [parent_end, child_end] = transport::SocketPair();  // both close-on-exec
   int child_fd = child_end.get();
-  std::vector<std::string> args = options.command_line
-                                      ? options.command_line(path, child_fd)
-                                      : std::vector<std::string>{path, "-ipcfd", std::to_string(child_fd)};
+  std::vector<std::string> args = command_line ? command_line(path, child_fd)
+                                               : std::vector<std::string>{path, "-ipcfd", std::to_string(child_fd)};
   if (args.empty()) throw std::runtime_error("the command line builder returned no arguments");
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
@@ -95,11 +94,18 @@ SpawnedProcess SpawnConnected(const std::string& executable, const SpawnOptions&
   posix_spawnattr_destroy(&attributes);
   if (error != 0) throw std::system_error(error, std::generic_category(), "starting " + path);
 
-  SpawnedProcess spawned;
+  SpawnedSocket spawned;
   spawned.process = std::make_unique<Process>(pid);
   child_end = transport::UniqueFd();  // the child has its copy
-  ConnectionOptions connection_options = options.connection;
-  spawned.connection = std::make_unique<Connection>(parent_end.release(), std::move(connection_options));
+  spawned.fd = parent_end.release();
+  return spawned;
+}
+
+SpawnedProcess SpawnConnected(const std::string& executable, const SpawnOptions& options) {
+  SpawnedSocket socket = SpawnWithSocket(executable, options.command_line);
+  SpawnedProcess spawned;
+  spawned.process = std::move(socket.process);
+  spawned.connection = std::make_unique<Connection>(socket.fd, options.connection);
   return spawned;
 }
 
