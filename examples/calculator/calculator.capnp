@@ -7,6 +7,7 @@ using Cp = import "/crossproc/proxy.capnp";
 
 $Cxx.namespace("calc::wire");  # Cap'n Proto's message types
 $Cp.namespace("calc");         # crossproc's C++ interfaces, clients and servers
+$Cp.include("calculator_errors.h");  # declares calc::DivisionByZero
 
 interface Init {
   construct @0 (threadMap :Cp.ThreadMap) -> (threadMap :Cp.ThreadMap);

@@ -2,18 +2,12 @@
 #pragma once
 
 #include "calculator.crossproc.h"
+#include "calculator_errors.h"
 
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace calc {
-
-// Thrown by Calculator::divide; crosses the process boundary as itself.
-class DivisionByZero : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // A Calculator that remembers what it computed. Used by one client thread at a time.
 class CalculatorImpl final : public Calculator {

@@ -1,0 +1,370 @@
+// crossproc-bench: measures, in one run and with the server in a second process, the socket
+// round trip (the floor), plain Cap'n Proto RPC (kj) and crossproc calls, and prints each figure
+// with its ratio to the floor. `--json FILE` writes the figures; `--quick` keeps it under 30 s.
+#include <crossproc/process.h>
+#include <crossproc/task_group.h>
+
+#include "bench.capnp.h"
+#include "bench.crossproc.h"
+
+#include <capnp/rpc-twoparty.h>
+#include <dirent.h>
+#include <kj/async-io.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------
+// Servers (run in the child process).
+
+class TargetImpl final : public bench::Target {
+ public:
+  void ping() override {}
+  uint64_t send(const std::vector<uint8_t>& data) override { return data.size(); }
+  void callBack(const std::shared_ptr<bench::Callback>& callback) override { callback->call(); }
+  std::unique_ptr<bench::Target> makeObject() override { return std::make_unique<TargetImpl>(); }
+};
+
+class InitImpl final : public bench::Init {
+ public:
+  std::unique_ptr<bench::Target> makeTarget() override { return std::make_unique<TargetImpl>(); }
+};
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"  // kj servers are destroyed through kj::Own
+class KjTarget final : public bench::wire::Target::Server {
+ protected:
+  kj::Promise<void> ping(PingContext) override { return kj::READY_NOW; }
+  kj::Promise<void> send(SendContext context) override {
+    context.getResults().setResult(context.getParams().getData().size());
+    return kj::READY_NOW;
+  }
+};
+class KjInit final : public bench::wire::Init::Server {
+ protected:
+  kj::Promise<void> makeTarget(MakeTargetContext context) override {
+    context.getResults().setResult(kj::heap<KjTarget>());
+    return kj::READY_NOW;
+  }
+};
+#pragma GCC diagnostic pop
+
+void RunFloorServer(int fd) {
+  char buffer[64];
+  while (true) {
+    std::size_t got = 0;
+    while (got < sizeof(buffer)) {
+      ssize_t count = ::read(fd, buffer + got, sizeof(buffer) - got);
+      if (count <= 0) return;
+      got += static_cast<std::size_t>(count);
+    }
+    if (::write(fd, buffer, sizeof(buffer)) != static_cast<ssize_t>(sizeof(buffer))) return;
+  }
+}
+
+void RunKjServer(int fd) {
+  auto io = kj::setupAsyncIo();
+  auto stream = io.lowLevelProvider->wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+  capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::SERVER);
+  auto rpc = capnp::makeRpcServer(network, capnp::Capability::Client(kj::heap<KjInit>()));
+  network.onDisconnect().wait(io.waitScope);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring.
+
+// Voluntary context switches of every thread of a process.
+long ContextSwitches(pid_t pid) {
+  long total = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  if (DIR* tasks = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(tasks)) {
+      if (entry->d_name[0] == '.') continue;
+      std::ifstream status(dir + "/" + entry->d_name + "/status");
+      std::string line;
+      while (std::getline(status, line)) {
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) total += std::stol(line.substr(line.find(':') + 1));
+      }
+    }
+    ::closedir(tasks);
+  }
+  return total;
+}
+
+// Read and write system calls (read, recv, write, sendmsg...) of a process, from /proc/<pid>/io.
+long IoSyscalls(pid_t pid) {
+  std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+  std::string line;
+  long total = 0;
+  while (std::getline(io, line)) {
+    if (line.rfind("syscr:", 0) == 0 || line.rfind("syscw:", 0) == 0) total += std::stol(line.substr(6));
+  }
+  return total;
+}
+
+struct Counters {
+  long switches;
+  long syscalls;
+};
+Counters Read(pid_t child) {
+  return {ContextSwitches(::getpid()) + ContextSwitches(child), IoSyscalls(::getpid()) + IoSyscalls(child)};
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+struct Settings {
+  bool quick = false;
+  int repetitions = 5;
+  std::string json;
+};
+
+// Median over repetitions of the microseconds per operation of `iterations` runs of `op`.
+double MicrosPerOp(const Settings& settings, int iterations, const std::function<void()>& op) {
+  for (int i = 0; i < std::max(10, iterations / 10); ++i) op();  // warm up
+  std::vector<double> samples;
+  for (int r = 0; r < settings.repetitions; ++r) {
+    auto start = Clock::now();
+    for (int i = 0; i < iterations; ++i) op();
+    samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count() / iterations);
+  }
+  return Median(samples);
+}
+
+class Report {
+ public:
+  void Add(const std::string& key, double value, const std::string& unit, const std::string& what) {
+    m_rows.push_back({key, value, unit, what});
+    m_values[key] = value;
+  }
+  double operator[](const std::string& key) const { return m_values.at(key); }
+  bool Has(const std::string& key) const { return m_values.count(key) != 0; }
+
+  void Print(double floor_us) const {
+    std::printf("\n%-48s %14s  %-8s %s\n", "measure", "value", "unit", "vs socketpair round trip");
+    for (const auto& row : m_rows) {
+      std::string ratio;
+      if (row.unit == "us") ratio = Format(row.value / floor_us) + "x";
+      if (row.unit == "calls/s") ratio = Format(1e6 / row.value / floor_us) + "x per call";
+      std::printf("%-48s %14.2f  %-8s %s\n", row.what.c_str(), row.value, row.unit.c_str(), ratio.c_str());
+    }
+  }
+
+  void WriteJson(const std::string& path) const {
+    std::ofstream out(path);
+    out << "{\n";
+    std::size_t i = 0;
+    for (const auto& [key, value] : m_values) {
+      out << "  \"" << key << "\": " << value << (++i < m_values.size() ? ",\n" : "\n");
+    }
+    out << "}\n";
+  }
+
+ private:
+  static std::string Format(double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.2f", value);
+    return buffer;
+  }
+  struct Row {
+    std::string key;
+    double value;
+    std::string unit;
+    std::string what;
+  };
+  std::vector<Row> m_rows;
+  std::map<std::string, double> m_values;
+};
+
+crossproc::CommandLineBuilder Mode(const char* flag) {
+  return [flag](const std::string& exe, int fd) { return std::vector<std::string>{exe, flag, std::to_string(fd)}; };
+}
+
+void MeasureFloor(const Settings& settings, const std::string& self, Report& report) {
+  auto child = crossproc::SpawnWithSocket(self, Mode("--floor-fd"));
+  int fd = child.fd;
+  char buffer[64] = {};
+  auto round_trip = [&] {
+    if (::write(fd, buffer, sizeof(buffer)) != static_cast<ssize_t>(sizeof(buffer))) std::abort();
+    std::size_t got = 0;
+    while (got < sizeof(buffer)) {
+      ssize_t count = ::read(fd, buffer + got, sizeof(buffer) - got);
+      if (count <= 0) std::abort();
+      got += static_cast<std::size_t>(count);
+    }
+  };
+  int n = settings.quick ? 2000 : 20000;
+  report.Add("socketpair_rtt_us", MicrosPerOp(settings, n, round_trip), "us", "socketpair round trip, 64 B (floor)");
+  Counters before = Read(child.process->pid());
+  for (int i = 0; i < n; ++i) round_trip();
+  Counters after = Read(child.process->pid());
+  report.Add("socketpair_ctxsw", double(after.switches - before.switches) / n, "switches",
+             "  context switches per round trip");
+  ::close(fd);
+}
+
+void MeasureKj(const Settings& settings, const std::string& self, Report& report) {
+  auto child = crossproc::SpawnWithSocket(self, Mode("--kj-fd"));
+  auto io = kj::setupAsyncIo();
+  auto stream = io.lowLevelProvider->wrapSocketFd(child.fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+  capnp::TwoPartyClient client(*stream);
+  auto init = client.bootstrap().castAs<bench::wire::Init>();
+  auto target = init.makeTargetRequest().send().wait(io.waitScope).getResult();
+  auto ping = [&] { target.pingRequest().send().wait(io.waitScope); };
+  int n = settings.quick ? 2000 : 20000;
+  report.Add("capnp_call_us", MicrosPerOp(settings, n, ping), "us", "Cap'n Proto RPC (kj) null call");
+  Counters before = Read(child.process->pid());
+  for (int i = 0; i < n; ++i) ping();
+  Counters after = Read(child.process->pid());
+  report.Add("capnp_call_ctxsw", double(after.switches - before.switches) / n, "switches",
+             "  context switches per call");
+  report.Add("capnp_call_syscalls", double(after.syscalls - before.syscalls) / n, "syscalls",
+             "  read/write syscalls per call");
+  int batches = settings.quick ? 30 : 300;
+  double async_us = MicrosPerOp(settings, batches, [&] {
+    auto promises = kj::heapArrayBuilder<kj::Promise<void>>(64);
+    for (int i = 0; i < 64; ++i) promises.add(target.pingRequest().send().ignoreResult());
+    kj::joinPromises(promises.finish()).wait(io.waitScope);
+  });
+  report.Add("capnp_async64_calls_per_s", 64e6 / async_us, "calls/s", "Cap'n Proto RPC, 64 calls in flight");
+  std::vector<uint8_t> blob(1 << 20, 7);
+  double mib_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] {
+    auto request = target.sendRequest();
+    request.setData(kj::arrayPtr(blob.data(), blob.size()));
+    request.send().wait(io.waitScope);
+  });
+  report.Add("capnp_data_1mib_gbps", (1 << 20) / mib_us / 1e3, "GB/s", "Cap'n Proto RPC, 1 MiB Data argument");
+}
+
+void MeasureCrossproc(const Settings& settings, const std::string& self, Report& report) {
+  auto child = crossproc::SpawnProcess<bench::Init>(self);
+  std::shared_ptr<bench::Target> target = child.init->makeTarget();
+  int n = settings.quick ? 2000 : 20000;
+  report.Add("call_us", MicrosPerOp(settings, n, [&] { target->ping(); }), "us", "crossproc null call");
+  Counters before = Read(child.process->pid());
+  for (int i = 0; i < n; ++i) target->ping();
+  Counters after = Read(child.process->pid());
+  report.Add("call_ctxsw", double(after.switches - before.switches) / n, "switches", "  context switches per call");
+  report.Add("call_syscalls", double(after.syscalls - before.syscalls) / n, "syscalls",
+             "  read/write syscalls per call");
+
+  for (auto [size, key, what] : {std::tuple<std::size_t, const char*, const char*>{64, "data_64b_us", "crossproc call with 64 B of Data"},
+                                 {4096, "data_4kib_us", "crossproc call with 4 KiB of Data"}}) {
+    std::vector<uint8_t> blob(size, 1);
+    report.Add(key, MicrosPerOp(settings, n / 2, [&] { target->send(blob); }), "us", what);
+  }
+  std::vector<uint8_t> mib(1 << 20, 7);
+  double mib_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] { target->send(mib); });
+  report.Add("data_1mib_gbps", (1 << 20) / mib_us / 1e3, "GB/s", "crossproc call with 1 MiB of Data");
+
+  struct Nothing final : bench::Callback {
+    void call() override {}
+  };
+  auto callback = std::make_shared<Nothing>();
+  report.Add("callback_us", MicrosPerOp(settings, n / 2, [&] { target->callBack(callback); }), "us",
+             "crossproc call + callback into the caller");
+
+  for (int threads : {1, 2, 4, 8}) {
+    int per_thread = (settings.quick ? 2000 : 10000) / threads;
+    std::vector<double> samples;
+    for (int r = 0; r < settings.repetitions; ++r) {
+      std::vector<std::thread> workers;
+      std::atomic<int> ready{0};
+      std::atomic<bool> go{false};
+      auto start = Clock::now();
+      for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+          target->ping();  // maps the thread
+          ++ready;
+          while (!go) std::this_thread::yield();
+          for (int i = 0; i < per_thread; ++i) target->ping();
+        });
+      }
+      while (ready < threads) std::this_thread::yield();
+      start = Clock::now();
+      go = true;
+      for (auto& worker : workers) worker.join();
+      samples.push_back(threads * per_thread / std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    report.Add("threads_" + std::to_string(threads) + "_calls_per_s", Median(samples), "calls/s",
+               "crossproc, " + std::to_string(threads) + " client thread(s)");
+  }
+
+  auto* client = static_cast<bench::TargetClient*>(target.get());
+  int batches = settings.quick ? 30 : 300;
+  double async_us = MicrosPerOp(settings, batches, [&] {
+    std::vector<crossproc::Future<void>> futures;
+    futures.reserve(64);
+    for (int i = 0; i < 64; ++i) futures.push_back(client->pingAsync());
+    for (auto& future : futures) future.get();
+  });
+  report.Add("async64_calls_per_s", 64e6 / async_us, "calls/s", "crossproc, 64 async calls in flight");
+
+  report.Add("object_create_destroy_us", MicrosPerOp(settings, n / 4, [&] { target->makeObject().reset(); }), "us",
+             "crossproc remote object created and destroyed");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--floor-fd") == 0) {
+    RunFloorServer(std::atoi(argv[2]));
+    return 0;
+  }
+  if (argc == 3 && std::strcmp(argv[1], "--kj-fd") == 0) {
+    RunKjServer(std::atoi(argv[2]));
+    return 0;
+  }
+  crossproc::ConnectionOptions quiet;
+  quiet.log = nullptr;
+  if (auto code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<bench::Init>(std::make_shared<InitImpl>()), quiet)) {
+    return *code;
+  }
+  Settings settings;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--quick") {
+      settings.quick = true;
+      settings.repetitions = 3;
+    } else if (arg == "--json" && i + 1 < argc) {
+      settings.json = argv[++i];
+    } else if (arg == "--repetitions" && i + 1 < argc) {
+      settings.repetitions = std::max(1, std::atoi(argv[++i]));
+    } else {
+      std::fprintf(stderr, "usage: crossproc-bench [--quick] [--repetitions N] [--json FILE]\n");
+      return 2;
+    }
+  }
+  std::string self = crossproc::FindExecutable(argv[0]);
+  Report report;
+  auto started = Clock::now();
+  MeasureFloor(settings, self, report);
+  MeasureKj(settings, self, report);
+  MeasureCrossproc(settings, self, report);
+  report.Add("call_vs_socketpair", report["call_us"] / report["socketpair_rtt_us"], "ratio",
+             "crossproc null call / socketpair round trip");
+  report.Add("call_vs_capnp", report["call_us"] / report["capnp_call_us"], "ratio",
+             "crossproc null call / Cap'n Proto null call");
+  report.Print(report["socketpair_rtt_us"]);
+  std::printf("\n(%d repetitions, medians; %.1f s)\n", settings.repetitions,
+              std::chrono::duration<double>(Clock::now() - started).count());
+  if (!settings.json.empty()) report.WriteJson(settings.json);
+  return 0;
+}

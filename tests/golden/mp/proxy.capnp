@@ -1,0 +1,1 @@
+../../../schema/crossproc/proxy.capnp
