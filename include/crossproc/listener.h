@@ -67,4 +67,11 @@ std::string ResolveUnixAddress(const std::string& address, const std::string& de
 // Connects to the listener at `path`. Throws std::runtime_error with a clear reason.
 std::unique_ptr<Connection> ConnectUnix(const std::string& path, ConnectionOptions options = {});
 
+// Connects as an -ipcconnect option says: "unix" (the default path), "unix:<path>", or "auto":
+// the default path if a server listens there, else nullptr so that the caller falls back
+// (spawning the program, or running the code in this process). An explicit address that cannot
+// be reached throws std::runtime_error.
+std::unique_ptr<Connection> ConnectAddress(const std::string& address, const std::string& default_path,
+                                           ConnectionOptions options = {});
+
 }  // namespace crossproc

@@ -34,6 +34,7 @@ class EchoImpl final : public rt::Echo {
     ++*m_cancellations;
   }
   void interrupt() override {}
+  void barrier(int32_t count) override { rt::WaitAtBarrier(count); }
 
  private:
   std::atomic<int>* m_cancellations;

@@ -78,6 +78,8 @@ class EchoImpl : public rt::Echo {
     m_interrupted = true;
     m_cv.notify_all();
   }
+  void barrier(int32_t count) override { rt::WaitAtBarrier(count); }
+
   bool waiting() {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_waiting;
@@ -282,6 +284,23 @@ TEST(Async, SixtyFourCallsInFlightFromOneThread) {
   for (int i = 0; i < 64; ++i) futures.push_back(client->echoAsync("call " + std::to_string(i)));
   for (int i = 0; i < 64; ++i) EXPECT_EQ(futures[i].get(), "call " + std::to_string(i));
   EXPECT_EQ(echo->echo("sync after async"), "sync after async");
+}
+
+TEST(Async, CallsFromOneThreadQueueInOrderOnItsServerThread) {
+  Pair pair;
+  auto echo = pair.init->makeEcho();
+  auto* client = static_cast<rt::EchoClient*>(echo.get());
+  std::vector<crossproc::Future<std::string>> names;
+  for (int i = 0; i < 20; ++i) names.push_back(client->threadNameAsync());
+  // All ran on this thread's server thread, one after the other, in the order sent: its
+  // thread-local call counter reads 1, 2, 3...
+  std::string thread;
+  for (int i = 0; i < 20; ++i) {
+    std::string name = names[i].get();
+    EXPECT_EQ(name.substr(name.find('#')), "#" + std::to_string(i + 1));
+    if (i == 0) thread = name.substr(0, name.find('#'));
+    EXPECT_EQ(name.substr(0, name.find('#')), thread);
+  }
 }
 
 TEST(Async, ErrorsAndContinuations) {

@@ -82,6 +82,7 @@ class EchoImpl final : public rt::Echo {
   int32_t callStoredFromNewThread(int32_t) override { return 0; }
   void waitForInterrupt() override {}
   void interrupt() override {}
+  void barrier(int32_t count) override { rt::WaitAtBarrier(count); }
 };
 
 class InitImpl final : public rt::Init {
@@ -145,6 +146,35 @@ TEST(KjInterop, KjClientCallsCrossprocServer) {
   EXPECT_EQ(seen[2], "61");  // 20 * 3 by kj, + 1 by crossproc
   EXPECT_NE(seen[3].find("std::invalid_argument: bad input"), std::string::npos) << seen[3];
   EXPECT_EQ(seen[4], "pinged");
+}
+
+TEST(KjInterop, KjClientMakesAPoolForCallsWithoutThreads) {
+  auto [a, b] = crossproc::transport::SocketPair();
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()));
+  auto outcome = std::async(std::launch::async, [fd = b.release()] {
+    auto io = kj::setupAsyncIo();
+    auto stream = io.lowLevelProvider->wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+    capnp::TwoPartyClient client(*stream);
+    auto init = client.bootstrap().castAs<rt::wire::Init>();
+    // The construct convention hands back the server's ThreadMap; ask it for two pool threads.
+    auto thread_map = init.constructRequest().send().wait(io.waitScope).getThreadMap();
+    auto make_pool = thread_map.makePoolRequest();
+    make_pool.setCount(2);
+    make_pool.send().wait(io.waitScope);
+    auto echo = init.makeEchoRequest().send().getResult();
+    // Two calls without context.thread that only return once both run at the same time.
+    auto first = echo.barrierRequest();
+    first.setCount(2);
+    auto second = echo.barrierRequest();
+    second.setCount(2);
+    auto first_done = first.send();
+    auto second_done = second.send();
+    first_done.wait(io.waitScope);
+    second_done.wait(io.waitScope);
+    return true;
+  });
+  ASSERT_EQ(outcome.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_TRUE(outcome.get());
 }
 
 // Runs a kj RPC server on its own thread until the connection closes.

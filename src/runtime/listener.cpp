@@ -148,4 +148,16 @@ std::unique_ptr<Connection> ConnectUnix(const std::string& path, ConnectionOptio
   return std::make_unique<Connection>(fd.release(), std::move(options));
 }
 
+std::unique_ptr<Connection> ConnectAddress(const std::string& address, const std::string& default_path,
+                                           ConnectionOptions options) {
+  if (address == "auto") {
+    try {
+      return ConnectUnix(default_path, std::move(options));
+    } catch (const std::runtime_error&) {
+      return nullptr;  // nobody listens there: the caller's fallback
+    }
+  }
+  return ConnectUnix(ResolveUnixAddress(address, default_path), std::move(options));
+}
+
 }  // namespace crossproc

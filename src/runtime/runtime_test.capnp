@@ -23,6 +23,7 @@ interface Echo {
   callStoredFromNewThread @8 (context :Cp.Context, value :Int32) -> (result :Int32);
   waitForInterrupt @9 (context :Cp.Context) -> ();
   interrupt @10 () -> ();
+  barrier @11 (context :Cp.Context, count :Int32) -> ();
 }
 
 interface Callback {

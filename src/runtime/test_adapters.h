@@ -7,7 +7,11 @@
 
 #include "runtime_test.capnp.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 
 namespace rt {
@@ -31,6 +35,8 @@ class Echo {
   virtual int32_t callStoredFromNewThread(int32_t value) = 0;
   virtual void waitForInterrupt() = 0;
   virtual void interrupt() = 0;
+  // Returns once `count` calls are inside barrier at the same time.
+  virtual void barrier(int32_t count) = 0;
 };
 
 class Init {
@@ -63,6 +69,27 @@ struct crossproc::InterfaceTraits<rt::Echo> {
   static constexpr const detail::MethodInfo* kConstruct = nullptr;
 };
 namespace rt {
+// Returns once `count` threads of this process are inside at the same time (throws after 10 s):
+// proves that calls run concurrently.
+inline void WaitAtBarrier(int32_t count) {
+  static std::mutex mutex;
+  static std::condition_variable cv;
+  static int inside = 0;
+  static int generation = 0;
+  std::unique_lock<std::mutex> lock(mutex);
+  int my_generation = generation;
+  if (++inside >= count) {
+    inside = 0;
+    ++generation;
+    cv.notify_all();
+    return;
+  }
+  if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return generation != my_generation; })) {
+    --inside;
+    throw std::runtime_error("barrier timed out");
+  }
+}
+
 inline constexpr crossproc::detail::MethodInfo kInitConstruct{capnp::typeId<wire::Init>(), 0, -1, "Init", "construct"};
 }
 template <>
@@ -87,8 +114,9 @@ inline constexpr MethodInfo kEchoMethods[] = {
     {kEchoId, 6, 0, "Echo", "nested", &capnp::Schema::from<wire::Echo>},     {kEchoId, 7, 0, "Echo", "storeCallback", &capnp::Schema::from<wire::Echo>},
     {kEchoId, 8, 0, "Echo", "callStoredFromNewThread", &capnp::Schema::from<wire::Echo>}, {kEchoId, 9, 0, "Echo", "waitForInterrupt", &capnp::Schema::from<wire::Echo>},
     {kEchoId, 10, -1, "Echo", "interrupt", &capnp::Schema::from<wire::Echo>},
+    {kEchoId, 11, 0, "Echo", "barrier", &capnp::Schema::from<wire::Echo>},
 };
-inline constexpr uint16_t kEchoMethodCount = 11;
+inline constexpr uint16_t kEchoMethodCount = 12;
 inline constexpr MethodInfo kInitMakeEcho{kInitId, 1, 0, "Init", "makeEcho"};
 
 class CallbackClient final : public Callback, public crossproc::ClientBase {
@@ -169,6 +197,17 @@ class EchoClient final : public Echo, public crossproc::ClientBase {
     crossproc::ClientCall<wire::Echo::InterruptParams, wire::Echo::InterruptResults> c(*this, kEchoMethods[10]);
     c.Send();
   }
+  void barrier(int32_t count) override {
+    crossproc::ClientCall<wire::Echo::BarrierParams, wire::Echo::BarrierResults> c(*this, kEchoMethods[11]);
+    c.params().setCount(count);
+    c.Send();
+  }
+  crossproc::Future<std::string> threadNameAsync() {
+    auto c = std::make_shared<crossproc::ClientCall<wire::Echo::ThreadNameParams, wire::Echo::ThreadNameResults>>(
+        *this, kEchoMethods[4]);
+    return crossproc::SendAsync<std::string>(
+        c, [](crossproc::Decoder&, wire::Echo::ThreadNameResults::Reader results) { return std::string(results.getResult()); });
+  }
   crossproc::Future<std::string> echoAsync(const std::string& text) {
     auto c = std::make_shared<crossproc::ClientCall<wire::Echo::EchoParams, wire::Echo::EchoResults>>(*this, kEchoMethods[1]);
     c->params().setText(text);
@@ -233,6 +272,7 @@ class EchoServer final : public crossproc::ServerFor<Echo> {
       }
       case 9: return CheckedImpl()->waitForInterrupt();
       case 10: return CheckedImpl()->interrupt();
+      case 11: return CheckedImpl()->barrier(call.Params<wire::Echo::BarrierParams>().getCount());
       default: throw crossproc::RemoteError(crossproc::ErrorKind::kUnimplemented, "", "no such method");
     }
   }

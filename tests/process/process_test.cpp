@@ -228,6 +228,31 @@ TEST(Process, ReconnectAfterServerRestart) {
   EXPECT_EQ(connection->Bootstrap<rt::Init>()->makeEcho()->echo("second"), "second");
 }
 
+TEST(Process, ClientDisconnectsAndReconnectsToTheSameServer) {
+  TempDir dir;
+  ListeningServer server(dir.path + "/server.sock");
+  for (int round = 0; round < 3; ++round) {
+    auto connection = crossproc::ConnectAddress("unix:" + server.path, "unused");
+    EXPECT_EQ(connection->Bootstrap<rt::Init>()->makeEcho()->echo("round"), "round");
+    connection->Close();  // the server keeps running and accepts the next connection
+  }
+}
+
+TEST(Process, ConnectAddressForms) {
+  TempDir dir;
+  std::string default_path = dir.path + "/default.sock";
+  // auto: nobody listens yet, so the caller gets nullptr and falls back.
+  EXPECT_EQ(crossproc::ConnectAddress("auto", default_path), nullptr);
+  EXPECT_THROW(crossproc::ConnectAddress("unix", default_path), std::runtime_error);
+  EXPECT_THROW(crossproc::ConnectAddress("tcp:127.0.0.1", default_path), std::invalid_argument);
+  ListeningServer server(default_path);
+  for (const char* address : {"auto", "unix"}) {
+    auto connection = crossproc::ConnectAddress(address, default_path);
+    ASSERT_NE(connection, nullptr) << address;
+    EXPECT_EQ(connection->Bootstrap<rt::Init>()->makeEcho()->echo(address), address);
+  }
+}
+
 TEST(Process, ListenErrorsAreClear) {
   auto message_of = [](const std::string& path) {
     try {

@@ -41,6 +41,8 @@ class EchoImpl final : public rt::Echo {
     m_interrupted = true;
     m_cv.notify_all();
   }
+  void barrier(int32_t count) override { rt::WaitAtBarrier(count); }
+
 
  private:
   std::mutex m_mutex;
