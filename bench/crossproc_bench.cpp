@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -105,23 +106,36 @@ long ContextSwitches(pid_t pid) {
   return total;
 }
 
-// Read and write system calls (read, recv, write, sendmsg...) of a process, from /proc/<pid>/io.
-long IoSyscalls(pid_t pid) {
-  std::ifstream io("/proc/" + std::to_string(pid) + "/io");
-  std::string line;
-  long total = 0;
-  while (std::getline(io, line)) {
-    if (line.rfind("syscr:", 0) == 0 || line.rfind("syscw:", 0) == 0) total += std::stol(line.substr(6));
-  }
-  return total;
-}
+long Switches(pid_t child) { return ContextSwitches(::getpid()) + ContextSwitches(child); }
 
-struct Counters {
-  long switches;
-  long syscalls;
-};
-Counters Read(pid_t child) {
-  return {ContextSwitches(::getpid()) + ContextSwitches(child), IoSyscalls(::getpid()) + IoSyscalls(child)};
+// System calls per null call over both processes, counted by strace: a run making `n` calls
+// minus a run making none, divided by n. Returns -1 if strace is not installed.
+double SyscallsPerCall(const std::string& self, const char* mode, int n) {
+  if (::access("/usr/bin/strace", X_OK) != 0) return -1;
+  auto total = [&](int calls) {
+    std::string out = "/tmp/crossproc-bench-strace-" + std::to_string(::getpid());
+    std::string command = "/usr/bin/strace -f -qq -c -o " + out + " " + self + " " + mode + " " + std::to_string(calls) +
+                          " >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) return -1.0;
+    std::ifstream summary(out);
+    std::string line;
+    double count = -1;
+    while (std::getline(summary, line)) {
+      if (line.find("total") != std::string::npos) {
+        // "100.00    0.000000           0      1234        12 total": the calls column.
+        std::istringstream fields(line);
+        std::vector<std::string> words;
+        for (std::string word; fields >> word;) words.push_back(word);
+        if (words.size() >= 4) count = std::stod(words[3]);
+      }
+    }
+    std::remove(out.c_str());
+    return count;
+  };
+  double none = total(0);
+  double some = total(n);
+  if (none < 0 || some < 0) return -1;
+  return (some - none) / n;
 }
 
 double Median(std::vector<double> values) {
@@ -212,10 +226,9 @@ void MeasureFloor(const Settings& settings, const std::string& self, Report& rep
   };
   int n = settings.quick ? 2000 : 20000;
   report.Add("socketpair_rtt_us", MicrosPerOp(settings, n, round_trip), "us", "socketpair round trip, 64 B (floor)");
-  Counters before = Read(child.process->pid());
+  long before = Switches(child.process->pid());
   for (int i = 0; i < n; ++i) round_trip();
-  Counters after = Read(child.process->pid());
-  report.Add("socketpair_ctxsw", double(after.switches - before.switches) / n, "switches",
+  report.Add("socketpair_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per round trip");
   ::close(fd);
 }
@@ -230,13 +243,12 @@ void MeasureKj(const Settings& settings, const std::string& self, Report& report
   auto ping = [&] { target.pingRequest().send().wait(io.waitScope); };
   int n = settings.quick ? 2000 : 20000;
   report.Add("capnp_call_us", MicrosPerOp(settings, n, ping), "us", "Cap'n Proto RPC (kj) null call");
-  Counters before = Read(child.process->pid());
+  long before = Switches(child.process->pid());
   for (int i = 0; i < n; ++i) ping();
-  Counters after = Read(child.process->pid());
-  report.Add("capnp_call_ctxsw", double(after.switches - before.switches) / n, "switches",
+  report.Add("capnp_call_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per call");
-  report.Add("capnp_call_syscalls", double(after.syscalls - before.syscalls) / n, "syscalls",
-             "  read/write syscalls per call");
+  double syscalls = SyscallsPerCall(self, "--kj-null-calls", settings.quick ? 200 : 2000);
+  if (syscalls >= 0) report.Add("capnp_call_syscalls", syscalls, "syscalls", "  system calls per call (strace)");
   int batches = settings.quick ? 30 : 300;
   double async_us = MicrosPerOp(settings, batches, [&] {
     auto promises = kj::heapArrayBuilder<kj::Promise<void>>(64);
@@ -258,12 +270,12 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   std::shared_ptr<bench::Target> target = child.init->makeTarget();
   int n = settings.quick ? 2000 : 20000;
   report.Add("call_us", MicrosPerOp(settings, n, [&] { target->ping(); }), "us", "crossproc null call");
-  Counters before = Read(child.process->pid());
+  long before = Switches(child.process->pid());
   for (int i = 0; i < n; ++i) target->ping();
-  Counters after = Read(child.process->pid());
-  report.Add("call_ctxsw", double(after.switches - before.switches) / n, "switches", "  context switches per call");
-  report.Add("call_syscalls", double(after.syscalls - before.syscalls) / n, "syscalls",
-             "  read/write syscalls per call");
+  report.Add("call_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
+             "  context switches per call");
+  double syscalls = SyscallsPerCall(self, "--null-calls", settings.quick ? 200 : 2000);
+  if (syscalls >= 0) report.Add("call_syscalls", syscalls, "syscalls", "  system calls per call (strace)");
 
   for (auto [size, key, what] : {std::tuple<std::size_t, const char*, const char*>{64, "data_64b_us", "crossproc call with 64 B of Data"},
                                  {4096, "data_4kib_us", "crossproc call with 4 KiB of Data"}}) {
@@ -336,6 +348,26 @@ int main(int argc, char** argv) {
   quiet.log = nullptr;
   if (auto code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<bench::Init>(std::make_shared<InitImpl>()), quiet)) {
     return *code;
+  }
+  // Runs of N null calls and nothing else, for counting system calls under strace.
+  if (argc == 3 && std::strcmp(argv[1], "--null-calls") == 0) {
+    crossproc::SpawnOptions options;
+    options.connection = quiet;
+    auto child = crossproc::SpawnProcess<bench::Init>(argv[0], options);
+    auto target = child.init->makeTarget();
+    target->ping();
+    for (int i = 0, n = std::atoi(argv[2]); i < n; ++i) target->ping();
+    return 0;
+  }
+  if (argc == 3 && std::strcmp(argv[1], "--kj-null-calls") == 0) {
+    auto child = crossproc::SpawnWithSocket(argv[0], Mode("--kj-fd"));
+    auto io = kj::setupAsyncIo();
+    auto stream = io.lowLevelProvider->wrapSocketFd(child.fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+    capnp::TwoPartyClient client(*stream);
+    auto target = client.bootstrap().castAs<bench::wire::Init>().makeTargetRequest().send().wait(io.waitScope).getResult();
+    target.pingRequest().send().wait(io.waitScope);
+    for (int i = 0, n = std::atoi(argv[2]); i < n; ++i) target.pingRequest().send().wait(io.waitScope);
+    return 0;
   }
   Settings settings;
   for (int i = 1; i < argc; ++i) {
