@@ -1,4 +1,5 @@
-# crossproc_generate(<target> [IMPORT_PATHS dir...] [SRC_PREFIX dir] <schema.capnp>...)
+# crossproc_generate(<target> <schema.capnp>... [SRC_PREFIX dir] [IMPORT_PATHS dir...])
+# (schemas first: IMPORT_PATHS takes every argument after it)
 #
 # Runs Cap'n Proto's C++ generator and crossproc-gen on each schema and adds the results to
 # <target>: for `foo.capnp` the message types `foo.capnp.h` and the crossproc interfaces,

@@ -59,7 +59,6 @@ struct MappedType {
 
 // What crossproc-gen knows about a schema file: its namespaces.
 struct FileInfo {
-  std::string name;    // display name, e.g. "calc/calculator.capnp"
   std::string cxx_ns;  // $Cxx.namespace, without leading "::"
   std::optional<std::string> cp_ns;
   std::string ns;  // namespace of the generated code
@@ -96,11 +95,13 @@ std::string AccessorOf(capnp::StructSchema::Field field) {
       FindText(proto.getAnnotations(), Annotation::kCxxName).value_or(Str(proto.getName())));
 }
 
+// Translates one requested file into its FileModel, validating as it goes. Used once, by one
+// thread.
 class ModelBuilder {
  public:
   ModelBuilder(const capnp::SchemaLoader& loader,
                capnp::schema::CodeGeneratorRequest::Reader request, RequestedFile::Reader file)
-      : m_loader(loader), m_request(request), m_file(file), m_framework_file(FrameworkFileId()) {
+      : m_loader(loader), m_file(file), m_framework_file(FrameworkFileId()) {
     for (auto info : request.getSourceInfo()) m_docs.emplace(info.getId(), info);
   }
 
@@ -145,7 +146,6 @@ class ModelBuilder {
   std::vector<std::string> Includes();
 
   const capnp::SchemaLoader& m_loader;
-  capnp::schema::CodeGeneratorRequest::Reader m_request;
   RequestedFile::Reader m_file;
   uint64_t m_framework_file;
   std::map<uint64_t, Node::SourceInfo::Reader> m_docs;
@@ -160,7 +160,6 @@ const FileInfo& ModelBuilder::InfoOf(uint64_t file_id) {
   if (found != m_files.end()) return found->second;
   auto proto = m_loader.get(file_id).getProto();
   FileInfo info;
-  info.name = Str(proto.getDisplayName());
   info.cxx_ns =
       StripGlobal(FindText(proto.getAnnotations(), Annotation::kCxxNamespace).value_or(""));
   if (auto cp_ns = FindText(proto.getAnnotations(), Annotation::kNamespace))
@@ -724,6 +723,7 @@ InterfaceModel ModelBuilder::MakeInterface(capnp::InterfaceSchema schema) {
   model.client_name = local + "Client";
   model.server_name = local + "Server";
   model.methods_name = "k" + local + "Methods";
+  model.adapter_name = local + "FromFunction";
   model.wire_type = WireName(schema);
   model.doc = Doc(schema.getProto().getId());
   for (auto method : schema.getMethods()) model.methods.push_back(MakeMethod(model, method));

@@ -98,6 +98,7 @@ struct InterfaceModel {
   std::string client_name;   // "CalculatorClient"
   std::string server_name;   // "CalculatorServer"
   std::string methods_name;  // "kCalculatorMethods": the method table's alias in the .cpp
+  std::string adapter_name;  // "VisitorFromFunction": serves a std::function (callbacks only)
   std::string wire_type;
   bool wrapped = false;
   // `destroy @0` and `call @1` only: a std::function<R(Args...)> codec is emitted for it.

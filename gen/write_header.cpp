@@ -198,8 +198,8 @@ void WriteFunctionCodec(Emitter& out, const InterfaceModel& model) {
   out.Open("struct crossproc::Codec<" + model.wire_type + ", " + function + "> {");
   out.Call("static " + model.wire_type + "::Client Build(",
            {"Encoder& encoder", "const " + function + "& value"}, ");");
-  out.Call("static " + function + " Read(", {"Decoder& decoder", model.wire_type + "::Client cap"},
-           ");");
+  out.Call("static " + function + " Read(",
+           {"Decoder& message_decoder", model.wire_type + "::Client received_cap"}, ");");
   out.Close("};");
 }
 

@@ -15,7 +15,7 @@ class Spelling {
  public:
   explicit Spelling(std::string ns) : m_ns(std::move(ns)) {}
   std::string operator()(const std::string& type) const { return RelativeTo(type, m_ns); }
-  const std::string& ns() const { return m_ns; }
+  const std::string& Namespace() const { return m_ns; }
 
  private:
   std::string m_ns;
@@ -95,8 +95,8 @@ void WriteStructCodec(Emitter& out, const StructModel& model) {
 // interface, and a function received calls the interface.
 void WriteFunctionAdapter(Emitter& out, const Spelling& spell, const InterfaceModel& model) {
   const MethodModel& call = model.methods.at(1);
-  std::string function = FunctionType(model, spell.ns());
-  std::string adapter = model.client_name.substr(0, model.client_name.size() - 6) + "FromFunction";
+  std::string function = FunctionType(model, spell.Namespace());
+  const std::string& adapter = model.adapter_name;
   std::vector<std::string> args;
   for (const Param& param : call.params) {
     args.push_back(param.in.move_only ? "std::move(" + param.in.cxx_name + ")" : param.in.cxx_name);
@@ -108,8 +108,8 @@ void WriteFunctionAdapter(Emitter& out, const Spelling& spell, const InterfaceMo
   out.Label("public:");
   out.Call("explicit " + adapter + "(", {function + " function"},
            ") : m_function(std::move(function)) {}");
-  out.OpenCall(ReturnType(call, spell.ns()) + " " + call.cxx_name + "(",
-               ParamDecls(call, spell.ns()), ") override {");
+  out.OpenCall(ReturnType(call, spell.Namespace()) + " " + call.cxx_name + "(",
+               ParamDecls(call, spell.Namespace()), ") override {");
   out.Call("return m_function(", args, ");");
   out.Close("}");
   out.Blank();
@@ -123,9 +123,7 @@ void WriteFunctionCodec(Emitter& out, const std::string& ns, const InterfaceMode
   std::string function = FunctionType(model, "");
   std::string codec = "crossproc::Codec<" + model.wire_type + ", " + function + ">";
   std::string interface = "std::shared_ptr<" + model.cxx_type + ">";
-  std::string adapter = (ns.empty() ? "" : "::" + ns) +
-                        "::" + model.client_name.substr(0, model.client_name.size() - 6) +
-                        "FromFunction";
+  std::string adapter = (ns.empty() ? "" : "::" + ns) + "::" + model.adapter_name;
   out.Blank();
   out.OpenCall(model.wire_type + "::Client " + codec + "::Build(",
                {"crossproc::Encoder& encoder", "const " + function + "& value"}, ") {");
@@ -135,16 +133,20 @@ void WriteFunctionCodec(Emitter& out, const std::string& ns, const InterfaceMode
   out.Close("}");
   out.Blank();
   out.OpenCall(function + " " + codec + "::Read(",
-               {"crossproc::Decoder& decoder", model.wire_type + "::Client cap"}, ") {");
-  out.Call(interface + " target = crossproc::Read<" + model.wire_type + ", " + interface + ">(",
-           {"decoder", "std::move(cap)"}, ");");
-  out.Line("if (!target) return nullptr;");
+               {"crossproc::Decoder& message_decoder", model.wire_type + "::Client received_cap"},
+               ") {");
+  out.Call(
+      interface + " callback_target = crossproc::Read<" + model.wire_type + ", " + interface + ">(",
+      {"message_decoder", "std::move(received_cap)"}, ");");
+  out.Line("if (!callback_target) return nullptr;");
   std::vector<std::string> args;
   for (const Param& param : call.params) {
     args.push_back(param.in.move_only ? "std::move(" + param.in.cxx_name + ")" : param.in.cxx_name);
   }
-  out.OpenCall("return [target = std::move(target)](", ParamDecls(call, ""), ") {");
-  out.Call("return target->" + call.cxx_name + "(", args, ");");
+  // Locals have two-word names: a parameter of `call` cannot shadow them.
+  out.OpenCall("return [callback_target = std::move(callback_target)](", ParamDecls(call, ""),
+               ") {");
+  out.Call("return callback_target->" + call.cxx_name + "(", args, ");");
   out.Close("};");
   out.Close("}");
 }
@@ -285,16 +287,15 @@ void EmitDispatchCase(Emitter& out, const Spelling& spell, const MethodModel& me
     out.Line("auto call_params = incoming_call.Params<" + spell(method.params_wire) + ">();");
   }
   std::vector<std::string> args;
-  auto add_arg = [&](const std::string& arg) { args.push_back(arg); };
   for (const Param& param : method.params) {
     EmitLoad(out, spell, param.in, "call_params", param.in.cxx_name, "incoming_call.decoder()",
              true, false);
-    add_arg(param.in.move_only && !param.out ? "std::move(" + param.in.cxx_name + ")"
-                                             : param.in.cxx_name);
+    bool move = param.in.move_only && !param.out;
+    args.push_back(move ? "std::move(" + param.in.cxx_name + ")" : param.in.cxx_name);
   }
   for (const Value& output : method.outputs) {
     out.Line(spell(output.DeclType()) + " " + output.cxx_name + "{};");
-    add_arg(output.cxx_name);
+    args.push_back(output.cxx_name);
   }
   bool guarded = !method.exceptions.empty();
   if (guarded) out.Open("try {");

@@ -75,13 +75,19 @@ class ClientBase {
 
   const std::shared_ptr<detail::CapRef>& ref() const { return m_ref; }
 
+  // Called when the object this proxy owns was handed on (a std::unique_ptr passed to a
+  // peer): the proxy no longer destroys it when it goes away.
+  void ReleaseOwnership() { m_owns_object = false; }
+
  protected:
   // Calls the schema's `destroy` method, for proxies whose interface has one; called from the
   // generated destructor. Errors (a peer already gone) are ignored: there is nothing to destroy.
+  // Does nothing once ownership was handed on.
   void CallDestroy(const detail::MethodInfo& destroy_method) noexcept;
 
  private:
   std::shared_ptr<detail::CapRef> m_ref;
+  bool m_owns_object = true;
 };
 
 // Typed view of an OutgoingCall for generated code.

@@ -65,6 +65,12 @@ template <typename Wire, typename I>
 struct Codec<Wire, std::unique_ptr<I>,
              std::enable_if_t<std::is_same_v<typename InterfaceTraits<I>::Wire, Wire>>> {
   static typename Wire::Client Build(Encoder& encoder, std::unique_ptr<I>&& value) {
+    // A proxy handed on gives its object to the receiver: it must not destroy it on the way.
+    if (auto* client = dynamic_cast<ClientBase*>(value.get())) {
+      auto cap = encoder.ExportRef(client->ref()).template castAs<Wire>();
+      client->ReleaseOwnership();
+      return cap;
+    }
     return detail::BuildInterface<I>(encoder, std::shared_ptr<I>(std::move(value)));
   }
   static std::unique_ptr<I> Read(Decoder& decoder, typename Wire::Client cap) {

@@ -1261,6 +1261,7 @@ bool CurrentCallCanceled() {
 }
 
 void ClientBase::CallDestroy(const detail::MethodInfo& destroy_method) noexcept {
+  if (!m_owns_object) return;
   try {
     detail::OutgoingCall call(m_ref, destroy_method);
     call.ParamsRoot().initAsAnyStruct(0, 1);

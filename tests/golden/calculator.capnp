@@ -39,12 +39,20 @@ interface Calculator {
   transfer @12 (context :Cp.Context, target :Calculator $Cp.type("std::unique_ptr<golden::calc::Calculator>"))
       -> ();
   # A std::unique_ptr parameter is passed by value.
+  run @13 (context :Cp.Context,
+           progress :Progress $Cp.type("std::function<void(const std::string&, int32_t)>")) -> ();
 }
 
 interface Visitor {
   # A callback interface, as libmultiprocess makes for std::function<double(double)>.
   destroy @0 (context :Cp.Context) -> ();
   call @1 (context :Cp.Context, value :Float64) -> (result :Float64);
+}
+
+interface Progress {
+  # A callback without a result: std::function<void(const std::string&, int32_t)>.
+  destroy @0 (context :Cp.Context) -> ();
+  call @1 (context :Cp.Context, stage :Text, percent :Int32) -> ();
 }
 
 interface Subscription {

@@ -56,9 +56,9 @@ struct Codec<capnp::Data, T, std::enable_if_t<detail::kIsByteVector<T> || std::i
     return detail::CopyData(encoder, value.data(), value.size());
   }
   static T Read(Decoder&, capnp::Data::Reader reader) {
-    T value(reader.size(), typename T::value_type{});
-    if (reader.size() != 0) std::memcpy(value.data(), reader.begin(), reader.size());
-    return value;
+    using Element = typename T::value_type;
+    const auto* bytes = reinterpret_cast<const Element*>(reader.begin());
+    return T(bytes, bytes + reader.size());  // one copy, no zero-filling first
   }
 };
 

@@ -14,6 +14,7 @@ namespace {
 constexpr const auto& kInitMethods = crossproc::InterfaceTraits<Init>::kMethods;
 constexpr const auto& kCalculatorMethods = crossproc::InterfaceTraits<Calculator>::kMethods;
 constexpr const auto& kVisitorMethods = crossproc::InterfaceTraits<Visitor>::kMethods;
+constexpr const auto& kProgressMethods = crossproc::InterfaceTraits<Progress>::kMethods;
 constexpr const auto& kSubscriptionMethods = crossproc::InterfaceTraits<Subscription>::kMethods;
 
 // Serves a std::function<double(double)> as a Visitor. Thread-safe as far as the function is.
@@ -27,6 +28,20 @@ class VisitorFromFunction final : public Visitor {
 
  private:
   std::function<double(double)> m_function;
+};
+
+// Serves a std::function<void(const std::string&, int32_t)> as a Progress. Thread-safe as far as
+// the function is.
+class ProgressFromFunction final : public Progress {
+ public:
+  explicit ProgressFromFunction(
+      std::function<void(const std::string&, int32_t)> function) : m_function(std::move(function)) {}
+  void call(const std::string& stage, int32_t percent) override {
+    return m_function(stage, percent);
+  }
+
+ private:
+  std::function<void(const std::string&, int32_t)> m_function;
 };
 
 }  // namespace
@@ -231,6 +246,14 @@ void CalculatorClient::transfer(std::unique_ptr<golden::calc::Calculator> target
   client_call.Send();
 }
 
+void CalculatorClient::run(const std::function<void(const std::string&, int32_t)>& progress) {
+  using Call = crossproc::ClientCall<wire::Calculator::RunParams, wire::Calculator::RunResults>;
+  Call client_call(*this, kCalculatorMethods[13]);
+  auto call_params = client_call.params();
+  call_params.setProgress(crossproc::Build<wire::Progress>(client_call.encoder(), progress));
+  client_call.Send();
+}
+
 crossproc::Future<double> CalculatorClient::addAsync(double a, double b) {
   using Call = crossproc::ClientCall<wire::Calculator::AddParams, wire::Calculator::AddResults>;
   auto client_call = std::make_shared<Call>(*this, kCalculatorMethods[1]);
@@ -326,6 +349,16 @@ crossproc::Future<void> CalculatorClient::transferAsync(
   call_params.setTarget(crossproc::Build<wire::Calculator>(
       client_call->encoder(), std::move(target)));
   auto read_results = [](crossproc::Decoder&, wire::Calculator::TransferResults::Reader) {};
+  return crossproc::SendAsync<void>(std::move(client_call), std::move(read_results));
+}
+
+crossproc::Future<void> CalculatorClient::runAsync(
+    const std::function<void(const std::string&, int32_t)>& progress) {
+  using Call = crossproc::ClientCall<wire::Calculator::RunParams, wire::Calculator::RunResults>;
+  auto client_call = std::make_shared<Call>(*this, kCalculatorMethods[13]);
+  auto call_params = client_call->params();
+  call_params.setProgress(crossproc::Build<wire::Progress>(client_call->encoder(), progress));
+  auto read_results = [](crossproc::Decoder&, wire::Calculator::RunResults::Reader) {};
   return crossproc::SendAsync<void>(std::move(client_call), std::move(read_results));
 }
 
@@ -468,6 +501,13 @@ void CalculatorServer::Dispatch(crossproc::IncomingCall& incoming_call) {
       CheckedImpl()->transfer(std::move(target));
       return;
     }
+    case 13: {
+      auto call_params = incoming_call.Params<wire::Calculator::RunParams>();
+      std::function<void(const std::string&, int32_t)> progress = crossproc::Read<wire::Progress, std::function<void(const std::string&, int32_t)>>(
+          incoming_call.decoder(), call_params.getProgress());
+      CheckedImpl()->run(progress);
+      return;
+    }
     default:
       break;
   }
@@ -536,6 +576,65 @@ void VisitorServer::Dispatch(crossproc::IncomingCall& incoming_call) {
                                "Visitor has no method " + std::to_string(incoming_call.method()));
 }
 
+ProgressClient::~ProgressClient() { CallDestroy(kProgressMethods[0]); }
+
+void ProgressClient::call(const std::string& stage, int32_t percent) {
+  using Call = crossproc::ClientCall<wire::Progress::CallParams, wire::Progress::CallResults>;
+  Call client_call(*this, kProgressMethods[1]);
+  auto call_params = client_call.params();
+  call_params.adoptStage(crossproc::Build<::capnp::Text>(client_call.encoder(), stage));
+  call_params.setPercent(crossproc::Build<int32_t>(client_call.encoder(), percent));
+  client_call.Send();
+}
+
+crossproc::Future<void> ProgressClient::callAsync(const std::string& stage, int32_t percent) {
+  using Call = crossproc::ClientCall<wire::Progress::CallParams, wire::Progress::CallResults>;
+  auto client_call = std::make_shared<Call>(*this, kProgressMethods[1]);
+  auto call_params = client_call->params();
+  call_params.adoptStage(crossproc::Build<::capnp::Text>(client_call->encoder(), stage));
+  call_params.setPercent(crossproc::Build<int32_t>(client_call->encoder(), percent));
+  auto read_results = [](crossproc::Decoder&, wire::Progress::CallResults::Reader) {};
+  return crossproc::SendAsync<void>(std::move(client_call), std::move(read_results));
+}
+
+uint64_t ProgressServer::InterfaceId() const { return capnp::typeId<wire::Progress>(); }
+
+const char* ProgressServer::InterfaceName() const { return "Progress"; }
+
+const char* ProgressServer::MethodName(uint16_t method) const {
+  return method < kProgressMethods.size() ? kProgressMethods[method].method_name : nullptr;
+}
+
+int ProgressServer::ContextIndex(uint16_t method) const {
+  return method < kProgressMethods.size() ? kProgressMethods[method].context_index : -1;
+}
+
+std::optional<capnp::InterfaceSchema> ProgressServer::Schema() const {
+  return capnp::Schema::from<wire::Progress>();
+}
+
+void ProgressServer::Dispatch(crossproc::IncomingCall& incoming_call) {
+  switch (incoming_call.method()) {
+    case 0: {
+      DestroyImpl();
+      return;
+    }
+    case 1: {
+      auto call_params = incoming_call.Params<wire::Progress::CallParams>();
+      std::string stage = crossproc::Read<::capnp::Text, std::string>(
+          incoming_call.decoder(), call_params.getStage());
+      int32_t percent = crossproc::Read<int32_t, int32_t>(
+          incoming_call.decoder(), call_params.getPercent());
+      CheckedImpl()->call(stage, percent);
+      return;
+    }
+    default:
+      break;
+  }
+  throw crossproc::RemoteError(crossproc::ErrorKind::kUnimplemented, "",
+                               "Progress has no method " + std::to_string(incoming_call.method()));
+}
+
 void SubscriptionClient::cancel() {
   using Call =
       crossproc::ClientCall<wire::Subscription::CancelParams, wire::Subscription::CancelResults>;
@@ -591,11 +690,29 @@ void SubscriptionServer::Dispatch(crossproc::IncomingCall& incoming_call) {
 }
 
 std::function<double(double)> crossproc::Codec<::golden::calc::wire::Visitor, std::function<double(double)>>::Read(
-    crossproc::Decoder& decoder, ::golden::calc::wire::Visitor::Client cap) {
-  std::shared_ptr<::golden::calc::Visitor> target = crossproc::Read<::golden::calc::wire::Visitor, std::shared_ptr<::golden::calc::Visitor>>(
-      decoder, std::move(cap));
-  if (!target) return nullptr;
-  return [target = std::move(target)](double value) {
-    return target->call(value);
+    crossproc::Decoder& message_decoder, ::golden::calc::wire::Visitor::Client received_cap) {
+  std::shared_ptr<::golden::calc::Visitor> callback_target = crossproc::Read<::golden::calc::wire::Visitor, std::shared_ptr<::golden::calc::Visitor>>(
+      message_decoder, std::move(received_cap));
+  if (!callback_target) return nullptr;
+  return [callback_target = std::move(callback_target)](double value) {
+    return callback_target->call(value);
+  };
+}
+
+::golden::calc::wire::Progress::Client crossproc::Codec<::golden::calc::wire::Progress, std::function<void(const std::string&, int32_t)>>::Build(
+    crossproc::Encoder& encoder, const std::function<void(const std::string&, int32_t)>& value) {
+  if (!value) return ::golden::calc::wire::Progress::Client(nullptr);
+  return crossproc::Build<::golden::calc::wire::Progress>(
+      encoder,
+      std::shared_ptr<::golden::calc::Progress>(std::make_shared<::golden::calc::ProgressFromFunction>(value)));
+}
+
+std::function<void(const std::string&, int32_t)> crossproc::Codec<::golden::calc::wire::Progress, std::function<void(const std::string&, int32_t)>>::Read(
+    crossproc::Decoder& message_decoder, ::golden::calc::wire::Progress::Client received_cap) {
+  std::shared_ptr<::golden::calc::Progress> callback_target = crossproc::Read<::golden::calc::wire::Progress, std::shared_ptr<::golden::calc::Progress>>(
+      message_decoder, std::move(received_cap));
+  if (!callback_target) return nullptr;
+  return [callback_target = std::move(callback_target)](const std::string& stage, int32_t percent) {
+    return callback_target->call(stage, percent);
   };
 }

@@ -29,6 +29,9 @@ class CalculatorServer;
 class Visitor;
 class VisitorClient;
 class VisitorServer;
+class Progress;
+class ProgressClient;
+class ProgressServer;
 class Subscription;
 class SubscriptionClient;
 class SubscriptionServer;
@@ -73,6 +76,8 @@ class Calculator {
 
   // A std::unique_ptr parameter is passed by value.
   virtual void transfer(std::unique_ptr<golden::calc::Calculator> target) = 0;
+
+  virtual void run(const std::function<void(const std::string&, int32_t)>& progress) = 0;
 };
 
 // A callback interface, as libmultiprocess makes for std::function<double(double)>.
@@ -81,6 +86,14 @@ class Visitor {
   virtual ~Visitor() = default;
 
   virtual double call(double value) = 0;
+};
+
+// A callback without a result: std::function<void(const std::string&, int32_t)>.
+class Progress {
+ public:
+  virtual ~Progress() = default;
+
+  virtual void call(const std::string& stage, int32_t percent) = 0;
 };
 
 // Has no destroy method: dropping the proxy just releases the capability.
@@ -123,6 +136,7 @@ class CalculatorClient final : public Calculator, public crossproc::ClientBase {
   std::optional<std::string> lastError() override;
   std::vector<std::string> history() override;
   void transfer(std::unique_ptr<golden::calc::Calculator> target) override;
+  void run(const std::function<void(const std::string&, int32_t)>& progress) override;
 
   // The same calls, sent without waiting.
   crossproc::Future<double> addAsync(double a, double b);
@@ -133,6 +147,8 @@ class CalculatorClient final : public Calculator, public crossproc::ClientBase {
   crossproc::Future<std::optional<std::string>> lastErrorAsync();
   crossproc::Future<std::vector<std::string>> historyAsync();
   crossproc::Future<void> transferAsync(std::unique_ptr<golden::calc::Calculator> target);
+  crossproc::Future<void> runAsync(
+      const std::function<void(const std::string&, int32_t)>& progress);
 };
 
 // Implements Visitor by calling an object in another process: each method sends a request and waits
@@ -146,6 +162,19 @@ class VisitorClient final : public Visitor, public crossproc::ClientBase {
 
   // The same calls, sent without waiting.
   crossproc::Future<double> callAsync(double value);
+};
+
+// Implements Progress by calling an object in another process: each method sends a request and
+// waits for the answer. Thread-safe.
+class ProgressClient final : public Progress, public crossproc::ClientBase {
+ public:
+  using ClientBase::ClientBase;
+  // Destroys the remote object (the schema's destroy method).
+  ~ProgressClient() override;
+  void call(const std::string& stage, int32_t percent) override;
+
+  // The same calls, sent without waiting.
+  crossproc::Future<void> callAsync(const std::string& stage, int32_t percent);
 };
 
 // Implements Subscription by calling an object in another process: each method sends a request and
@@ -197,6 +226,19 @@ class VisitorServer final : public crossproc::ServerFor<Visitor> {
   void Dispatch(crossproc::IncomingCall& incoming_call) override;
 };
 
+// Serves any Progress implementation to other processes. Thread-safe as far as the implementation
+// is.
+class ProgressServer final : public crossproc::ServerFor<Progress> {
+ public:
+  using ServerFor::ServerFor;
+  uint64_t InterfaceId() const override;
+  const char* InterfaceName() const override;
+  const char* MethodName(uint16_t method) const override;
+  int ContextIndex(uint16_t method) const override;
+  std::optional<capnp::InterfaceSchema> Schema() const override;
+  void Dispatch(crossproc::IncomingCall& incoming_call) override;
+};
+
 // Serves any Subscription implementation to other processes. Thread-safe as far as the
 // implementation is.
 class SubscriptionServer final : public crossproc::ServerFor<Subscription> {
@@ -231,7 +273,7 @@ struct crossproc::InterfaceTraits<::golden::calc::Calculator> {
   using Client = ::golden::calc::CalculatorClient;
   using Server = ::golden::calc::CalculatorServer;
   // Indexed by method ordinal.
-  static constexpr std::array<detail::MethodInfo, 13> kMethods{{
+  static constexpr std::array<detail::MethodInfo, 14> kMethods{{
       {capnp::typeId<Wire>(), 0, 0, "Calculator", "destroy", &capnp::Schema::from<Wire>},
       {capnp::typeId<Wire>(), 1, 0, "Calculator", "add", &capnp::Schema::from<Wire>},
       {capnp::typeId<Wire>(), 2, 0, "Calculator", "divide", &capnp::Schema::from<Wire>},
@@ -245,6 +287,7 @@ struct crossproc::InterfaceTraits<::golden::calc::Calculator> {
       {capnp::typeId<Wire>(), 10, 0, "Calculator", "lastError", &capnp::Schema::from<Wire>},
       {capnp::typeId<Wire>(), 11, 0, "Calculator", "history", &capnp::Schema::from<Wire>},
       {capnp::typeId<Wire>(), 12, 0, "Calculator", "transfer", &capnp::Schema::from<Wire>},
+      {capnp::typeId<Wire>(), 13, 0, "Calculator", "run", &capnp::Schema::from<Wire>},
   }};
   static constexpr const detail::MethodInfo* kConstruct = nullptr;
 };
@@ -258,6 +301,19 @@ struct crossproc::InterfaceTraits<::golden::calc::Visitor> {
   static constexpr std::array<detail::MethodInfo, 2> kMethods{{
       {capnp::typeId<Wire>(), 0, 0, "Visitor", "destroy", &capnp::Schema::from<Wire>},
       {capnp::typeId<Wire>(), 1, 0, "Visitor", "call", &capnp::Schema::from<Wire>},
+  }};
+  static constexpr const detail::MethodInfo* kConstruct = nullptr;
+};
+
+template <>
+struct crossproc::InterfaceTraits<::golden::calc::Progress> {
+  using Wire = ::golden::calc::wire::Progress;
+  using Client = ::golden::calc::ProgressClient;
+  using Server = ::golden::calc::ProgressServer;
+  // Indexed by method ordinal.
+  static constexpr std::array<detail::MethodInfo, 2> kMethods{{
+      {capnp::typeId<Wire>(), 0, 0, "Progress", "destroy", &capnp::Schema::from<Wire>},
+      {capnp::typeId<Wire>(), 1, 0, "Progress", "call", &capnp::Schema::from<Wire>},
   }};
   static constexpr const detail::MethodInfo* kConstruct = nullptr;
 };
@@ -279,5 +335,13 @@ struct crossproc::Codec<::golden::calc::wire::Visitor, std::function<double(doub
   static ::golden::calc::wire::Visitor::Client Build(
       Encoder& encoder, const std::function<double(double)>& value);
   static std::function<double(double)> Read(
-      Decoder& decoder, ::golden::calc::wire::Visitor::Client cap);
+      Decoder& message_decoder, ::golden::calc::wire::Visitor::Client received_cap);
+};
+
+template <>
+struct crossproc::Codec<::golden::calc::wire::Progress, std::function<void(const std::string&, int32_t)>> {
+  static ::golden::calc::wire::Progress::Client Build(
+      Encoder& encoder, const std::function<void(const std::string&, int32_t)>& value);
+  static std::function<void(const std::string&, int32_t)> Read(
+      Decoder& message_decoder, ::golden::calc::wire::Progress::Client received_cap);
 };
