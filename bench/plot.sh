@@ -26,7 +26,8 @@ cat > "$data.throughput" <<DATA
 "64 async\n(Cap'n Proto)" $(value capnp_async64_calls_per_s)
 DATA
 gnuplot <<GNUPLOT
-set terminal pngcairo size 900,420 font ",10"
+set terminal pngcairo size 900,460 font ",10"
+set bmargin 5
 set style fill solid 0.8
 set boxwidth 0.6
 set grid ytics
