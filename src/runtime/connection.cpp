@@ -918,14 +918,9 @@ std::shared_ptr<CapRef> ConnectionState::Bootstrap() {
   ThreadState& state = CurrentThreadState();
   Question question;
   std::unique_lock<std::mutex> lock(m_mutex);
-  if (m_closed) throw Disconnected(m_close_reason);
-  uint32_t id;
-  do {
-    id = m_next_question++;
-  } while (m_questions.count(id) != 0);
+  uint32_t id = AllocateQuestion(lock, question);
   bootstrap.setQuestionId(id);
   question.waiter = state.waiter.get();
-  m_questions[id] = &question;
   Queue(message);
   lock.unlock();
   Flush();
@@ -997,18 +992,28 @@ void ConnectionState::FillContext(capnp::rpc::Call::Builder call, capnp::Builder
   }
 }
 
-uint32_t ConnectionState::RegisterQuestion(std::unique_lock<std::mutex>& lock, capnp::rpc::Call::Builder call,
-                                           capnp::BuilderCapabilityTable& caps, Question& question) {
+uint32_t ConnectionState::AllocateQuestion(std::unique_lock<std::mutex>& lock, Question& question) {
   (void)lock;
   if (m_closed) throw Disconnected(m_close_reason);
   uint32_t id;
   do {
     id = m_next_question++;
   } while (m_questions.count(id) != 0);
-  call.setQuestionId(id);
   question.id = id;
-  question.param_exports = WriteCapTable(caps, call.getParams());
   m_questions[id] = &question;
+  return id;
+}
+
+uint32_t ConnectionState::RegisterQuestion(std::unique_lock<std::mutex>& lock, capnp::rpc::Call::Builder call,
+                                           capnp::BuilderCapabilityTable& caps, Question& question) {
+  uint32_t id = AllocateQuestion(lock, question);
+  call.setQuestionId(id);
+  try {
+    question.param_exports = WriteCapTable(caps, call.getParams());
+  } catch (...) {
+    m_questions.erase(id);  // never sent
+    throw;
+  }
   return id;
 }
 

@@ -248,6 +248,9 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   void Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason);
   void FillContext(capnp::rpc::Call::Builder call, capnp::BuilderCapabilityTable& caps, const MethodInfo& method,
                    ThreadState& state);
+  // Picks a free question ID and registers `question` under it (throws Disconnected if closed).
+  uint32_t AllocateQuestion(std::unique_lock<std::mutex>& lock, Question& question);
+  // AllocateQuestion for a Call, and the capabilities of its params.
   uint32_t RegisterQuestion(std::unique_lock<std::mutex>& lock, capnp::rpc::Call::Builder call,
                             capnp::BuilderCapabilityTable& caps, Question& question);
   // Runs queued completions of asynchronous calls, releasing the lock meanwhile.
