@@ -25,8 +25,8 @@ std::string CurrentThreadName() {
 }
 
 void SetCurrentThreadName(const std::string& name) {
-  // The kernel keeps 15 characters; keep the end, which tells threads apart.
-  std::string shortened = name.size() > 15 ? name.substr(name.size() - 15) : name;
+  // The kernel keeps 15 characters (logs and getName() have the whole name).
+  std::string shortened = name.substr(0, 15);
   pthread_setname_np(pthread_self(), shortened.c_str());
 }
 

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -94,10 +95,54 @@ TEST(Process, SpawnCallAndReap) {
     pid = child.process->pid();
     auto echo = child.init->makeEcho();
     EXPECT_EQ(echo->echo("across processes"), "across processes");
-    EXPECT_EQ(echo->threadName(), std::to_string(pid));  // really ran in the child
+    EXPECT_EQ(echo->threadName().rfind(std::to_string(pid) + ":", 0), 0u);  // really ran in the child
   }
   // The child exited once released, and was reaped: no zombie is left.
   EXPECT_TRUE(Exited(pid));
+}
+
+TEST(Process, ThreadsCallbacksAndLifetimeAcrossProcesses) {
+  // One server thread per client thread, named after it, keeping its thread-locals.
+  std::string thread_name;
+  std::thread([&] {
+    pthread_setname_np(pthread_self(), "proc-test");
+    auto named = crossproc::SpawnProcess<rt::Init>(kServer);
+    thread_name = named.init->makeEcho()->threadName();
+  }).join();
+  EXPECT_NE(thread_name.find(":proc-test/test-#1"), std::string::npos) << thread_name;
+  auto child = crossproc::SpawnProcess<rt::Init>(kServer);
+  std::shared_ptr<rt::Echo> echo = child.init->makeEcho();
+  std::string first = echo->threadName();
+  std::string second = echo->threadName();
+  EXPECT_EQ(first.substr(0, first.find('#')), second.substr(0, second.find('#')));
+  EXPECT_EQ(second.substr(second.find('#')), "#2");
+  std::string other;
+  std::thread([&] { other = echo->threadName(); }).join();
+  EXPECT_EQ(other.substr(other.find('#')), "#1");  // a server thread of its own
+  // A callback into this process runs on this (waiting) thread, which holds a lock.
+  std::recursive_mutex mutex;
+  std::lock_guard<std::recursive_mutex> lock(mutex);
+  struct Locker final : rt::Callback {
+    std::recursive_mutex* mutex = nullptr;
+    std::thread::id thread;
+    int32_t call(int32_t value) override {
+      std::lock_guard<std::recursive_mutex> inner(*mutex);
+      thread = std::this_thread::get_id();
+      return value * 2;
+    }
+  };
+  auto locker = std::make_shared<Locker>();
+  locker->mutex = &mutex;
+  EXPECT_EQ(echo->callBack(locker, 20), 41);
+  EXPECT_EQ(locker->thread, std::this_thread::get_id());
+  // Nested call/callback chains, alternating between the two processes.
+  struct Bouncer final : rt::Callback, std::enable_shared_from_this<Bouncer> {
+    rt::Echo* echo = nullptr;
+    int32_t call(int32_t depth) override { return depth <= 0 ? 0 : echo->nested(shared_from_this(), depth - 1) + 1; }
+  };
+  auto bouncer = std::make_shared<Bouncer>();
+  bouncer->echo = echo.get();
+  EXPECT_EQ(echo->nested(bouncer, 8), 17);
 }
 
 TEST(Process, ChildExitsWhenItsInitIsReleased) {

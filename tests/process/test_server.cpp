@@ -10,6 +10,7 @@
 
 #include "test_adapters.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,7 +27,13 @@ class EchoImpl final : public rt::Echo {
   std::string echo(const std::string& text) override { return text; }
   void fail(const std::string& message) override { throw std::runtime_error(message); }
   int32_t callBack(std::shared_ptr<rt::Callback> callback, int32_t value) override { return callback->call(value) + 1; }
-  std::string threadName() override { return std::to_string(::getpid()); }
+  // "<pid>:<server thread name>#<calls this thread served>"
+  std::string threadName() override {
+    static thread_local int calls = 0;
+    char name[32] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    return std::to_string(::getpid()) + ":" + name + "#" + std::to_string(++calls);
+  }
   void ping() override {}
   int32_t nested(std::shared_ptr<rt::Callback> callback, int32_t depth) override { return callback->call(depth) + 1; }
   void storeCallback(std::shared_ptr<rt::Callback>) override {}
