@@ -145,6 +145,15 @@ TEST(Process, ThreadsCallbacksAndLifetimeAcrossProcesses) {
   EXPECT_EQ(echo->nested(bouncer, 8), 17);
 }
 
+TEST(Process, ChildIgnoresSigintMeantForTheGroup) {
+  auto child = crossproc::SpawnProcess<rt::Init>(kServer);
+  auto echo = child.init->makeEcho();
+  child.process->Signal(SIGINT);  // what Ctrl-C sends to every process of the terminal's group
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(child.process->WaitFor(0ms).has_value());
+  EXPECT_EQ(echo->echo("still here"), "still here");
+}
+
 TEST(Process, ChildExitsWhenItsInitIsReleased) {
   auto child = crossproc::SpawnProcess<rt::Init>(kServer);
   EXPECT_EQ(child.init->makeEcho()->echo("x"), "x");
