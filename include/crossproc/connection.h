@@ -90,4 +90,21 @@ class Connection {
   std::shared_ptr<detail::ConnectionState> m_state;
 };
 
+// While a SendBatch lives on a thread, the asynchronous calls that thread makes are queued
+// instead of being written one by one; they leave together, in one write per connection, when
+// the batch ends (or earlier, with the next synchronous call on the same connection). Batches
+// nest. Not copyable.
+//
+//   {
+//     crossproc::SendBatch batch;
+//     for (auto& item : items) futures.push_back(store->putAsync(item));
+//   }  // written here
+class SendBatch {
+ public:
+  SendBatch();
+  ~SendBatch();
+  SendBatch(const SendBatch&) = delete;
+  SendBatch& operator=(const SendBatch&) = delete;
+};
+
 }  // namespace crossproc

@@ -11,6 +11,7 @@
 
 #include <capnp/dynamic.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -22,6 +23,13 @@ namespace {
 constexpr auto kIdleBeforeEventLoopReads = std::chrono::milliseconds(2);
 
 std::atomic<uint64_t> g_next_connection_id{1};
+
+// The SendBatch scopes open on this thread, and the connections with calls they hold back.
+struct BatchState {
+  int depth = 0;
+  std::vector<std::shared_ptr<ConnectionState>> connections;
+};
+thread_local BatchState t_batch;
 
 // While set, messages queued by this thread are written by a flush that follows shortly
 // (used so that releases made while finishing a call leave in the same write as its Return).
@@ -232,7 +240,7 @@ void ConnectionState::RunWork(std::unique_lock<std::mutex>& lock, Waiter& self) 
   self.busy = true;
   lock.unlock();
   if (work.server) {
-    ExecuteCall(work);
+    ExecuteCall(work, self);
   }
   work = Work{};  // drops whatever it holds, outside the lock
   lock.lock();
@@ -249,6 +257,13 @@ void ConnectionState::IoThreadMain() {
   }
   std::unique_lock<std::mutex> lock(m_mutex);
   while (true) {
+    if (m_flush_requested) {
+      m_flush_requested = false;
+      lock.unlock();
+      Flush();
+      lock.lock();
+      continue;
+    }
     if (!self.inbox.empty()) {
       RunWork(lock, self);
       continue;
@@ -672,7 +687,7 @@ Waiter& ConnectionState::PickPoolWaiter() {
   return *m_pool[m_pool_next++ % m_pool.size()];
 }
 
-void ConnectionState::ExecuteCall(Work& work) {
+void ConnectionState::ExecuteCall(Work& work, Waiter& self) {
   auto call = work.message->reader.getRoot<capnp::rpc::Message>().getCall();
   IncomingScope scope{m_id, work.callback_thread, CurrentIncoming(), work.canceled.get()};
   CurrentIncoming() = &scope;
@@ -743,6 +758,13 @@ void ConnectionState::ExecuteCall(Work& work) {
     CompleteAnswer(work.answer_id, results, content, CapRefsOf(caps), nullptr, std::move(exports));
   }
   if (!m_closed) Queue(std::move(results));
+  if (!self.inbox.empty() && &self != m_io_waiter.get()) {
+    // More calls wait for this thread: let the event-loop thread write this answer, so that
+    // answers leave together while the next call runs, and none waits behind a call that blocks.
+    m_flush_requested = true;
+    m_io_waiter->cv.notify_one();
+    return;
+  }
   lock.unlock();
   Flush();
 }
@@ -1077,8 +1099,17 @@ void ConnectionState::CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> mes
   if (m_reader == nullptr && m_role_wanters.empty()) m_io_waiter->cv.notify_one();
   lock.unlock();
   if (m_options.debug_ipc) LogCall(id, method, " sent without waiting");
+  if (t_batch.depth > 0) {
+    if (std::find(t_batch.connections.begin(), t_batch.connections.end(), shared_from_this()) ==
+        t_batch.connections.end()) {
+      t_batch.connections.push_back(shared_from_this());
+    }
+    return;  // written when the batch ends
+  }
   Flush();
 }
+
+void ConnectionState::FlushQueued() { Flush(); }
 
 void ConnectionState::CancelQuestion(Question& question) {
   std::unique_lock<std::mutex> lock(m_mutex);
@@ -1259,6 +1290,15 @@ void Construct(ConnectionState& state, const std::shared_ptr<CapRef>& init, cons
 }  // namespace crossproc::detail
 
 namespace crossproc {
+
+SendBatch::SendBatch() { ++detail::t_batch.depth; }
+
+SendBatch::~SendBatch() {
+  if (--detail::t_batch.depth > 0) return;
+  auto connections = std::move(detail::t_batch.connections);
+  detail::t_batch.connections.clear();
+  for (auto& connection : connections) connection->FlushQueued();
+}
 
 bool CurrentCallCanceled() {
   detail::IncomingScope* scope = detail::CurrentIncoming();

@@ -207,6 +207,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // end of the connection) has arrived, on the thread that read it.
   void CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
                  capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question);
+  // Writes what is queued (the calls a SendBatch held back).
+  void FlushQueued();
   // Tells the peer an asynchronous question's answer is no longer wanted (Finish before Return).
   void CancelQuestion(Question& question);
   void LogCall(uint32_t id, const MethodInfo& method, const std::string& text) const;
@@ -244,7 +246,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // Called by a thread giving the reader role up: wakes a thread that wants it.
   void HandOffRole(std::unique_lock<std::mutex>& lock, const Waiter& self);
   void RunWork(std::unique_lock<std::mutex>& lock, Waiter& self);
-  void ExecuteCall(Work& work);
+  // Runs one incoming call on `self` (the thread it was addressed to) and sends its answer.
+  void ExecuteCall(Work& work, Waiter& self);
   void Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason);
   void FillContext(capnp::rpc::Call::Builder call, capnp::BuilderCapabilityTable& caps, const MethodInfo& method,
                    ThreadState& state);
@@ -310,6 +313,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // Writing: whole frames, from m_outbox, by the one thread that set m_writing.
   std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> m_outbox;
   bool m_writing = false;
+  bool m_flush_requested = false;  // the event-loop thread should write the outbox
   bool m_write_failed = false;
 
   // RPC tables.
