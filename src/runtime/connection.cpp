@@ -294,6 +294,7 @@ void ConnectionState::IoThreadMain() {
   auto exports = std::move(m_exports);
   auto answers = std::move(m_answers);
   auto peer_thread_map = std::move(m_peer_thread_map);
+  auto kept_thread_imports = std::move(m_kept_thread_imports);
   auto pool = std::move(m_pool);
   m_export_ids.clear();
   m_exports.clear();
@@ -308,6 +309,7 @@ void ConnectionState::IoThreadMain() {
   exports.clear();
   answers.clear();
   peer_thread_map.reset();
+  kept_thread_imports.clear();
   lock.lock();
   while (!self.inbox.empty()) {
     Work work = std::move(self.inbox.front());
@@ -655,7 +657,10 @@ void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server
         }
         target = thread->waiter().get();
       }
-      if (context.hasCallbackThread()) work.callback_thread = CapToken::Unwrap(context.getCallbackThread());
+      if (context.hasCallbackThread()) {
+        work.callback_thread = CapToken::Unwrap(context.getCallbackThread());
+        KeepThreadImport(work.callback_thread);
+      }
     }
     if (target == nullptr) target = &PickPoolWaiter();
     if (!target->alive || target->stop) {
@@ -670,6 +675,21 @@ void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server
   work.canceled = m_answers[answer_id].canceled;
   target->inbox.push_back(std::move(work));
   if (target != &self) target->cv.notify_one();
+}
+
+void ConnectionState::KeepThreadImport(const std::shared_ptr<CapRef>& thread) {
+  // Callers send the same callback-thread handle with every call. Holding on to the most recent
+  // ones keeps their imports alive, which spares a Release message (and the peer an export
+  // table update) per call. The references received meanwhile are released together later.
+  constexpr std::size_t kKept = 64;
+  if (!thread || std::find(m_kept_thread_imports.begin(), m_kept_thread_imports.end(), thread) != m_kept_thread_imports.end()) {
+    return;
+  }
+  m_kept_thread_imports.push_back(thread);
+  if (m_kept_thread_imports.size() > kKept) {
+    Defer(std::move(m_kept_thread_imports.front()));  // released outside the lock
+    m_kept_thread_imports.pop_front();
+  }
 }
 
 Waiter& ConnectionState::PickPoolWaiter() {

@@ -283,6 +283,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
                       std::exception_ptr error, std::vector<uint32_t> exports);
   void SendException(uint32_t answer_id, ErrorKind kind, const std::string& reason);
   Waiter& PickPoolWaiter();
+  void KeepThreadImport(const std::shared_ptr<CapRef>& thread);
 
   // Outgoing messages: queued, then written by whichever thread holds the write role.
   void Queue(std::shared_ptr<capnp::MallocMessageBuilder> message);  // needs m_mutex
@@ -330,6 +331,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   uint32_t m_next_export = 0;
   std::unordered_map<uint32_t, std::weak_ptr<ImportedCap>> m_imports;
   std::shared_ptr<CapRef> m_peer_thread_map;
+  std::deque<std::shared_ptr<CapRef>> m_kept_thread_imports;  // recent callback-thread handles
 
   // Threads this connection started (mapped and pool threads), joined by Close.
   std::vector<std::thread> m_threads;
