@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <sys/socket.h>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -105,6 +108,15 @@ long ContextSwitches(pid_t pid) {
     ::closedir(tasks);
   }
   return total;
+}
+
+// Resident memory of a process, in KiB.
+double ResidentKiB(pid_t pid) {
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  long size = 0;
+  long resident = 0;
+  statm >> size >> resident;
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024.0);
 }
 
 long Switches(pid_t child) { return ContextSwitches(::getpid()) + ContextSwitches(child); }
@@ -341,6 +353,60 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
 
   report.Add("object_create_destroy_us", MicrosPerOp(settings, n / 4, [&] { target->makeObject().reset(); }), "us",
              "crossproc remote object created and destroyed");
+
+  // Memory of mapped server threads, read in the server process while 32 client threads each
+  // hold one (thread stacks included as far as they are touched).
+  {
+    constexpr int kThreads = 32;
+    double resident_before = ResidentKiB(child.process->pid());
+    std::mutex mutex;
+    std::condition_variable cv;
+    int mapped = 0;
+    bool release = false;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&] {
+        target->ping();
+        std::unique_lock<std::mutex> lock(mutex);
+        ++mapped;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+      });
+    }
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      cv.wait(lock, [&] { return mapped == kThreads; });
+    }
+    double resident_after = ResidentKiB(child.process->pid());
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      release = true;
+    }
+    cv.notify_all();
+    for (auto& thread : threads) thread.join();
+    report.Add("server_thread_kib", (resident_after - resident_before) / kThreads, "KiB", "memory per mapped server thread");
+  }
+}
+
+// Memory of idle connections: 32 pairs in this process, both ends bootstrapped.
+void MeasureIdleConnections(Report& report) {
+  constexpr int kPairs = 32;
+  crossproc::ConnectionOptions quiet;
+  quiet.log = nullptr;
+  std::vector<std::unique_ptr<crossproc::Connection>> connections;
+  std::vector<std::unique_ptr<bench::InitClient>> inits;
+  double before = ResidentKiB(::getpid());
+  for (int i = 0; i < kPairs; ++i) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
+    connections.push_back(std::make_unique<crossproc::Connection>(
+        fds[0], std::shared_ptr<bench::Init>(std::make_shared<InitImpl>()), quiet));
+    connections.push_back(std::make_unique<crossproc::Connection>(fds[1], quiet));
+    inits.push_back(connections.back()->Bootstrap<bench::Init>());
+  }
+  double after = ResidentKiB(::getpid());
+  report.Add("idle_connection_kib", (after - before) / (2 * kPairs), "KiB",
+             "memory per idle connection (one end, with its thread)");
 }
 
 }  // namespace
@@ -400,6 +466,7 @@ int main(int argc, char** argv) {
   MeasureFloor(settings, self, report);
   MeasureKj(settings, self, report);
   MeasureCrossproc(settings, self, report);
+  MeasureIdleConnections(report);
   report.Add("call_vs_socketpair", report["call_us"] / report["socketpair_rtt_us"], "ratio",
              "crossproc null call / socketpair round trip");
   report.Add("call_vs_capnp", report["call_us"] / report["capnp_call_us"], "ratio",

@@ -29,6 +29,10 @@ struct ConnectionOptions {
   // Receives errors (always) and, with debug_ipc, one line per request and response.
   LogFn log = LogToStderr;
   bool debug_ipc = false;
+  // Stack size of the threads this connection starts (its event-loop thread, and the server
+  // threads peers map their threads to); 0 keeps the system's default (8 MiB of address space,
+  // of which only what is touched takes memory).
+  std::size_t thread_stack_bytes = 0;
 };
 
 // One end of a connection. Owns the socket and the threads that serve it. Thread-safe: any

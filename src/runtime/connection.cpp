@@ -103,7 +103,7 @@ ConnectionState::~ConnectionState() = default;
 
 void ConnectionState::Start() {
   m_thread_map = std::make_shared<ThreadMapServer>(weak_from_this());
-  m_io_thread = std::thread([this] { IoThreadMain(); });
+  m_io_thread = NativeThread([this] { IoThreadMain(); }, m_options.thread_stack_bytes);
 }
 
 void ConnectionState::Log(LogLevel level, const std::string& line) const {
@@ -126,19 +126,18 @@ void ConnectionState::WaitForInitRelease() {
 }
 
 void ConnectionState::Close() {
-  std::vector<std::thread> threads;
+  std::vector<NativeThread> threads;
   {
     std::unique_lock<std::mutex> lock(m_mutex);
     Disconnect(lock, "connection closed by this side");
     RunCompletions(lock);
     threads.swap(m_threads);
   }
-  auto join = [](std::thread& thread) {
-    if (!thread.joinable()) return;
-    if (thread.get_id() == std::this_thread::get_id()) {
-      thread.detach();
+  auto join = [](NativeThread& thread) {
+    if (thread.IsCurrent()) {
+      thread.Detach();  // closing from one of this connection's own threads
     } else {
-      thread.join();
+      thread.Join();
     }
   };
   join(m_io_thread);
@@ -699,7 +698,8 @@ Waiter& ConnectionState::PickPoolWaiter() {
     auto waiter = std::make_shared<Waiter>("pool-0/" + m_options.name);
     auto thread = std::make_shared<LocalThreadServer>(waiter, true);
     m_pool.push_back(waiter);
-    m_threads.emplace_back([self = shared_from_this(), thread] { self->ServerThreadMain(thread); });
+    m_threads.emplace_back([self = shared_from_this(), thread] { self->ServerThreadMain(thread); },
+                           m_options.thread_stack_bytes);
   }
   for (auto& waiter : m_pool) {
     if (!waiter->busy && waiter->inbox.empty()) return *waiter;

@@ -7,6 +7,7 @@
 #include <crossproc/errors.h>
 #include <crossproc/server.h>
 
+#include "runtime/native_thread.h"
 #include "transport/framing.h"
 #include "transport/socket.h"
 
@@ -309,7 +310,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   std::chrono::steady_clock::time_point m_last_release;
   std::shared_ptr<Waiter> m_io_waiter;
   bool m_io_untimed = false;
-  std::thread m_io_thread;
+  NativeThread m_io_thread;
 
   // Writing: whole frames, from m_outbox, by the one thread that set m_writing.
   std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> m_outbox;
@@ -334,7 +335,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   std::deque<std::shared_ptr<CapRef>> m_kept_thread_imports;  // recent callback-thread handles
 
   // Threads this connection started (mapped and pool threads), joined by Close.
-  std::vector<std::thread> m_threads;
+  std::vector<NativeThread> m_threads;
   std::vector<std::shared_ptr<Waiter>> m_pool;
   std::size_t m_pool_next = 0;
 };

@@ -9,6 +9,7 @@
 #include "transport/socket.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -362,6 +363,29 @@ TEST(Async, DisconnectFailsPendingFutures) {
   EXPECT_THROW(echo->interrupt(), crossproc::Disconnected);
   // The server's call sees that its caller is gone (CurrentCallCanceled) and ends, so the
   // server connection can be destroyed.
+}
+
+TEST(Connection, ThreadStackSizeIsConfigurable) {
+  struct StackEcho final : EchoImpl {
+    std::string echo(const std::string&) override {
+      pthread_attr_t attributes;
+      pthread_getattr_np(pthread_self(), &attributes);
+      std::size_t size = 0;
+      pthread_attr_getstacksize(&attributes, &size);
+      pthread_attr_destroy(&attributes);
+      return std::to_string(size);
+    }
+  };
+  struct StackInit final : rt::Init {
+    std::unique_ptr<rt::Echo> makeEcho() override { return std::make_unique<StackEcho>(); }
+  };
+  auto [a, b] = crossproc::transport::SocketPair();
+  crossproc::ConnectionOptions options;
+  options.thread_stack_bytes = 256 * 1024;
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(std::make_shared<StackInit>()), options);
+  crossproc::Connection client(b.release());
+  auto echo = client.Bootstrap<rt::Init>()->makeEcho();
+  EXPECT_EQ(echo->echo(""), std::to_string(256 * 1024));  // the mapped server thread's stack
 }
 
 TEST(Connection, ManyThreadsCallConcurrently) {

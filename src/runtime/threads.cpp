@@ -100,7 +100,8 @@ std::shared_ptr<LocalThreadServer> ConnectionState::MakeServerThread(const std::
   std::lock_guard<std::mutex> lock(m_mutex);
   if (m_closed) throw Disconnected(m_close_reason);
   if (pool) m_pool.push_back(waiter);
-  m_threads.emplace_back([self = shared_from_this(), thread] { self->ServerThreadMain(thread); });
+  m_threads.emplace_back([self = shared_from_this(), thread] { self->ServerThreadMain(thread); },
+                         m_options.thread_stack_bytes);
   return thread;
 }
 
