@@ -75,8 +75,8 @@ class ClientBase {
 
   const std::shared_ptr<detail::CapRef>& ref() const { return m_ref; }
 
-  // Called when the object this proxy owns was handed on (a std::unique_ptr passed to a
-  // peer): the proxy no longer destroys it when it goes away.
+  // The proxy no longer destroys the object when it goes away (it only releases it): for an
+  // object handed on (a std::unique_ptr passed to a peer) or shared (a std::shared_ptr proxy).
   void ReleaseOwnership() { m_owns_object = false; }
 
  protected:

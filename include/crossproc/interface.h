@@ -44,11 +44,16 @@ std::shared_ptr<I> ReadInterface(Decoder& decoder, typename InterfaceTraits<I>::
     using Server = typename InterfaceTraits<I>::Server;
     if (auto* server = dynamic_cast<Server*>(local.get())) return server->impl();
   }
-  return std::make_shared<typename InterfaceTraits<I>::Client>(std::move(ref));
+  // Shared ownership: the object's owner may hold it too, so dropping this proxy releases the
+  // reference (a Release message, not a synchronous destroy call).
+  auto client = std::make_shared<typename InterfaceTraits<I>::Client>(std::move(ref));
+  client->ReleaseOwnership();
+  return client;
 }
 }  // namespace detail
 
-// std::shared_ptr<I>: the object lives while either side holds it.
+// std::shared_ptr<I>: the object lives while either side holds it. A proxy received this way
+// releases its reference when dropped; it does not call the schema's destroy.
 template <typename Wire, typename I>
 struct Codec<Wire, std::shared_ptr<I>,
              std::enable_if_t<std::is_same_v<typename InterfaceTraits<I>::Wire, Wire>>> {
@@ -60,7 +65,8 @@ struct Codec<Wire, std::shared_ptr<I>,
   }
 };
 
-// std::unique_ptr<I>: ownership moves to the receiver.
+// std::unique_ptr<I>: ownership moves to the receiver; dropping the proxy destroys the object
+// (the schema's destroy, synchronously) before the proxy's destructor returns.
 template <typename Wire, typename I>
 struct Codec<Wire, std::unique_ptr<I>,
              std::enable_if_t<std::is_same_v<typename InterfaceTraits<I>::Wire, Wire>>> {
