@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages needed to build, test and benchmark crossproc and minicoin.
+# Installs the Debian packages needed to build, test and benchmark crossproc.
 # Idempotent: installs only what is missing. Run as root on Debian 12.
 set -euo pipefail
 
