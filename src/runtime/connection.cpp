@@ -965,13 +965,7 @@ std::shared_ptr<CapRef> ConnectionState::Bootstrap() {
   question.waiter = state.waiter.get();
   Queue(message);
   lock.unlock();
-  Flush();
-  lock.lock();
-  WaitLoop(lock, *state.waiter, [&] { return question.done; });
-  if (!question.done) {
-    m_questions.erase(id);
-    throw Disconnected(m_close_reason);
-  }
+  SendAndWait(lock, *state.waiter, question);
   if (question.error) std::rethrow_exception(question.error);
   lock.unlock();
   FinishQuestion(id, true);
@@ -1034,6 +1028,16 @@ void ConnectionState::FillContext(capnp::rpc::Call::Builder call, capnp::Builder
   }
 }
 
+void ConnectionState::SendAndWait(std::unique_lock<std::mutex>& lock, Waiter& waiter, Question& question) {
+  Flush();
+  lock.lock();
+  WaitLoop(lock, waiter, [&] { return question.done; });
+  if (!question.done) {  // the connection closed before the question was registered as failed
+    m_questions.erase(question.id);
+    throw Disconnected(m_close_reason);
+  }
+}
+
 uint32_t ConnectionState::AllocateQuestion(std::unique_lock<std::mutex>& lock, Question& question) {
   (void)lock;
   if (m_closed) throw Disconnected(m_close_reason);
@@ -1090,13 +1094,7 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
                 " from " + state.waiter->name);
   }
   auto started = std::chrono::steady_clock::now();
-  Flush();
-  lock.lock();
-  WaitLoop(lock, *state.waiter, [&] { return question.done; });
-  if (!question.done) {
-    m_questions.erase(id);
-    throw Disconnected(m_close_reason);
-  }
+  SendAndWait(lock, *state.waiter, question);
   lock.unlock();
   if (m_options.debug_ipc) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);

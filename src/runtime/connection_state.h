@@ -252,6 +252,9 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   void Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason);
   void FillContext(capnp::rpc::Call::Builder call, capnp::BuilderCapabilityTable& caps, const MethodInfo& method,
                    ThreadState& state);
+  // Writes what is queued, then waits on this thread for `question`'s answer; returns with the
+  // lock held (it is not held on entry). Throws Disconnected if the connection ends first.
+  void SendAndWait(std::unique_lock<std::mutex>& lock, Waiter& waiter, Question& question);
   // Picks a free question ID and registers `question` under it (throws Disconnected if closed).
   uint32_t AllocateQuestion(std::unique_lock<std::mutex>& lock, Question& question);
   // AllocateQuestion for a Call, and the capabilities of its params.
