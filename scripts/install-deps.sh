@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages needed to build, test and benchmark crossproc.
+# Installs the Debian packages needed to build, test and benchmark crossproc and minicoin.
 # Idempotent: installs only what is missing. Run as root on Debian 12.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   strace
+  libssl-dev libsecp256k1-dev
 )
 
 missing=()

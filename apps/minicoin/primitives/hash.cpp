@@ -1,0 +1,68 @@
+// 256-bit values and SHA-256 (OpenSSL's implementation).
+#include "primitives/hash.h"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace minicoin {
+
+bool Uint256::IsZero() const {
+  for (uint8_t byte : m_bytes) {
+    if (byte != 0) return false;
+  }
+  return true;
+}
+
+std::string Uint256::ToHex() const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(64);
+  for (std::size_t i = m_bytes.size(); i-- > 0;) {
+    hex.push_back(kDigits[m_bytes[i] >> 4]);
+    hex.push_back(kDigits[m_bytes[i] & 15]);
+  }
+  return hex;
+}
+
+bool Uint256::FromHex(const std::string& hex, Uint256& out) {
+  if (hex.size() != 64) return false;
+  auto value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::array<uint8_t, 32> bytes{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    int high = value(hex[2 * i]);
+    int low = value(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return false;
+    bytes[31 - i] = static_cast<uint8_t>(high * 16 + low);
+  }
+  out = Uint256(bytes);
+  return true;
+}
+
+bool operator<(const Uint256& a, const Uint256& b) {
+  for (std::size_t i = 32; i-- > 0;) {
+    if (a.m_bytes[i] != b.m_bytes[i]) return a.m_bytes[i] < b.m_bytes[i];
+  }
+  return false;
+}
+
+Uint256 Sha256(std::span<const uint8_t> data) {
+  std::array<uint8_t, 32> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 || size != 32) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return Uint256(digest);
+}
+
+Uint256 Sha256d(std::span<const uint8_t> data) {
+  Uint256 once = Sha256(data);
+  return Sha256(once.bytes());
+}
+
+}  // namespace minicoin
