@@ -65,9 +65,9 @@ Uint256 Transaction::Txid() const {
   return Sha256d(writer.bytes());
 }
 
-Uint256 Transaction::SignatureHash(std::size_t index) const {
+Uint256 Transaction::SignatureHash(const Uint256& txid, std::size_t index) {
   Writer writer;
-  writer.Hash(Txid());
+  writer.Hash(txid);
   writer.U32(static_cast<uint32_t>(index));
   return Sha256d(writer.bytes());
 }

@@ -53,7 +53,9 @@ struct Transaction {
   // does not change it.
   Uint256 Txid() const;
   // What input `index` signs: the identifier committed together with the input's position.
-  Uint256 SignatureHash(std::size_t index) const;
+  Uint256 SignatureHash(std::size_t index) const { return SignatureHash(Txid(), index); }
+  // The same, from an identifier computed once (for transactions with many inputs).
+  static Uint256 SignatureHash(const Uint256& txid, std::size_t index);
   // Sum of the outputs; throws DecodeError if it exceeds kMaxMoney.
   uint64_t OutputTotal() const;
 

@@ -1,0 +1,32 @@
+// Transaction rules: what holds for any transaction, and what holds against the coins it spends.
+#pragma once
+
+#include "primitives/transaction.h"
+#include "validation/coins.h"
+
+#include <crossproc/worker_pool.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace minicoin {
+
+// A rule a transaction or block breaks; the text names the rule and the culprit.
+struct ValidationError {
+  std::string reason;
+};
+
+// Rules that need no context: inputs and outputs present, no input spent twice, no null
+// outpoint outside a coinbase, amounts in range. Returns the broken rule, if any.
+std::optional<ValidationError> CheckTransaction(const Transaction& tx);
+
+// Rules against the coins the (non-coinbase) transaction spends, at `spend_height`: every input
+// exists and is mature, inputs cover outputs, and every signature is the spent output's key's
+// BIP340 signature of the input's SignatureHash. The signatures are checked in chunks on `pool`
+// (ParallelFor). On success, `fee` is inputs minus outputs.
+std::optional<ValidationError> CheckTransactionInputs(const Transaction& tx, const CoinsView& coins,
+                                                      uint32_t spend_height, crossproc::WorkerPool& pool,
+                                                      uint64_t& fee);
+
+}  // namespace minicoin
