@@ -1,0 +1,102 @@
+// Block rules, connecting and disconnecting blocks.
+#include "validation/block_check.h"
+
+#include <functional>
+#include <set>
+
+namespace minicoin {
+
+std::optional<ValidationError> CheckBlock(const Block& block) {
+  if (block.transactions.empty()) return ValidationError{"block has no transactions"};
+  if (!block.transactions[0].IsCoinbase()) return ValidationError{"first transaction is not a coinbase"};
+  std::set<Uint256> txids;
+  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+    const Transaction& tx = block.transactions[i];
+    if (i > 0 && tx.IsCoinbase()) return ValidationError{"more than one coinbase"};
+    if (auto error = CheckTransaction(tx)) return ValidationError{"transaction " + std::to_string(i) + ": " + error->reason};
+    if (!txids.insert(tx.Txid()).second) return ValidationError{"transaction " + std::to_string(i) + " appears twice"};
+  }
+  if (block.ComputeMerkleRoot() != block.header.merkle_root) return ValidationError{"merkle root does not match"};
+  if (!CheckProofOfWork(block.header.Hash(), block.header.bits)) return ValidationError{"proof of work too weak"};
+  return std::nullopt;
+}
+
+namespace {
+
+// Coins as seen by a block being connected: the block's own earlier outputs and spends on top
+// of the base set, without changing the base until the whole block is valid.
+class LayeredCoins final : public CoinsView {
+ public:
+  explicit LayeredCoins(const CoinsView& base) : m_base(base) {}
+  std::optional<Coin> Get(const OutPoint& outpoint) const override {
+    if (m_spent.Get(outpoint)) return std::nullopt;
+    if (auto coin = m_added.Get(outpoint)) return coin;
+    return m_base.Get(outpoint);
+  }
+  void Spend(const OutPoint& outpoint, const Coin& coin) {
+    if (!m_added.Spend(outpoint)) m_spent.Add(outpoint, coin);
+  }
+  void Add(const OutPoint& outpoint, const Coin& coin) { m_added.Add(outpoint, coin); }
+
+ private:
+  const CoinsView& m_base;
+  MemoryCoins m_added;
+  MemoryCoins m_spent;  // base coins spent by the block (the coin value is unused)
+};
+
+void AddOutputs(const Transaction& tx, uint32_t height, const std::function<void(const OutPoint&, const Coin&)>& add) {
+  Uint256 txid = tx.Txid();
+  for (uint32_t i = 0; i < tx.outputs.size(); ++i) add(OutPoint{txid, i}, Coin{tx.outputs[i], height, tx.IsCoinbase()});
+}
+
+}  // namespace
+
+std::optional<ValidationError> ConnectBlock(const Block& block, uint32_t height, MemoryCoins& coins,
+                                            crossproc::WorkerPool& pool, BlockUndo& undo) {
+  if (auto error = CheckBlock(block)) return error;
+  LayeredCoins view(coins);
+  BlockUndo pending;
+  uint64_t fees = 0;
+  for (std::size_t i = 1; i < block.transactions.size(); ++i) {
+    const Transaction& tx = block.transactions[i];
+    uint64_t fee = 0;
+    if (auto error = CheckTransactionInputs(tx, view, height, pool, fee)) {
+      return ValidationError{"transaction " + std::to_string(i) + ": " + error->reason};
+    }
+    fees += fee;
+    std::vector<Coin> spent;
+    for (const auto& input : tx.inputs) {
+      Coin coin = *view.Get(input.prevout);
+      view.Spend(input.prevout, coin);
+      spent.push_back(coin);
+    }
+    pending.spent.push_back(std::move(spent));
+    AddOutputs(tx, height, [&](const OutPoint& outpoint, const Coin& coin) { view.Add(outpoint, coin); });
+  }
+  const Transaction& coinbase = block.transactions[0];
+  if (coinbase.height != height) return ValidationError{"coinbase height does not match the block height"};
+  if (coinbase.OutputTotal() > kBlockSubsidy + fees) return ValidationError{"coinbase pays more than subsidy plus fees"};
+  // Valid: apply it. Outputs first, then the spends, which also removes the outputs that later
+  // transactions of the block spent.
+  for (const auto& tx : block.transactions) {
+    AddOutputs(tx, height, [&](const OutPoint& outpoint, const Coin& coin) { coins.Add(outpoint, coin); });
+  }
+  for (std::size_t i = 1; i < block.transactions.size(); ++i) {
+    for (const auto& input : block.transactions[i].inputs) coins.Spend(input.prevout);
+  }
+  undo = std::move(pending);
+  return std::nullopt;
+}
+
+void DisconnectBlock(const Block& block, const BlockUndo& undo, MemoryCoins& coins) {
+  for (std::size_t i = block.transactions.size(); i-- > 0;) {
+    const Transaction& tx = block.transactions[i];
+    Uint256 txid = tx.Txid();
+    for (uint32_t out = 0; out < tx.outputs.size(); ++out) coins.Spend(OutPoint{txid, out});
+    if (i == 0) continue;
+    const std::vector<Coin>& spent = undo.spent[i - 1];
+    for (std::size_t in = 0; in < tx.inputs.size(); ++in) coins.Add(tx.inputs[in].prevout, spent[in]);
+  }
+}
+
+}  // namespace minicoin
