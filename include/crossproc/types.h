@@ -2,6 +2,11 @@
 #pragma once
 
 #include <crossproc/interface.h>
-#include <crossproc/types/blob.h>
-#include <crossproc/types/containers.h>
+#include <crossproc/types/chrono.h>
+#include <crossproc/types/data.h>
+#include <crossproc/types/enum.h>
+#include <crossproc/types/list.h>
+#include <crossproc/types/map.h>
+#include <crossproc/types/pair_tuple.h>
 #include <crossproc/types/primitive.h>
+#include <crossproc/types/text.h>
