@@ -71,6 +71,18 @@ std::string FormatPayload(std::optional<capnp::InterfaceSchema> schema, uint16_t
   }
 }
 
+// The interface schema of a method, when the generated code provided it.
+std::optional<capnp::InterfaceSchema> SchemaOf(const MethodInfo& method) {
+  if (!method.schema) return std::nullopt;
+  return method.schema();
+}
+
+// True if a Return hands capabilities over: its Finish is then written at once, so the peer can
+// drop its references to them promptly.
+bool CarriesCapabilities(capnp::rpc::Return::Reader ret) {
+  return ret.isResults() && ret.getResults().hasCapTable() && ret.getResults().getCapTable().size() > 0;
+}
+
 std::string DescribeError(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
@@ -1070,9 +1082,9 @@ void ConnectionState::LogCall(uint32_t id, const MethodInfo& method, const std::
 std::string ConnectionState::DescribeAnswer(const Question& question, const MethodInfo& method) const {
   if (!question.reply) return " failed: disconnected";
   auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
-  std::optional<capnp::InterfaceSchema> schema;
-  if (method.schema) schema = method.schema();
-  if (ret.isResults()) return " returned " + FormatPayload(schema, method.method_id, true, question.reply->content);
+  if (ret.isResults()) {
+    return " returned " + FormatPayload(SchemaOf(method), method.method_id, true, question.reply->content);
+  }
   if (ret.isException()) return std::string(" threw ") + ret.getException().getReason().cStr();
   return " ended";
 }
@@ -1087,10 +1099,9 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
   Queue(message);
   lock.unlock();
   if (m_options.debug_ipc) {
-    std::optional<capnp::InterfaceSchema> schema;
-    if (method.schema) schema = method.schema();
     LogCall(id, method,
-            FormatPayload(schema, method.method_id, false, caps.imbue(call.getParams().getContent()).asReader()) +
+            FormatPayload(SchemaOf(method), method.method_id, false,
+                          caps.imbue(call.getParams().getContent()).asReader()) +
                 " from " + state.waiter->name);
   }
   auto started = std::chrono::steady_clock::now();
@@ -1102,7 +1113,7 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
   }
   if (question.error) std::rethrow_exception(question.error);
   auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
-  FinishQuestion(id, ret.isResults() && ret.getResults().hasCapTable() && ret.getResults().getCapTable().size() > 0);
+  FinishQuestion(id, CarriesCapabilities(ret));
 }
 
 void ConnectionState::CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
@@ -1232,7 +1243,7 @@ class OutgoingCallState {
     auto& connection = static_cast<ImportedCap*>(target.get())->connection();
     if (!error && question.reply) {
       auto ret = question.reply->reader.getRoot<capnp::rpc::Message>().getReturn();
-      connection.FinishQuestion(question.id, ret.isResults() && ret.getResults().getCapTable().size() > 0);
+      connection.FinishQuestion(question.id, CarriesCapabilities(ret));
       if (ret.isException()) {
         error = std::make_exception_ptr(ErrorFromException(ret.getException()));
       } else if (!ret.isResults()) {
