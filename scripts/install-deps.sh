@@ -10,6 +10,8 @@ packages=(
   clang libclang-rt-14-dev
   strace
   libssl-dev libsecp256k1-dev
+  libleveldb-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev
+  python3
 )
 
 missing=()
