@@ -8,6 +8,7 @@
 #include <secp256k1_schnorrsig.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace minicoin {
@@ -62,6 +63,14 @@ PrivateKey PrivateKey::Derive(std::span<const uint8_t> seed, uint32_t index) {
     Uint256 candidate = Sha256(writer.bytes());
     if (secp256k1_ec_seckey_verify(Context(), candidate.data()) == 1) return PrivateKey(candidate.bytes());
   }
+}
+
+std::optional<PrivateKey> PrivateKey::FromBytes(std::span<const uint8_t> bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  std::array<uint8_t, 32> secret{};
+  std::copy(bytes.begin(), bytes.end(), secret.begin());
+  if (secp256k1_ec_seckey_verify(Context(), secret.data()) != 1) return std::nullopt;
+  return PrivateKey(secret);
 }
 
 XOnlyPublicKey PrivateKey::PublicKey() const {

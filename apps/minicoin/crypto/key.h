@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 namespace minicoin {
@@ -17,6 +18,12 @@ class PrivateKey {
   static PrivateKey Generate();
   // The key derived from `seed` and `index` (deterministic: the same inputs, the same key).
   static PrivateKey Derive(std::span<const uint8_t> seed, uint32_t index);
+  // The key with these 32 secret bytes; nullopt unless they are exactly 32 bytes forming a valid
+  // secp256k1 scalar (non-zero, below the group order).
+  static std::optional<PrivateKey> FromBytes(std::span<const uint8_t> bytes);
+
+  // The 32 secret bytes (FromBytes' input).
+  std::array<uint8_t, 32> Bytes() const { return m_secret; }
 
   XOnlyPublicKey PublicKey() const;
   // BIP340 signature of the 32-byte message.
