@@ -1,0 +1,147 @@
+// Tests of the record files, the database wrapper and the stored encodings.
+#include "storage/block_files.h"
+#include "storage/database.h"
+#include "storage/records.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace minicoin {
+namespace {
+
+// A fresh directory removed at the end of the test.
+struct TempDir {
+  TempDir() {
+    path = std::filesystem::temp_directory_path() /
+           ("minicoin-storage-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+  static inline int counter = 0;
+};
+
+std::vector<uint8_t> Bytes(std::size_t size, uint8_t seed) {
+  std::vector<uint8_t> bytes(size);
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>(seed + i * 7);
+  return bytes;
+}
+
+TEST(RecordFiles, AppendsReadsAndStartsNewFilesPastTheLimit) {
+  TempDir dir;
+  std::vector<FilePosition> positions;
+  {
+    RecordFiles files({.dir = dir.path, .prefix = "blk", .max_file_size = 1000, .sync = false});
+    for (uint8_t i = 0; i < 10; ++i) positions.push_back(files.Append(Bytes(300, i)));
+    EXPECT_EQ(positions[0], (FilePosition{0, 0}));
+    EXPECT_EQ(positions[1], (FilePosition{0, 312}));
+    EXPECT_EQ(positions[3].file, 1u);  // three records of 312 bytes fit in 1000
+    for (uint8_t i = 0; i < 10; ++i) EXPECT_EQ(files.Read(positions[i]), Bytes(300, i));
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "blk00000.dat"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "blk00003.dat"));
+  // Reopened: appends go after the last record, earlier records stay readable.
+  RecordFiles files({.dir = dir.path, .prefix = "blk", .max_file_size = 1000, .sync = false});
+  FilePosition next = files.Append(Bytes(10, 99));
+  EXPECT_EQ(next.file, 3u);
+  EXPECT_GT(next.offset, positions[9].offset);
+  EXPECT_EQ(files.Read(next), Bytes(10, 99));
+  EXPECT_EQ(files.Read(positions[4]), Bytes(300, 4));
+  for (std::size_t i = 1; i < positions.size(); ++i) EXPECT_LT(positions[i - 1], positions[i]);
+}
+
+TEST(RecordFiles, DetectsCorruptionAndBadPositions) {
+  TempDir dir;
+  RecordFiles files({.dir = dir.path, .prefix = "rev", .sync = false});
+  FilePosition first = files.Append(Bytes(100, 1));
+  FilePosition second = files.Append(Bytes(100, 2));
+  std::string error;
+  EXPECT_FALSE(files.Read(FilePosition{0, 5}, &error).has_value());
+  EXPECT_NE(error.find("no record"), std::string::npos) << error;
+  EXPECT_FALSE(files.Read(FilePosition{7, 0}, &error).has_value());
+  EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
+  {
+    std::fstream file(dir.path / "rev00000.dat", std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(first.offset + 50);
+    file.put('\x55');
+  }
+  EXPECT_FALSE(files.Read(first, &error).has_value());
+  EXPECT_NE(error.find("checksum"), std::string::npos) << error;
+  EXPECT_EQ(files.Read(second), Bytes(100, 2));
+  std::filesystem::resize_file(dir.path / "rev00000.dat", second.offset + 40);
+  EXPECT_FALSE(files.Read(second, &error).has_value());
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+  // A torn tail is skipped over by the next append.
+  FilePosition third = files.Append(Bytes(20, 3));
+  EXPECT_EQ(files.Read(third), Bytes(20, 3));
+}
+
+TEST(RecordFiles, RefusesAFileInPlaceOfTheDirectory) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path);
+  std::ofstream(dir.path / "blocks") << "not a directory";
+  try {
+    RecordFiles files({.dir = dir.path / "blocks", .prefix = "blk"});
+    FAIL() << "opened a file as a directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create directory"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Database, BatchesAndPrefixScans) {
+  TempDir dir;
+  {
+    Database db({.dir = dir.path});
+    DatabaseBatch batch;
+    batch.Put("a1", "one");
+    batch.Put("b1", "x");
+    batch.Put("a2", "two");
+    batch.Put("a3", "three");
+    batch.Delete("a3");
+    db.Write(batch, true);
+    EXPECT_EQ(db.Get("a1"), "one");
+    EXPECT_FALSE(db.Get("a3").has_value());
+    // A second opener is kept out by LevelDB's lock.
+    EXPECT_THROW(Database({.dir = dir.path}), std::runtime_error);
+  }
+  Database db({.dir = dir.path});
+  std::vector<std::string> seen;
+  db.ForEach("a", [&](std::string_view key, std::string_view value) {
+    seen.push_back(std::string(key) + "=" + std::string(value));
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"a1=one", "a2=two"}));
+}
+
+TEST(Records, CoinsKeysAndUndoRoundTrip) {
+  std::array<uint8_t, 32> txid{};
+  txid[0] = 1;
+  txid[31] = 2;
+  OutPoint outpoint{Uint256(txid), 0x01020304};
+  std::string key = CoinKey(outpoint);
+  EXPECT_EQ(key.size(), 37u);
+  EXPECT_EQ(static_cast<uint8_t>(key[33]), 1);  // big-endian index
+  EXPECT_EQ(DecodeCoinKey(key), outpoint);
+  EXPECT_LT(CoinKey(OutPoint{Uint256(txid), 1}), CoinKey(OutPoint{Uint256(txid), 256}));
+  EXPECT_THROW(DecodeCoinKey("c123"), DecodeError);
+
+  Coin coin{TxOut{5 * kCoin, XOnlyPublicKey{9}}, 17, true};
+  EXPECT_EQ(DecodeCoin(EncodeCoin(coin)), coin);
+  EXPECT_THROW(DecodeCoin(EncodeCoin(coin) + "x"), DecodeError);
+  std::string bad_flag = EncodeCoin(coin);
+  bad_flag.back() = 2;
+  EXPECT_THROW(DecodeCoin(bad_flag), DecodeError);
+
+  BlockUndo undo;
+  undo.spent = {{coin}, {coin, Coin{TxOut{1, XOnlyPublicKey{}}, 3, false}}};
+  BlockUndo again = DecodeUndo(EncodeUndo(undo));
+  EXPECT_EQ(again.spent, undo.spent);
+  std::vector<uint8_t> truncated = EncodeUndo(undo);
+  truncated.pop_back();
+  EXPECT_THROW(DecodeUndo(truncated), DecodeError);
+}
+
+}  // namespace
+}  // namespace minicoin
