@@ -1,0 +1,507 @@
+#include "common/args.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace minicoin {
+namespace {
+
+constexpr std::size_t kHelpWidth = 79;
+constexpr std::size_t kOptionIndent = 2;
+constexpr std::size_t kMessageIndent = 7;
+
+std::string Trim(const std::string& text) {
+  const char* kSpace = " \t\r\n";
+  std::size_t begin = text.find_first_not_of(kSpace);
+  if (begin == std::string::npos) return "";
+  std::size_t end = text.find_last_not_of(kSpace);
+  return text.substr(begin, end - begin + 1);
+}
+
+// The option name of a spec: "-rpcport=<port>" -> "rpcport".
+std::string NameOfSpec(const std::string& spec) {
+  std::string name = spec.substr(spec.find_first_not_of('-') == std::string::npos
+                                     ? spec.size()
+                                     : spec.find_first_not_of('-'));
+  std::size_t eq = name.find('=');
+  if (eq != std::string::npos) name.resize(eq);
+  return name;
+}
+
+std::optional<int64_t> ParseInt64(const std::string& text) {
+  std::string trimmed = Trim(text);
+  const char* begin = trimmed.data();
+  const char* end = begin + trimmed.size();
+  if (begin != end && *begin == '+') ++begin;
+  if (begin == end) return std::nullopt;
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+// Appends `text` word-wrapped: every line starts with `indent` spaces and is at most `width`.
+void AppendWrapped(std::string& out, const std::string& text, std::size_t indent,
+                   std::size_t width) {
+  std::istringstream paragraphs(text);
+  std::string paragraph;
+  while (std::getline(paragraphs, paragraph)) {
+    std::istringstream words(paragraph);
+    std::string word;
+    std::size_t column = 0;
+    bool line_open = false;
+    while (words >> word) {
+      if (line_open && column + 1 + word.size() > width) {
+        out += '\n';
+        line_open = false;
+      }
+      if (!line_open) {
+        out.append(indent, ' ');
+        out += word;
+        column = indent + word.size();
+        line_open = true;
+      } else {
+        out += ' ';
+        out += word;
+        column += 1 + word.size();
+      }
+    }
+    if (!line_open) out.append(indent, ' ');
+    out += '\n';
+  }
+}
+
+}  // namespace
+
+ArgsManager::ArgsManager() {
+  AddArg("-conf=<file>",
+         std::string("Specify path to the configuration file; relative paths are prefixed by the "
+                     "data directory location (default: ") +
+             kDefaultConfigFile + "). -noconf reads no configuration file.",
+         kArgCommandLineOnly, "Options");
+  AddArg("-datadir=<dir>",
+         std::string("Specify the data directory (default: $HOME/") + kDefaultDataDirName +
+             "). Only on the command line.",
+         kArgCommandLineOnly | kArgDisallowNegation, "Options");
+}
+
+void ArgsManager::AddArg(const std::string& spec, const std::string& help, unsigned flags,
+                         const std::string& category) {
+  std::lock_guard lock(m_mutex);
+  std::string name = NameOfSpec(spec);
+  m_registered[name] = Registered{spec, help, category, flags, false};
+  if (std::find(m_categories.begin(), m_categories.end(), category) == m_categories.end()) {
+    m_categories.push_back(category);
+  }
+}
+
+void ArgsManager::AddHiddenArg(const std::string& name, unsigned flags) {
+  std::lock_guard lock(m_mutex);
+  std::string key = NameOfSpec(name);
+  m_registered[key] = Registered{name, "", "", flags, true};
+}
+
+std::string ArgsManager::StripDash(const std::string& name) {
+  return !name.empty() && name[0] == '-' ? name.substr(1) : name;
+}
+
+const ArgsManager::Registered* ArgsManager::Find(const std::string& name) const {
+  auto it = m_registered.find(name);
+  return it == m_registered.end() ? nullptr : &it->second;
+}
+
+bool ArgsManager::InterpretOption(const std::string& key, std::optional<std::string> value,
+                                  std::string& name, std::string& result, bool& negated,
+                                  std::string& error) const {
+  negated = false;
+  if (Find(key) != nullptr) {
+    name = key;
+    result = value.value_or("1");
+    return true;
+  }
+  if (key.size() > 2 && key.compare(0, 2, "no") == 0) {
+    const Registered* registered = Find(key.substr(2));
+    if (registered != nullptr) {
+      name = key.substr(2);
+      if (registered->flags & kArgDisallowNegation) {
+        error = "Negating of -" + name + " is meaningless and therefore forbidden";
+        return false;
+      }
+      if (!value || *value == "1") {
+        negated = true;
+        result = "0";
+      } else if (*value == "0") {
+        result = "1";
+      } else {
+        error = "Negated option -" + key + "=" + *value + " must have no value, 0 or 1";
+        return false;
+      }
+      return true;
+    }
+  }
+  error.clear();  // the caller reports the unknown name in its own words
+  return false;
+}
+
+void ArgsManager::Store(Settings& settings, const std::string& name, const std::string& value,
+                        bool negated, bool is_list) {
+  Setting& setting = settings[name];
+  if (is_list) {
+    if (negated) {
+      setting.values.clear();
+      setting.negated = true;
+      setting.cleared = true;
+    } else {
+      setting.values.push_back(value);
+      setting.negated = false;
+    }
+  } else {
+    setting.values = {value};
+    setting.negated = negated;
+    setting.cleared = setting.cleared || negated;
+  }
+}
+
+bool ArgsManager::ParseParameters(int argc, const char* const argv[], std::string& error) {
+  std::lock_guard lock(m_mutex);
+  m_command_line.clear();
+  m_positional.clear();
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i] == nullptr ? "" : argv[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      for (int j = i; j < argc; ++j) m_positional.emplace_back(argv[j] == nullptr ? "" : argv[j]);
+      break;
+    }
+    std::string key = arg;
+    std::optional<std::string> value;
+    std::size_t eq = key.find('=');
+    if (eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key.resize(eq);
+    }
+    std::string shown_key = key;
+    key = key.substr(1);
+    if (!key.empty() && key[0] == '-') key = key.substr(1);  // --name
+    std::string name;
+    std::string result;
+    bool negated = false;
+    error.clear();
+    if (key.empty() || key[0] == '-' ||
+        !InterpretOption(key, value, name, result, negated, error)) {
+      if (error.empty()) error = "Invalid parameter " + shown_key;
+      return false;
+    }
+    const Registered* registered = Find(name);
+    if (registered == nullptr) {
+      error = "Invalid parameter " + shown_key;
+      return false;
+    }
+    Store(m_command_line, name, result, negated, registered->flags & kArgAllowList);
+  }
+  return true;
+}
+
+bool ArgsManager::ReadConfigText(const std::string& text, const std::string& source_name,
+                                 std::string& error) {
+  std::lock_guard lock(m_mutex);
+  Settings parsed;
+  std::istringstream lines(text);
+  std::string raw;
+  int line_number = 0;
+  auto fail = [&](const std::string& what) {
+    error = "Error reading configuration file " + source_name + ": " + what + " on line " +
+            std::to_string(line_number);
+    return false;
+  };
+  while (std::getline(lines, raw)) {
+    ++line_number;
+    std::string line = raw;
+    std::size_t hash = line.find('#');
+    if (hash != std::string::npos) {
+      std::size_t eq = line.find('=');
+      if (eq != std::string::npos && eq < hash &&
+          Trim(line.substr(0, eq)).find("rpcpassword") != std::string::npos) {
+        return fail("using # in rpcpassword can be ambiguous and should be avoided");
+      }
+      line.resize(hash);
+    }
+    line = Trim(line);
+    if (line.empty()) continue;
+    if (line[0] == '[') return fail("sections (" + line + ") are not supported");
+    std::string key = line;
+    std::optional<std::string> value;
+    std::size_t eq = line.find('=');
+    if (eq != std::string::npos) {
+      key = Trim(line.substr(0, eq));
+      value = Trim(line.substr(eq + 1));
+    }
+    if (!key.empty() && key[0] == '-') {
+      return fail("\"" + key + "\": options in the configuration file must be given without a "
+                  "leading dash");
+    }
+    if (key.empty()) return fail("missing option name");
+    std::string name;
+    std::string result;
+    bool negated = false;
+    if (!InterpretOption(key, value, name, result, negated, error)) {
+      return fail(error.empty() ? "unknown option \"" + key + "\"" : error);
+    }
+    const Registered* registered = Find(name);
+    if (registered == nullptr) return fail("unknown option \"" + key + "\"");
+    if (registered->flags & kArgCommandLineOnly) {
+      return fail(name + " can only be given on the command line");
+    }
+    Store(parsed, name, result, negated, registered->flags & kArgAllowList);
+  }
+  for (auto& [name, setting] : parsed) m_config[name] = std::move(setting);
+  return true;
+}
+
+bool ArgsManager::ReadConfigFile(std::string& error) {
+  if (!CheckDataDir(error, false)) return false;
+  if (IsArgNegated("-conf")) return true;
+  std::filesystem::path path = GetConfigFilePath();
+  bool explicit_conf = IsArgSet("-conf");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    error = "Config file \"" + path.string() + "\" is a directory.";
+    return false;
+  }
+  std::ifstream file(path);
+  if (!file) {
+    if (explicit_conf) {
+      error = "Specified config file \"" + path.string() + "\" could not be opened.";
+      return false;
+    }
+    return true;
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  return ReadConfigText(text.str(), path.string(), error);
+}
+
+std::vector<std::string> ArgsManager::GetPositional() const {
+  std::lock_guard lock(m_mutex);
+  return m_positional;
+}
+
+std::optional<std::string> ArgsManager::EffectiveArg(const std::string& name, bool& negated) const {
+  negated = false;
+  for (const Settings* settings : {&m_forced, &m_command_line, &m_config}) {
+    auto it = settings->find(name);
+    if (it == settings->end()) continue;
+    if (it->second.negated) {
+      negated = true;
+      return std::string("0");
+    }
+    if (!it->second.values.empty()) return it->second.values.back();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ArgsManager::Effective(const std::string& name) const {
+  bool negated = false;
+  return EffectiveArg(name, negated);
+}
+
+bool ArgsManager::IsArgSet(const std::string& name) const {
+  std::lock_guard lock(m_mutex);
+  std::string key = StripDash(name);
+  return m_forced.contains(key) || m_command_line.contains(key) || m_config.contains(key);
+}
+
+bool ArgsManager::IsArgNegated(const std::string& name) const {
+  std::lock_guard lock(m_mutex);
+  bool negated = false;
+  EffectiveArg(StripDash(name), negated);
+  return negated;
+}
+
+std::string ArgsManager::GetArg(const std::string& name, const std::string& default_value) const {
+  std::lock_guard lock(m_mutex);
+  return Effective(StripDash(name)).value_or(default_value);
+}
+
+int64_t ArgsManager::GetIntArg(const std::string& name, int64_t default_value) const {
+  std::string error;
+  return GetIntArgChecked(name, default_value, error).value_or(default_value);
+}
+
+std::optional<int64_t> ArgsManager::GetIntArgChecked(const std::string& name,
+                                                     int64_t default_value,
+                                                     std::string& error) const {
+  std::optional<std::string> value;
+  {
+    std::lock_guard lock(m_mutex);
+    value = Effective(StripDash(name));
+  }
+  if (!value) return default_value;
+  std::optional<int64_t> number = ParseInt64(*value);
+  if (!number) {
+    error = "Invalid value for -" + StripDash(name) + ": " + *value + " (expected an integer)";
+  }
+  return number;
+}
+
+bool ArgsManager::GetBoolArg(const std::string& name, bool default_value) const {
+  std::optional<std::string> value;
+  {
+    std::lock_guard lock(m_mutex);
+    value = Effective(StripDash(name));
+  }
+  if (!value) return default_value;
+  std::string text = Trim(*value);
+  if (text.empty() || text == "true" || text == "yes" || text == "on") return true;
+  std::optional<int64_t> number = ParseInt64(text);
+  return number && *number != 0;
+}
+
+std::vector<std::string> ArgsManager::GetArgs(const std::string& name) const {
+  std::lock_guard lock(m_mutex);
+  std::string key = StripDash(name);
+  if (auto it = m_forced.find(key); it != m_forced.end()) {
+    return it->second.negated ? std::vector<std::string>{} : it->second.values;
+  }
+  std::vector<std::string> values;
+  bool hide_config = false;
+  if (auto it = m_command_line.find(key); it != m_command_line.end()) {
+    values = it->second.values;
+    const Registered* registered = Find(key);
+    bool is_list = registered != nullptr && (registered->flags & kArgAllowList);
+    if (it->second.negated) values.clear();
+    // A single value on the command line replaces the config file's; a list negation there
+    // drops the config file's values.
+    hide_config = !is_list || it->second.cleared;
+  }
+  if (!hide_config) {
+    if (auto it = m_config.find(key); it != m_config.end() && !it->second.negated) {
+      values.insert(values.end(), it->second.values.begin(), it->second.values.end());
+    }
+  }
+  return values;
+}
+
+bool ArgsManager::SoftSetArg(const std::string& name, const std::string& value) {
+  std::lock_guard lock(m_mutex);
+  std::string key = StripDash(name);
+  if (m_forced.contains(key) || m_command_line.contains(key) || m_config.contains(key)) {
+    return false;
+  }
+  m_forced[key] = Setting{{value}, false, false};
+  return true;
+}
+
+bool ArgsManager::SoftSetBoolArg(const std::string& name, bool value) {
+  return SoftSetArg(name, value ? "1" : "0");
+}
+
+void ArgsManager::ForceSetArg(const std::string& name, const std::string& value) {
+  std::lock_guard lock(m_mutex);
+  m_forced[StripDash(name)] = Setting{{value}, false, false};
+}
+
+std::filesystem::path ArgsManager::GetDataDirPath() const {
+  std::string datadir;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_command_line.find("datadir");
+    if (auto forced = m_forced.find("datadir"); forced != m_forced.end()) it = forced;
+    if (it != m_command_line.end() && !it->second.values.empty()) datadir = it->second.values.back();
+  }
+  if (!datadir.empty()) {
+    std::error_code ec;
+    std::filesystem::path absolute = std::filesystem::absolute(datadir, ec);
+    return ec ? std::filesystem::path(datadir) : absolute.lexically_normal();
+  }
+  const char* home = std::getenv("HOME");
+  std::filesystem::path base = home != nullptr && *home != '\0' ? std::filesystem::path(home)
+                                                                : std::filesystem::path("/");
+  return base / kDefaultDataDirName;
+}
+
+bool ArgsManager::CheckDataDir(std::string& error, bool create_default) const {
+  bool explicit_dir = !GetArg("-datadir", "").empty();
+  std::filesystem::path path = GetDataDirPath();
+  std::error_code ec;
+  if (explicit_dir) {
+    if (!std::filesystem::is_directory(path, ec)) {
+      error = "Specified data directory \"" + path.string() + "\" does not exist.";
+      return false;
+    }
+    return true;
+  }
+  if (create_default && !std::filesystem::is_directory(path, ec)) {
+    std::filesystem::create_directories(path, ec);
+    if (ec) {
+      error = "Cannot create data directory \"" + path.string() + "\": " + ec.message();
+      return false;
+    }
+  }
+  return true;
+}
+
+std::filesystem::path ArgsManager::GetDataDir() const {
+  std::string ignored;
+  CheckDataDir(ignored, true);
+  return GetDataDirPath();
+}
+
+std::filesystem::path ArgsManager::GetConfigFilePath() const {
+  std::string conf = GetArg("-conf", kDefaultConfigFile);
+  if (conf.empty() || IsArgNegated("-conf")) conf = kDefaultConfigFile;
+  return AbsPathInDataDir(conf);
+}
+
+std::filesystem::path ArgsManager::AbsPathInDataDir(const std::filesystem::path& path) const {
+  if (path.is_absolute()) return path;
+  return GetDataDirPath() / path;
+}
+
+std::string ArgsManager::GetHelpMessage(bool show_debug) const {
+  std::lock_guard lock(m_mutex);
+  std::string out;
+  for (const std::string& category : m_categories) {
+    std::string section;
+    for (const auto& [name, registered] : m_registered) {
+      if (registered.hidden || registered.category != category) continue;
+      if ((registered.flags & kArgDebugOnly) && !show_debug) continue;
+      section.append(kOptionIndent, ' ');
+      section += registered.spec;
+      section += '\n';
+      AppendWrapped(section, registered.help, kMessageIndent, kHelpWidth);
+      section += '\n';
+    }
+    if (section.empty()) continue;
+    out += category + ":\n\n" + section;
+  }
+  return out;
+}
+
+std::vector<std::string> ArgsManager::DescribeSetArgs() const {
+  std::lock_guard lock(m_mutex);
+  std::vector<std::string> out;
+  auto describe = [&](const Settings& settings, const char* source) {
+    for (const auto& [name, setting] : settings) {
+      const Registered* registered = Find(name);
+      bool sensitive = registered != nullptr && (registered->flags & kArgSensitive);
+      if (setting.negated) {
+        out.push_back(std::string(source) + "-no" + name);
+        continue;
+      }
+      for (const std::string& value : setting.values) {
+        out.push_back(std::string(source) + "-" + name + "=" + (sensitive ? "****" : value));
+      }
+    }
+  };
+  describe(m_config, "Config file arg: ");
+  describe(m_command_line, "Command-line arg: ");
+  describe(m_forced, "Setting: ");
+  return out;
+}
+
+}  // namespace minicoin
