@@ -1,0 +1,701 @@
+// The chain state and its validation engine.
+#include "chain/chain_state.h"
+
+#include "chain/params.h"
+#include "chain/work.h"
+#include "storage/database.h"
+#include "storage/records.h"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace minicoin {
+namespace {
+
+constexpr char kIndexPrefix = 'b';
+const std::string kBestKey = "B";
+const std::string kVersionKey = "V";
+constexpr uint32_t kFormatVersion = 1;
+
+std::string IndexKey(const Uint256& hash) {
+  std::string key(1, kIndexPrefix);
+  key.append(reinterpret_cast<const char*>(hash.data()), 32);
+  return key;
+}
+
+std::string ToString(const std::vector<uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+// What the best-block record holds: the tip and a summary of the coins written with it.
+struct BestRecord {
+  Uint256 hash;
+  uint32_t height = 0;
+  uint64_t coins = 0;
+  uint64_t total = 0;
+};
+
+std::string EncodeBest(const BestRecord& best) {
+  Writer writer;
+  writer.U32(best.height);
+  writer.Hash(best.hash);
+  writer.U64(best.coins);
+  writer.U64(best.total);
+  return ToString(writer.bytes());
+}
+
+BestRecord DecodeBest(std::string_view bytes) {
+  Reader reader(AsBytes(bytes));
+  BestRecord best;
+  best.height = reader.U32();
+  best.hash = reader.Hash();
+  best.coins = reader.U64();
+  best.total = reader.U64();
+  reader.ExpectEnd("best block record");
+  return best;
+}
+
+std::string EncodeIndex(const BlockIndex& index) {
+  Writer writer;
+  index.header.Serialize(writer);
+  writer.U32(index.height);
+  writer.U32(index.tx_count);
+  writer.U32(index.status);
+  writer.U32(index.data_position.file);
+  writer.U32(index.data_position.offset);
+  writer.U32(index.undo_position.file);
+  writer.U32(index.undo_position.offset);
+  return ToString(writer.bytes());
+}
+
+BlockIndex DecodeIndex(std::string_view bytes) {
+  Reader reader(AsBytes(bytes));
+  BlockIndex index;
+  index.header = BlockHeader::Deserialize(reader);
+  index.hash = index.header.Hash();
+  index.height = reader.U32();
+  index.tx_count = reader.U32();
+  index.status = reader.U32();
+  index.data_position.file = reader.U32();
+  index.data_position.offset = reader.U32();
+  index.undo_position.file = reader.U32();
+  index.undo_position.offset = reader.U32();
+  reader.ExpectEnd("block index record");
+  return index;
+}
+
+// Total value of a block's outputs and of the coins it spent.
+uint64_t BlockOutputs(const Block& block) {
+  uint64_t total = 0;
+  for (const auto& tx : block.transactions) {
+    for (const auto& output : tx.outputs) total += output.amount;
+  }
+  return total;
+}
+
+uint64_t UndoTotal(const BlockUndo& undo) {
+  uint64_t total = 0;
+  for (const auto& spent : undo.spent) {
+    for (const auto& coin : spent) total += coin.output.amount;
+  }
+  return total;
+}
+
+std::runtime_error Corrupt(const std::filesystem::path& dir, const std::string& what) {
+  return std::runtime_error("the chain state in " + dir.string() + " is corrupt: " + what +
+                            " (remove the directory to start again)");
+}
+
+}  // namespace
+
+const BlockIndex* BlockIndex::Ancestor(uint32_t at_height) const {
+  if (at_height > height) return nullptr;
+  const BlockIndex* index = this;
+  while (index != nullptr && index->height > at_height) index = index->prev;
+  return index;
+}
+
+// ---------------------------------------------------------------------------------------------
+// AddBlockJob
+
+AddBlockJob::AddBlockJob(ChainState& chain, crossproc::WorkerPool& pool, Block block)
+    : crossproc::Job(pool), m_chain(chain), m_block(std::move(block)) {}
+
+void AddBlockJob::SetNow(int64_t now) {
+  RequireConfiguring();
+  m_now = now;
+}
+
+void AddBlockJob::Run() {
+  try {
+    // Context-free checks, outside the update lock: many blocks can be checked at once.
+    if (auto error = CheckBlock(m_block)) {
+      m_reason = error->reason;
+      return;
+    }
+    Uint256 hash = m_block.header.Hash();
+    ChainState::Result result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now());
+    m_accepted = result.accepted;
+    m_new_tip = result.new_tip;
+    m_duplicate = result.duplicate;
+    m_reason = result.reason;
+  } catch (const std::exception& e) {
+    m_accepted = false;
+    m_reason = std::string("internal error: ") + e.what();
+    AddError(m_reason);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening
+
+ChainState::ChainState(ChainStateOptions options) : m_options(std::move(options)) {
+  if (m_options.pool != nullptr) {
+    m_pool = m_options.pool;
+  } else {
+    m_own_pool = std::make_unique<crossproc::WorkerPool>(crossproc::WorkerPoolOptions{.name = "chain"});
+    m_pool = m_own_pool.get();
+  }
+  std::error_code error;
+  std::filesystem::create_directories(m_options.dir, error);
+  if (error || !std::filesystem::is_directory(m_options.dir)) {
+    throw std::runtime_error("cannot use " + m_options.dir.string() + " as the chain directory: " +
+                             (error ? error.message() : "not a directory"));
+  }
+  try {
+    m_block_files = std::make_unique<RecordFiles>(RecordFilesOptions{.dir = m_options.dir / "blocks",
+                                                                     .prefix = "blk",
+                                                                     .max_file_size = m_options.max_block_file_size,
+                                                                     .sync = m_options.sync_writes});
+    m_undo_files = std::make_unique<RecordFiles>(RecordFilesOptions{.dir = m_options.dir / "blocks",
+                                                                    .prefix = "rev",
+                                                                    .max_file_size = m_options.max_block_file_size,
+                                                                    .sync = m_options.sync_writes});
+    m_db = std::make_unique<Database>(
+        DatabaseOptions{.dir = m_options.dir / "chainstate", .cache_bytes = m_options.database_cache_bytes});
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot open the chain state in " + m_options.dir.string() + ": " + e.what());
+  }
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  Load();
+}
+
+ChainState::~ChainState() {
+  if (m_own_pool) m_own_pool->Stop(crossproc::WorkerPool::Shutdown::kDrain);
+}
+
+BlockIndex* ChainState::InsertIndex(const BlockIndex& fields) {
+  auto index = std::make_unique<BlockIndex>(fields);
+  BlockIndex* raw = index.get();
+  m_index.emplace(raw->hash, std::move(index));
+  return raw;
+}
+
+void ChainState::CreateGenesis() {
+  const Block& genesis = GenesisBlock();
+  BlockIndex fields;
+  fields.hash = genesis.header.Hash();
+  fields.header = genesis.header;
+  fields.height = 0;
+  fields.chain_work = BlockWork(genesis.header.bits);
+  fields.tx_count = static_cast<uint32_t>(genesis.transactions.size());
+  fields.status = BlockIndex::kHaveData | BlockIndex::kValid;
+  fields.data_position = m_block_files->Append(genesis.Encode());
+  BlockIndex* index = InsertIndex(fields);
+  DatabaseBatch batch;
+  batch.Put(kVersionKey, std::to_string(kFormatVersion));
+  WriteIndexTo(batch, *index);
+  batch.Put(kBestKey, EncodeBest(BestRecord{index->hash, 0, 0, 0}));
+  m_db->Write(batch, m_options.sync_writes);
+  m_active = {index};
+  m_best_candidate = index;
+}
+
+void ChainState::Load() {
+  const std::filesystem::path& dir = m_options.dir;
+  std::optional<std::string> best_bytes = m_db->Get(kBestKey);
+  std::vector<BlockIndex> entries;
+  try {
+    m_db->ForEach(std::string(1, kIndexPrefix), [&](std::string_view, std::string_view value) {
+      entries.push_back(DecodeIndex(value));
+      return true;
+    });
+  } catch (const DecodeError& e) {
+    throw Corrupt(dir, std::string("bad block index record: ") + e.what());
+  }
+  if (!best_bytes) {
+    if (!entries.empty()) throw Corrupt(dir, "block index without a best block");
+    CreateGenesis();
+    return;
+  }
+  std::optional<std::string> version = m_db->Get(kVersionKey);
+  if (!version || *version != std::to_string(kFormatVersion)) {
+    throw Corrupt(dir, "unknown format version " + version.value_or("(none)"));
+  }
+  BestRecord best;
+  try {
+    best = DecodeBest(*best_bytes);
+  } catch (const DecodeError& e) {
+    throw Corrupt(dir, std::string("bad best block record: ") + e.what());
+  }
+
+  // The block tree: parents before children.
+  std::sort(entries.begin(), entries.end(), [](const BlockIndex& a, const BlockIndex& b) { return a.height < b.height; });
+  const Uint256 genesis_hash = GenesisBlock().header.Hash();
+  for (BlockIndex& entry : entries) {
+    if (entry.height == 0) {
+      if (entry.hash != genesis_hash) throw Corrupt(dir, "the stored genesis block is not minicoin's");
+      entry.prev = nullptr;
+      entry.chain_work = BlockWork(entry.header.bits);
+    } else {
+      auto parent = m_index.find(entry.header.previous);
+      if (parent == m_index.end() || parent->second->height + 1 != entry.height) {
+        throw Corrupt(dir, "block " + entry.hash.ToHex() + " has no parent in the index");
+      }
+      entry.prev = parent->second.get();
+      entry.chain_work = Add256(entry.prev->chain_work, BlockWork(entry.header.bits));
+      if (entry.prev->IsInvalid()) entry.status |= BlockIndex::kFailedParent;
+    }
+    if (m_index.count(entry.hash) != 0) throw Corrupt(dir, "block " + entry.hash.ToHex() + " is indexed twice");
+    InsertIndex(entry);
+  }
+  auto tip = m_index.find(best.hash);
+  if (tip == m_index.end()) throw Corrupt(dir, "the best block " + best.hash.ToHex() + " is not in the index");
+  if (tip->second->height != best.height) throw Corrupt(dir, "the best block's height does not match");
+  m_active.assign(best.height + 1, nullptr);
+  for (BlockIndex* index = tip->second.get(); index != nullptr; index = const_cast<BlockIndex*>(index->prev)) {
+    m_active[index->height] = index;
+  }
+  std::string error;
+  if (!ReadBlockUnlocked(*m_active.back(), &error)) throw Corrupt(dir, "the best block cannot be read: " + error);
+
+  // The coins, checked against the summary written with the best block.
+  try {
+    m_db->ForEach(std::string(1, kCoinKeyPrefix), [&](std::string_view key, std::string_view value) {
+      Coin coin = DecodeCoin(value);
+      if (coin.height > best.height) throw DecodeError("a coin from above the best block");
+      m_coins.Add(DecodeCoinKey(key), coin);
+      m_coin_total += coin.output.amount;
+      return true;
+    });
+  } catch (const DecodeError& e) {
+    throw Corrupt(dir, std::string("bad coin record: ") + e.what());
+  }
+  m_coin_count = m_coins.size();
+  if (m_coin_count != best.coins || m_coin_total != best.total) {
+    throw Corrupt(dir, "the coins do not match the best block (" + std::to_string(m_coin_count) + " coins of " +
+                           std::to_string(m_coin_total) + ", expected " + std::to_string(best.coins) + " of " +
+                           std::to_string(best.total) + ")");
+  }
+
+  // Blocks stored but not yet connected when the state was last closed (or killed).
+  FindBestCandidate();
+  bool tip_changed = false;
+  try {
+    ActivateBestChain(nullptr, nullptr, tip_changed);
+    FlushDirty();
+  } catch (const std::runtime_error& e) {
+    throw Corrupt(dir, e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accepting blocks
+
+int64_t ChainState::Now() const {
+  if (m_options.now) return m_options.now();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::shared_ptr<AddBlockJob> ChainState::AddBlock(Block block) {
+  return std::make_shared<AddBlockJob>(*this, *m_pool, std::move(block));
+}
+
+ChainState::BlockResult ChainState::ProcessBlock(Block block) {
+  std::shared_ptr<AddBlockJob> job = AddBlock(std::move(block));
+  job->Start();
+  job->Wait();
+  return BlockResult{job->accepted(), job->new_tip(), job->duplicate(), job->reason()};
+}
+
+ChainState::Result ChainState::AcceptBlock(const Block& block, const Uint256& hash, int64_t now) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  Result result;
+  if (auto known = m_index.find(hash); known != m_index.end()) {
+    result.duplicate = true;
+    result.reason = known->second->IsInvalid() ? "duplicate-invalid" : "duplicate";
+    return result;
+  }
+  auto parent_it = m_index.find(block.header.previous);
+  if (parent_it == m_index.end()) {
+    result.reason = "prev-blk-not-found";
+    return result;
+  }
+  BlockIndex& parent = *parent_it->second;
+  if (parent.IsInvalid()) {
+    result.reason = "bad-prevblk";
+    return result;
+  }
+  if (block.header.bits != kRegtestBits) {
+    result.reason = "bad-diffbits";
+    return result;
+  }
+  if (block.transactions[0].height != parent.height + 1) {
+    result.reason = "bad-cb-height";
+    return result;
+  }
+  if (static_cast<int64_t>(block.header.time) > now + kMaxFutureBlockTime) {
+    result.reason = "time-too-new";
+    return result;
+  }
+
+  BlockIndex fields;
+  fields.hash = hash;
+  fields.header = block.header;
+  fields.height = parent.height + 1;
+  fields.chain_work = Add256(parent.chain_work, BlockWork(block.header.bits));
+  fields.prev = &parent;
+  fields.tx_count = static_cast<uint32_t>(block.transactions.size());
+  fields.status = BlockIndex::kHaveData;
+  fields.data_position = m_block_files->Append(block.Encode());
+  BlockIndex* index = InsertIndex(fields);
+  m_dirty.push_back(index);
+  if (BetterCandidate(*index, *m_best_candidate)) m_best_candidate = index;
+
+  const BlockIndex* old_tip = m_active.back();
+  bool tip_changed = false;
+  m_last_failure.clear();
+  ActivateBestChain(index, &block, tip_changed);
+  FlushDirty();
+  result.new_tip = m_active.back() != old_tip;
+  if (index->IsInvalid()) {
+    result.reason = m_last_failure.empty() ? "bad-prevblk" : m_last_failure;
+  } else {
+    result.accepted = true;
+  }
+  return result;
+}
+
+bool ChainState::BetterCandidate(const BlockIndex& a, const BlockIndex& b) const {
+  if (a.IsInvalid()) return false;
+  if (b.IsInvalid()) return true;
+  if (b.chain_work < a.chain_work) return true;
+  if (a.chain_work < b.chain_work) return false;
+  return a.data_position < b.data_position;  // equal work: the first seen
+}
+
+void ChainState::FindBestCandidate() {
+  BlockIndex* best = m_active.back();
+  for (auto& [hash, index] : m_index) {
+    if (BetterCandidate(*index, *best)) best = index.get();
+  }
+  m_best_candidate = best;
+}
+
+void ChainState::ActivateBestChain(const BlockIndex* received, const Block* received_block, bool& tip_changed) {
+  while (m_best_candidate != m_active.back()) {
+    BlockIndex* target = m_best_candidate;
+    // Back to the fork point.
+    const BlockIndex* fork = FindFork(*target);
+    while (m_active.back() != fork) {
+      DisconnectTip();
+      tip_changed = true;
+    }
+    // The new branch, from the fork up.
+    std::vector<BlockIndex*> path;
+    for (BlockIndex* index = target; index != fork; index = const_cast<BlockIndex*>(index->prev)) {
+      path.push_back(index);
+    }
+    std::reverse(path.begin(), path.end());
+    bool failed = false;
+    for (BlockIndex* index : path) {
+      std::optional<Block> read;
+      const Block* block = nullptr;
+      std::string reason;
+      if (index == received && received_block != nullptr) {
+        block = received_block;
+      } else if ((read = ReadBlockUnlocked(*index, &reason))) {
+        block = &*read;
+      } else {
+        throw std::runtime_error("cannot read block " + index->hash.ToHex() + " to connect it: " + reason);
+      }
+      if (!ConnectTip(*index, *block, reason)) {
+        if (index == received) m_last_failure = reason;
+        MarkInvalid(*index);
+        failed = true;
+        break;
+      }
+      tip_changed = true;
+    }
+    if (failed) FindBestCandidate();
+  }
+  if (tip_changed) {
+    for (ChainListener* listener : m_listeners) listener->TipChanged(*m_active.back());
+  }
+}
+
+void ChainState::WriteIndexTo(DatabaseBatch& batch, const BlockIndex& index) const {
+  batch.Put(IndexKey(index.hash), EncodeIndex(index));
+}
+
+void ChainState::FlushDirty() {
+  if (m_dirty.empty()) return;
+  DatabaseBatch batch;
+  for (const BlockIndex* index : m_dirty) WriteIndexTo(batch, *index);
+  m_db->Write(batch, m_options.sync_writes);
+  m_dirty.clear();
+}
+
+bool ChainState::ConnectTip(BlockIndex& index, const Block& block, std::string& reason) {
+  BlockUndo undo;
+  if (auto error = ConnectBlock(block, index.height, m_coins, *m_pool, undo)) {
+    reason = error->reason;
+    return false;
+  }
+  const uint32_t old_status = index.status;
+  const FilePosition old_undo = index.undo_position;
+  try {
+    index.undo_position = m_undo_files->Append(EncodeUndo(undo));
+    index.status |= BlockIndex::kHaveUndo | BlockIndex::kValid;
+    uint64_t new_total = m_coin_total + BlockOutputs(block) - UndoTotal(undo);
+    DatabaseBatch batch;
+    // Outputs first, then the spends (which also remove outputs spent within the block).
+    for (const auto& tx : block.transactions) {
+      Uint256 txid = tx.Txid();
+      for (uint32_t i = 0; i < tx.outputs.size(); ++i) {
+        batch.Put(CoinKey(OutPoint{txid, i}), EncodeCoin(Coin{tx.outputs[i], index.height, tx.IsCoinbase()}));
+      }
+    }
+    for (std::size_t i = 1; i < block.transactions.size(); ++i) {
+      for (const auto& input : block.transactions[i].inputs) batch.Delete(CoinKey(input.prevout));
+    }
+    for (const BlockIndex* dirty : m_dirty) WriteIndexTo(batch, *dirty);
+    WriteIndexTo(batch, index);
+    batch.Put(kBestKey, EncodeBest(BestRecord{index.hash, index.height, m_coins.size(), new_total}));
+    m_db->Write(batch, m_options.sync_writes);
+    m_dirty.clear();
+    m_coin_total = new_total;
+    m_coin_count = m_coins.size();
+  } catch (...) {
+    DisconnectBlock(block, undo, m_coins);
+    index.status = old_status;
+    index.undo_position = old_undo;
+    throw;
+  }
+  m_active.push_back(&index);
+  for (ChainListener* listener : m_listeners) listener->BlockConnected(block, index);
+  return true;
+}
+
+void ChainState::DisconnectTip() {
+  BlockIndex& index = *m_active.back();
+  if (index.height == 0) throw std::logic_error("cannot disconnect the genesis block");
+  std::string error;
+  std::optional<Block> block = ReadBlockUnlocked(index, &error);
+  if (!block) throw std::runtime_error("cannot read block " + index.hash.ToHex() + " to disconnect it: " + error);
+  std::optional<BlockUndo> undo = ReadUndo(index);
+  if (!undo || undo->spent.size() + 1 != block->transactions.size()) {
+    throw std::runtime_error("cannot read the undo data of block " + index.hash.ToHex());
+  }
+  for (std::size_t i = 1; i < block->transactions.size(); ++i) {
+    if (undo->spent[i - 1].size() != block->transactions[i].inputs.size()) {
+      throw std::runtime_error("the undo data of block " + index.hash.ToHex() + " does not match the block");
+    }
+  }
+  // The same order as DisconnectBlock: last transaction first, its outputs removed, then the
+  // coins it spent restored.
+  DatabaseBatch batch;
+  for (std::size_t i = block->transactions.size(); i-- > 0;) {
+    const Transaction& tx = block->transactions[i];
+    Uint256 txid = tx.Txid();
+    for (uint32_t out = 0; out < tx.outputs.size(); ++out) batch.Delete(CoinKey(OutPoint{txid, out}));
+    if (i == 0) continue;
+    for (std::size_t in = 0; in < tx.inputs.size(); ++in) {
+      batch.Put(CoinKey(tx.inputs[in].prevout), EncodeCoin(undo->spent[i - 1][in]));
+    }
+  }
+  DisconnectBlock(*block, *undo, m_coins);
+  uint64_t new_total = m_coin_total - BlockOutputs(*block) + UndoTotal(*undo);
+  for (const BlockIndex* dirty : m_dirty) WriteIndexTo(batch, *dirty);
+  const BlockIndex& parent = *index.prev;
+  batch.Put(kBestKey, EncodeBest(BestRecord{parent.hash, parent.height, m_coins.size(), new_total}));
+  try {
+    m_db->Write(batch, m_options.sync_writes);
+  } catch (...) {
+    BlockUndo again;
+    ConnectBlock(*block, index.height, m_coins, *m_pool, again);  // back to the state on disk
+    throw;
+  }
+  m_dirty.clear();
+  m_coin_total = new_total;
+  m_coin_count = m_coins.size();
+  m_active.pop_back();
+  for (ChainListener* listener : m_listeners) listener->BlockDisconnected(*block, index);
+}
+
+void ChainState::MarkInvalid(BlockIndex& failed) {
+  failed.status |= BlockIndex::kFailed;
+  m_dirty.push_back(&failed);
+  for (auto& [hash, index] : m_index) {
+    if (index.get() == &failed || index->height <= failed.height) continue;
+    if (index->Ancestor(failed.height) == &failed && (index->status & BlockIndex::kFailedParent) == 0) {
+      index->status |= BlockIndex::kFailedParent;
+      m_dirty.push_back(index.get());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+const BlockIndex& ChainState::Tip() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return *m_active.back();
+}
+
+uint32_t ChainState::Height() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return m_active.back()->height;
+}
+
+const BlockIndex& ChainState::Genesis() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return *m_active.front();
+}
+
+const BlockIndex* ChainState::AtHeight(uint32_t height) const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return height < m_active.size() ? m_active[height] : nullptr;
+}
+
+const BlockIndex* ChainState::Lookup(const Uint256& hash) const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  auto it = m_index.find(hash);
+  return it == m_index.end() ? nullptr : it->second.get();
+}
+
+bool ChainState::IsActive(const BlockIndex& index) const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return index.height < m_active.size() && m_active[index.height] == &index;
+}
+
+const BlockIndex* ChainState::FindFork(const BlockIndex& index) const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  const BlockIndex* walk = &index;
+  if (walk->height >= m_active.size()) walk = walk->Ancestor(static_cast<uint32_t>(m_active.size() - 1));
+  while (walk != nullptr && m_active[walk->height] != walk) walk = walk->prev;
+  return walk;
+}
+
+std::size_t ChainState::BlockCount() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return m_index.size();
+}
+
+std::optional<Block> ChainState::ReadBlockUnlocked(const BlockIndex& index, std::string* error) const {
+  std::optional<std::vector<uint8_t>> bytes = m_block_files->Read(index.data_position, error);
+  if (!bytes) return std::nullopt;
+  try {
+    Block block = Block::Decode(*bytes);
+    if (block.header.Hash() != index.hash) {
+      if (error) *error = "the stored block has another hash";
+      return std::nullopt;
+    }
+    return block;
+  } catch (const DecodeError& e) {
+    if (error) *error = std::string("the stored block does not decode: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+std::optional<Block> ChainState::ReadBlock(const BlockIndex& index) const { return ReadBlockUnlocked(index, nullptr); }
+
+std::optional<BlockUndo> ChainState::ReadUndo(const BlockIndex& index) const {
+  FilePosition position;
+  {
+    std::lock_guard<std::recursive_mutex> lock(m_mutex);
+    if ((index.status & BlockIndex::kHaveUndo) == 0) return std::nullopt;
+    position = index.undo_position;
+  }
+  std::optional<std::vector<uint8_t>> bytes = m_undo_files->Read(position);
+  if (!bytes) return std::nullopt;
+  try {
+    return DecodeUndo(*bytes);
+  } catch (const DecodeError&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<Coin> ChainState::GetCoin(const OutPoint& outpoint) const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return m_coins.Get(outpoint);
+}
+
+void ChainState::WithTip(const std::function<void(const BlockIndex& tip, const CoinsView& coins)>& fn) const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  fn(*m_active.back(), m_coins);
+}
+
+ChainState::CoinsStats ChainState::GetCoinsStats() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  CoinsStats stats;
+  stats.height = m_active.back()->height;
+  stats.best_block = m_active.back()->hash;
+  std::vector<std::pair<OutPoint, Coin>> coins;
+  m_db->ForEach(std::string(1, kCoinKeyPrefix), [&](std::string_view key, std::string_view value) {
+    coins.emplace_back(DecodeCoinKey(key), DecodeCoin(value));
+    stats.total_amount += coins.back().second.output.amount;
+    return true;
+  });
+  stats.coins = coins.size();
+  stats.hash = HashCoins(std::move(coins));
+  return stats;
+}
+
+uint32_t ChainState::MedianTimePast(const BlockIndex& index) const {
+  std::vector<uint32_t> times;
+  for (const BlockIndex* walk = &index; walk != nullptr && times.size() < 11; walk = walk->prev) {
+    times.push_back(walk->header.time);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+std::vector<const BlockIndex*> ChainState::ChainTips() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  std::map<const BlockIndex*, bool> has_child;
+  for (const auto& [hash, index] : m_index) {
+    has_child.try_emplace(index.get(), false);
+    if (index->prev != nullptr) has_child[index->prev] = true;
+  }
+  std::vector<const BlockIndex*> tips;
+  for (const auto& [index, child] : has_child) {
+    if (!child || index == m_active.back()) tips.push_back(index);
+  }
+  std::sort(tips.begin(), tips.end(), [](const BlockIndex* a, const BlockIndex* b) { return a->height > b->height; });
+  return tips;
+}
+
+void ChainState::AddListener(ChainListener* listener) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  m_listeners.push_back(listener);
+}
+
+void ChainState::RemoveListener(ChainListener* listener) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  m_listeners.erase(std::remove(m_listeners.begin(), m_listeners.end(), listener), m_listeners.end());
+}
+
+Uint256 HashCoins(std::vector<std::pair<OutPoint, Coin>> coins) {
+  std::vector<std::pair<std::string, std::string>> records;
+  records.reserve(coins.size());
+  for (const auto& [outpoint, coin] : coins) records.emplace_back(CoinKey(outpoint), EncodeCoin(coin));
+  std::sort(records.begin(), records.end());
+  std::string all;
+  for (const auto& [key, value] : records) {
+    all += key;
+    all += value;
+  }
+  return Sha256d(AsBytes(all));
+}
+
+}  // namespace minicoin

@@ -1,0 +1,242 @@
+// The chain state: the block tree, the active chain with the most work, its coins, stored
+// blocks, and the validation engine that accepts new blocks (AddBlockJob).
+#pragma once
+
+#include "primitives/block.h"
+#include "storage/block_files.h"
+#include "validation/block_check.h"
+#include "validation/coins.h"
+
+#include <crossproc/job.h>
+#include <crossproc/worker_pool.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace minicoin {
+
+class Database;
+
+// One per known block (every block the chain stored). Owned by ChainState and never freed
+// while it lives, so pointers stay valid. The fields other than `status` and `undo_position`
+// never change after the index is published; read `status` through ChainState (IsActive,
+// WithTip) or under a listener callback.
+struct BlockIndex {
+  enum Status : uint32_t {
+    kHaveData = 1,        // the block is in the block files
+    kHaveUndo = 2,        // its undo data is in the undo files
+    kValid = 4,           // it was connected once: fully valid
+    kFailed = 8,          // it broke a rule when connected
+    kFailedParent = 16,   // an ancestor broke a rule
+  };
+
+  Uint256 hash;
+  BlockHeader header;
+  uint32_t height = 0;
+  Uint256 chain_work;  // total work of the chain up to and including this block
+  const BlockIndex* prev = nullptr;
+  uint32_t tx_count = 0;
+  uint32_t status = 0;
+  FilePosition data_position;  // also the order blocks were first seen in
+  FilePosition undo_position;
+
+  bool IsInvalid() const { return (status & (kFailed | kFailedParent)) != 0; }
+  // The ancestor at `at_height` (this block for its own height); nullptr above it.
+  const BlockIndex* Ancestor(uint32_t at_height) const;
+};
+
+// Told about changes of the active chain. Called synchronously, in order, on the thread that
+// updates the chain, while the chain's update lock is held (so listeners see each change
+// atomically). A listener may call ChainState's queries but not its mutating API (AddBlock,
+// ProcessBlock, AddListener, RemoveListener).
+class ChainListener {
+ public:
+  virtual ~ChainListener() = default;
+  virtual void BlockConnected(const Block& /*block*/, const BlockIndex& /*index*/) {}
+  virtual void BlockDisconnected(const Block& /*block*/, const BlockIndex& /*index*/) {}
+  // Once per activation that moved the tip, after its last connect or disconnect.
+  virtual void TipChanged(const BlockIndex& /*tip*/) {}
+};
+
+struct ChainStateOptions {
+  std::filesystem::path dir = {};             // holds blocks/ and chainstate/; created if missing
+  crossproc::WorkerPool* pool = nullptr;      // runs jobs and signature checks; null: an own pool
+  bool sync_writes = true;                    // fsync the files and sync the database writes
+  uint32_t max_block_file_size = 128u << 20;  // start a new blk/rev file past this size
+  std::size_t database_cache_bytes = 8u << 20;
+  // The node's clock in seconds since 1970 (for the "not too far in the future" rule); null:
+  // the system clock.
+  std::function<int64_t()> now = {};
+};
+
+class ChainState;
+
+// Adding one block: the context-free checks run in parallel with other jobs, the rest is
+// serialized by the chain's update lock. Configure before Start(); read the results after
+// Wait(). Thread-safe after Start().
+class AddBlockJob : public crossproc::Job {
+ public:
+  AddBlockJob(ChainState& chain, crossproc::WorkerPool& pool, Block block);
+
+  // The block's time may be at most kMaxFutureBlockTime after `now` (default: the chain's clock).
+  void SetNow(int64_t now);
+
+  const Block& block() const { return m_block; }
+  // After Wait():
+  bool accepted() const { return m_accepted; }    // stored (and valid as far as it was checked)
+  bool new_tip() const { return m_new_tip; }      // the active chain moved
+  bool duplicate() const { return m_duplicate; }  // the block was already known
+  // Why the block was rejected (a ValidationError text or a short code such as "duplicate",
+  // "prev-blk-not-found"), or empty.
+  std::string reason() const { return m_reason; }
+
+ protected:
+  void Run() override;
+
+ private:
+  ChainState& m_chain;
+  Block m_block;
+  std::optional<int64_t> m_now;
+  bool m_accepted = false;
+  bool m_new_tip = false;
+  bool m_duplicate = false;
+  std::string m_reason;
+};
+
+// The chain: opens or creates the stored state, accepts blocks, follows the valid chain with
+// the most work (reorganising when another branch gets more), and answers queries. Blocks and
+// undo data live in append-only files; the block index, the coins and the best block in
+// LevelDB, updated by one synchronous batch per connected or disconnected block after the
+// files were synced, so a crash at any point leaves a consistent state. The coin set is also
+// kept in memory. Thread-safe. Not copyable or movable; every job must have finished before
+// it is destroyed.
+//
+//   crossproc::WorkerPool pool;
+//   ChainState chain({.dir = datadir, .pool = &pool});
+//   ChainState::BlockResult result = chain.ProcessBlock(block);
+//   if (!result.accepted) std::cerr << result.reason;
+class ChainState {
+ public:
+  // Opens or creates (with the genesis block) the state in options.dir. Throws
+  // std::runtime_error with a clear message if the directory is unusable or the data is
+  // corrupt beyond repair.
+  explicit ChainState(ChainStateOptions options);
+  ~ChainState();
+  ChainState(const ChainState&) = delete;
+  ChainState& operator=(const ChainState&) = delete;
+
+  // Never blocks: returns the job unstarted; the caller Start()s and Wait()s it.
+  std::shared_ptr<AddBlockJob> AddBlock(Block block);
+  struct BlockResult {
+    bool accepted = false;
+    bool new_tip = false;
+    bool duplicate = false;
+    std::string reason;
+  };
+  // AddBlock, Start, Wait. Must not be called from the pool's threads if the pool has one thread.
+  BlockResult ProcessBlock(Block block);
+
+  const BlockIndex& Tip() const;
+  uint32_t Height() const;
+  const BlockIndex& Genesis() const;
+  // The active chain's block at `height`; nullptr above the tip.
+  const BlockIndex* AtHeight(uint32_t height) const;
+  // Any known block; nullptr if unknown.
+  const BlockIndex* Lookup(const Uint256& hash) const;
+  bool IsActive(const BlockIndex& index) const;
+  // The block's data from the block files; nullopt if it cannot be read.
+  std::optional<Block> ReadBlock(const BlockIndex& index) const;
+  // The block's undo data (blocks connected at least once, except genesis); nullopt otherwise.
+  std::optional<BlockUndo> ReadUndo(const BlockIndex& index) const;
+  // The tip's coins.
+  std::optional<Coin> GetCoin(const OutPoint& outpoint) const;
+  // Runs fn with the tip and its coins, consistent with each other (the update lock is held:
+  // keep it short, and do not call the mutating API from it).
+  void WithTip(const std::function<void(const BlockIndex& tip, const CoinsView& coins)>& fn) const;
+
+  struct CoinsStats {
+    uint32_t height = 0;
+    Uint256 best_block;
+    uint64_t coins = 0;
+    uint64_t total_amount = 0;
+    Uint256 hash;  // HashCoins over the coin set
+  };
+  // Read from the stored coin set (which matches the in-memory one).
+  CoinsStats GetCoinsStats() const;
+
+  // The median of the times of `index` and its up to 10 ancestors.
+  uint32_t MedianTimePast(const BlockIndex& index) const;
+  // Blocks without known children, and the active tip; with their state, for getchaintips.
+  std::vector<const BlockIndex*> ChainTips() const;
+  // The last block `index` and the active chain have in common.
+  const BlockIndex* FindFork(const BlockIndex& index) const;
+  // Number of known blocks.
+  std::size_t BlockCount() const;
+
+  void AddListener(ChainListener* listener);
+  void RemoveListener(ChainListener* listener);
+
+  crossproc::WorkerPool& pool() const { return *m_pool; }
+
+ private:
+  friend class AddBlockJob;
+  struct Result {
+    bool accepted = false;
+    bool new_tip = false;
+    bool duplicate = false;
+    std::string reason;
+  };
+  // The serialized part of AddBlockJob.
+  Result AcceptBlock(const Block& block, const Uint256& hash, int64_t now);
+  int64_t Now() const;
+
+  void Load();
+  void CreateGenesis();
+  BlockIndex* InsertIndex(const BlockIndex& fields);
+  void ActivateBestChain(const BlockIndex* received, const Block* received_block, bool& tip_changed);
+  bool ConnectTip(BlockIndex& index, const Block& block, std::string& reason);
+  void DisconnectTip();
+  void MarkInvalid(BlockIndex& index);
+  void FindBestCandidate();
+  bool BetterCandidate(const BlockIndex& a, const BlockIndex& b) const;
+  void WriteIndexTo(class DatabaseBatch& batch, const BlockIndex& index) const;
+  void FlushDirty();
+  std::optional<Block> ReadBlockUnlocked(const BlockIndex& index, std::string* error) const;
+
+  ChainStateOptions m_options;
+  std::unique_ptr<crossproc::WorkerPool> m_own_pool;
+  crossproc::WorkerPool* m_pool;
+  std::unique_ptr<RecordFiles> m_block_files;
+  std::unique_ptr<RecordFiles> m_undo_files;
+  std::unique_ptr<Database> m_db;
+
+  // The update lock: guards everything below. Recursive so that listeners and WithTip
+  // callbacks may call the queries.
+  mutable std::recursive_mutex m_mutex;
+  struct UintLess {
+    bool operator()(const Uint256& a, const Uint256& b) const { return a.bytes() < b.bytes(); }
+  };
+  std::map<Uint256, std::unique_ptr<BlockIndex>, UintLess> m_index;
+  std::vector<BlockIndex*> m_active;  // m_active[h] is the active block at height h
+  BlockIndex* m_best_candidate = nullptr;
+  std::vector<BlockIndex*> m_dirty;   // index entries not yet written to the database
+  MemoryCoins m_coins;
+  uint64_t m_coin_count = 0;
+  uint64_t m_coin_total = 0;
+  std::vector<ChainListener*> m_listeners;
+  std::string m_last_failure;  // why the block being accepted failed to connect
+};
+
+// Sha256d over the coins in the canonical order (by CoinKey), each as its key and its
+// encoding. `coins` may be in any order.
+Uint256 HashCoins(std::vector<std::pair<OutPoint, Coin>> coins);
+
+}  // namespace minicoin
