@@ -247,6 +247,44 @@ TEST(Mempool, FullPoolEvictsLowerFeeRatesOrRefuses) {
   mempool.RemoveListener(&listener);
 }
 
+TEST(Mempool, EvictionKeepsAPoorParentWithARichChild) {
+  Fixture f;
+  const std::size_t size = f.Spend({f.outpoints[0]}, {kCoin}).Encode().size();
+  Mempool mempool(MempoolOptions{.max_bytes = 3 * size});
+  Transaction poor_parent = f.Spend({f.outpoints[0]}, {10 * kCoin - 100});
+  Transaction rich_child = f.Spend({OutPoint{poor_parent.Txid(), 0}}, {10 * kCoin - 20'100});
+  Transaction middle = f.Spend({f.outpoints[1]}, {10 * kCoin - 5000});
+  for (const auto* tx : {&poor_parent, &rich_child, &middle}) ASSERT_TRUE(f.Accept(mempool, *tx).accepted);
+  // 6000 beats the middle transaction's 5000, not the pair's 20100 over two.
+  Transaction newcomer = f.Spend({f.outpoints[2]}, {10 * kCoin - 6000});
+  ASSERT_TRUE(f.Accept(mempool, newcomer).accepted);
+  EXPECT_TRUE(mempool.Contains(poor_parent.Txid()));
+  EXPECT_TRUE(mempool.Contains(rich_child.Txid()));
+  EXPECT_FALSE(mempool.Contains(middle.Txid()));
+  // A child of the pool's poorest package cannot make room by evicting its own parent.
+  Transaction greedy_grandchild = f.Spend({OutPoint{rich_child.Txid(), 0}}, {10 * kCoin - 50'100});
+  EXPECT_TRUE(f.Accept(mempool, greedy_grandchild).accepted);
+  EXPECT_TRUE(mempool.Contains(rich_child.Txid()));
+  EXPECT_FALSE(mempool.Contains(newcomer.Txid()));
+  EXPECT_LE(mempool.GetInfo().bytes, 3 * size);
+}
+
+TEST(Mempool, ReorganizedTrimsToTheSizeLimit) {
+  Fixture f;
+  const std::size_t size = f.Spend({f.outpoints[0]}, {kCoin}).Encode().size();
+  Mempool mempool(MempoolOptions{.max_bytes = size});
+  RecordingListener listener;
+  mempool.AddListener(&listener);
+  Transaction rich = f.Spend({f.outpoints[1]}, {10 * kCoin - 9000});
+  ASSERT_TRUE(f.Accept(mempool, rich).accepted);
+  Transaction confirmed = f.Spend({f.outpoints[0]}, {10 * kCoin - 1000});  // from a disconnected block
+  mempool.Reorganized({confirmed}, f.chain, 10, f.pool);
+  EXPECT_EQ(TxidsOf(mempool.Entries()), std::vector<Uint256>{rich.Txid()});
+  EXPECT_EQ(listener.added.size(), 2u);
+  EXPECT_EQ(listener.ReasonFor(confirmed.Txid()), RemovalReason::kSizeLimit);
+  mempool.RemoveListener(&listener);
+}
+
 TEST(Mempool, RemoveForBlockDropsConfirmedAndConflicting) {
   Fixture f;
   Mempool mempool;
@@ -424,6 +462,45 @@ TEST(Mempool, ConcurrentAcceptsKeepThePoolConsistent) {
   EXPECT_EQ(info.bytes, bytes);
   EXPECT_EQ(listener.added.size(), info.size);
   mempool.RemoveListener(&listener);
+}
+
+// Counts the calls made after its owner said it was gone (sanitizers also catch them: the
+// listener is destroyed right after).
+class GuardedListener : public MempoolListener {
+ public:
+  void TransactionAdded(const MempoolEntry&) override { Called(); }
+  void TransactionRemoved(const Transaction&, RemovalReason) override { Called(); }
+  void Called() {
+    if (gone.load()) ++late_calls;
+  }
+  std::atomic<bool> gone{false};
+  std::atomic<int> late_calls{0};
+};
+
+TEST(Mempool, NoCallAfterRemoveListenerReturns) {
+  constexpr std::size_t kTransactions = 60;
+  Fixture f(kTransactions);
+  Mempool mempool;
+  std::vector<Transaction> txs;
+  for (const auto& outpoint : f.outpoints) txs.push_back(f.Spend({outpoint}, {9 * kCoin}));
+  std::atomic<bool> done{false};
+  std::thread acceptor([&] {
+    for (const auto& tx : txs) (void)mempool.Accept(tx, f.chain, 10, f.pool);
+    done = true;
+  });
+  int rounds = 0;
+  while (!done.load() || rounds < 3) {
+    GuardedListener listener;
+    mempool.AddListener(&listener);
+    std::this_thread::yield();
+    mempool.RemoveListener(&listener);
+    listener.gone = true;
+    EXPECT_EQ(listener.late_calls.load(), 0);
+    ++rounds;
+  }
+  acceptor.join();
+  EXPECT_EQ(mempool.GetInfo().size, kTransactions);
+  EXPECT_GE(rounds, 3);
 }
 
 }  // namespace
