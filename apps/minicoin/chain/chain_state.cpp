@@ -125,14 +125,28 @@ void AddBlockJob::SetNow(int64_t now) {
   m_now = now;
 }
 
+std::string AddBlockJob::reason() const {
+  if (m_reason.empty() && !m_accepted && !m_duplicate) {
+    std::vector<std::string> errors = this->errors();
+    if (!errors.empty()) return errors.front();
+  }
+  return m_reason;
+}
+
 void AddBlockJob::Run() {
   try {
-    // Context-free checks, outside the update lock: many blocks can be checked at once.
+    // Context-free checks, outside the update lock: many blocks can be checked at once. The
+    // proof of work first: it is cheap and keeps junk from costing the hashing of every
+    // transaction.
+    Uint256 hash = m_block.header.Hash();
+    if (!CheckProofOfWork(hash, m_block.header.bits)) {
+      m_reason = "proof of work too weak";
+      return;
+    }
     if (auto error = CheckBlock(m_block)) {
       m_reason = error->reason;
       return;
     }
-    Uint256 hash = m_block.header.Hash();
     ChainState::Result result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now());
     m_accepted = result.accepted;
     m_new_tip = result.new_tip;

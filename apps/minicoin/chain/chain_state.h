@@ -56,7 +56,9 @@ struct BlockIndex {
 // Told about changes of the active chain. Called synchronously, in order, on the thread that
 // updates the chain, while the chain's update lock is held (so listeners see each change
 // atomically). A listener may call ChainState's queries but not its mutating API (AddBlock,
-// ProcessBlock, AddListener, RemoveListener).
+// ProcessBlock, AddListener, RemoveListener). Lock order: the update lock comes first, so code
+// holding a lock that a listener also takes must not call into ChainState (take the chain's
+// view first, e.g. inside WithTip, then the own lock).
 class ChainListener {
  public:
   virtual ~ChainListener() = default;
@@ -96,7 +98,8 @@ class AddBlockJob : public crossproc::Job {
   bool duplicate() const { return m_duplicate; }  // the block was already known
   // Why the block was rejected (a ValidationError text or a short code such as "duplicate",
   // "prev-blk-not-found"), or empty.
-  std::string reason() const { return m_reason; }
+  // A job that could not run (the pool stopped) gives its error here.
+  std::string reason() const;
 
  protected:
   void Run() override;

@@ -368,8 +368,10 @@ TEST_F(ChainStateTest, ReopensAfterACleanClose) {
   Uint256 tip;
   Uint256 side;
   ChainState::CoinsStats stats;
+  ChainStateOptions options = Options(true);
+  options.max_block_file_size = 8192;  // several block files
   {
-    ChainState chain(Options(true));
+    ChainState chain(options);
     Extend(chain, 101);
     Transaction spend = MakeSpend(CoinbaseOf(chain, 1), alice, kBlockSubsidy / 2, bob.PublicKey());
     Block block = MakeBlock(chain.Tip(), alice.PublicKey(), {spend}, kBlockSubsidy / 2);
@@ -380,7 +382,9 @@ TEST_F(ChainStateTest, ReopensAfterACleanClose) {
     side = aside.header.Hash();
     stats = chain.GetCoinsStats();
   }
-  ChainState chain(Options(true));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "blocks" / "blk00002.dat"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "blocks" / "rev00000.dat"));
+  ChainState chain(options);
   EXPECT_EQ(chain.Tip().hash, tip);
   EXPECT_EQ(chain.Height(), 102u);
   ChainState::CoinsStats again = chain.GetCoinsStats();
@@ -399,6 +403,36 @@ TEST_F(ChainStateTest, ReopensAfterACleanClose) {
   EXPECT_FALSE(chain.GetCoin(CoinbaseOf(chain, 1)).has_value());
   Extend(chain, 1);
   EXPECT_EQ(chain.Height(), 103u);
+}
+
+TEST_F(ChainStateTest, RemembersInvalidBlocksAcrossRestarts) {
+  Uint256 bad_hash;
+  {
+    ChainState chain(Options(true));
+    Extend(chain, 2);
+    Transaction ghost = MakeSpend(OutPoint{Sha256(std::vector<uint8_t>{5}), 1}, alice, kCoin, bob.PublicKey());
+    Block bad = MakeBlock(chain.Tip(), alice.PublicKey(), {ghost});
+    EXPECT_FALSE(chain.ProcessBlock(bad).accepted);
+    bad_hash = bad.header.Hash();
+  }
+  ChainState chain(Options(true));
+  const BlockIndex* bad = chain.Lookup(bad_hash);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_NE(bad->status & BlockIndex::kFailed, 0u);
+  EXPECT_EQ(chain.Height(), 2u);
+  EXPECT_EQ(chain.ProcessBlock(*chain.ReadBlock(*bad)).reason, "duplicate-invalid");
+  EXPECT_EQ(chain.ProcessBlock(MakeBlock(*bad, alice.PublicKey())).reason, "bad-prevblk");
+}
+
+TEST_F(ChainStateTest, AJobOnAStoppedPoolReportsWhy) {
+  crossproc::WorkerPool stopped(crossproc::WorkerPoolOptions{.threads = 1});
+  ChainState chain(ChainStateOptions{.dir = dir.path, .pool = &stopped, .sync_writes = false});
+  Block block = MakeBlock(chain.Tip(), alice.PublicKey());
+  stopped.Stop(crossproc::WorkerPool::Shutdown::kDrain);
+  ChainState::BlockResult result = chain.ProcessBlock(block);
+  EXPECT_FALSE(result.accepted);
+  EXPECT_EQ(result.reason, "the worker pool has stopped");
+  EXPECT_EQ(chain.Height(), 0u);
 }
 
 TEST_F(ChainStateTest, RefusesAnUnusableOrCorruptDirectory) {
