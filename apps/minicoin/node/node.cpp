@@ -1,0 +1,362 @@
+// The node's wiring and NodeMain.
+#include "node/node.h"
+
+#include "chain/params.h"
+#include "init.crossproc.h"
+#include "ipc/echo.h"
+#include "mining/block_assembler.h"
+#include "node/rpc_util.h"
+#include "rpc/protocol.h"
+#include "rpc/server.h"
+#include "rpc/table.h"
+
+#include <crossproc/listener.h>
+#include <crossproc/process.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace minicoin {
+
+namespace {
+
+constexpr const char* kVersion = "minicoin 0.1.0";
+
+std::size_t WorkerThreads(const ArgsManager& args) {
+  int64_t par = args.GetIntArg("-par", 0);
+  if (par <= 0) return std::max<std::size_t>(1, std::thread::hardware_concurrency() + static_cast<std::size_t>(-par));
+  return static_cast<std::size_t>(std::min<int64_t>(par, 64));
+}
+
+// An Echo in a spawned minicoin-echo process; destroying it ends the child.
+class SpawnedEcho final : public ipc::Echo {
+ public:
+  explicit SpawnedEcho(crossproc::Spawned<ipc::Init> spawned)
+      : m_spawned(std::move(spawned)), m_echo(m_spawned.init->makeEcho()) {}
+  std::string echo(const std::string& text) override { return m_echo->echo(text); }
+
+ private:
+  crossproc::Spawned<ipc::Init> m_spawned;
+  std::unique_ptr<ipc::Echo> m_echo;  // destroyed first: then the child's Init, connection, process
+};
+
+// What minicoin-node serves to programs that connect to its -ipcbind socket.
+class NodeInit final : public ipc::Init {
+ public:
+  std::unique_ptr<ipc::Echo> makeEcho() override { return ipc::MakeEcho(); }
+};
+
+crossproc::ConnectionOptions IpcConnectionOptions(Logger& log, const std::string& name) {
+  crossproc::ConnectionOptions options;
+  options.name = name;
+  options.debug_ipc = log.WillLog(LogCategory::kIpc);
+  options.log = [&log](crossproc::LogLevel level, const std::string& line) {
+    if (level == crossproc::LogLevel::kError || level == crossproc::LogLevel::kWarning) {
+      log.Warning("ipc: %s", line.c_str());
+    } else {
+      log.Debug(LogCategory::kIpc, "%s", line.c_str());
+    }
+  };
+  return options;
+}
+
+}  // namespace
+
+Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
+    : m_args(args),
+      m_log(log),
+      m_options(options),
+      m_pool(std::make_unique<crossproc::WorkerPool>(
+          crossproc::WorkerPoolOptions{.threads = WorkerThreads(args), .name = "verify"})),
+      m_mempool(MempoolOptions{.max_bytes = static_cast<std::size_t>(args.GetIntArg("-maxmempool", 300)) << 20}) {
+  ChainStateOptions chain_options;
+  chain_options.dir = args.GetDataDir();
+  chain_options.pool = m_pool.get();
+  m_log.Info("Opening the chain state in %s with %zu validation threads", chain_options.dir.string().c_str(),
+             m_pool->thread_count());
+  m_chain = std::make_unique<ChainState>(chain_options);
+  m_chain->AddListener(this);
+  m_log.Info("%s", ("Chain tip: height " + std::to_string(m_chain->Height()) + ", " + m_chain->Tip().hash.ToHex()).c_str());
+}
+
+Node::~Node() {
+  m_chain->RemoveListener(this);
+  m_pool->Stop(crossproc::WorkerPool::Shutdown::kDrain);
+  m_chain.reset();
+}
+
+void Node::BlockConnected(const Block& block, const BlockIndex& index) {
+  m_mempool.RemoveForBlock(block);
+  MINICOIN_LOG_DEBUG(m_log, LogCategory::kValidation, "%s", ("connected block " + index.hash.ToHex() + " at height " + std::to_string(index.height)).c_str());
+}
+
+void Node::BlockDisconnected(const Block& block, const BlockIndex& index) {
+  std::lock_guard<std::mutex> lock(m_disconnected_mutex);
+  for (std::size_t i = 1; i < block.transactions.size(); ++i) m_disconnected.push_back(block.transactions[i]);
+  MINICOIN_LOG_DEBUG(m_log, LogCategory::kValidation, "%s", ("disconnected block " + index.hash.ToHex() + " at height " + std::to_string(index.height)).c_str());
+}
+
+ChainState::BlockResult Node::SubmitBlock(Block block) {
+  std::lock_guard<std::mutex> submit(m_submit_mutex);
+  Uint256 hash = block.header.Hash();
+  ChainState::BlockResult result = m_chain->ProcessBlock(std::move(block));
+  if (!result.accepted && !result.duplicate) {
+    m_log.Info("%s", ("rejected block " + hash.ToHex() + ": " + result.reason).c_str());
+  }
+  std::vector<Transaction> disconnected;
+  {
+    std::lock_guard<std::mutex> lock(m_disconnected_mutex);
+    disconnected.swap(m_disconnected);
+  }
+  if (!disconnected.empty()) {
+    m_log.Info("%s", ("reorganisation: " + std::to_string(disconnected.size()) + " transactions back to the mempool").c_str());
+    m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
+      m_mempool.Reorganized(disconnected, coins, tip.height + 1, *m_pool);
+    });
+  }
+  return result;
+}
+
+Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
+  Mempool::AcceptResult result;
+  m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
+    result = m_mempool.Accept(tx, coins, tip.height + 1, *m_pool);
+  });
+  if (result.accepted) {
+    MINICOIN_LOG_DEBUG(m_log, LogCategory::kMempool, "%s", ("accepted transaction " + result.txid.ToHex()).c_str());
+  } else {
+    MINICOIN_LOG_DEBUG(m_log, LogCategory::kMempool, "%s", ("rejected transaction " + tx.Txid().ToHex() + ": " + result.reason).c_str());
+  }
+  return result;
+}
+
+std::optional<Block> Node::MineBlock(const XOnlyPublicKey& payout, uint64_t max_tries) {
+  Block block;
+  m_chain->WithTip([&](const BlockIndex& tip, const CoinsView&) {
+    uint32_t now = static_cast<uint32_t>(std::time(nullptr));
+    uint32_t time = std::max(now, tip.header.time);
+    block = CreateNewBlock(tip.hash, tip.height + 1, time, kRegtestBits, payout,
+                           m_mempool.SelectForBlock(BlockAssemblerOptions{}.max_block_bytes - 1000));
+  });
+  if (!SolveBlock(block, max_tries, &m_shutdown)) return std::nullopt;
+  return block;
+}
+
+std::unique_ptr<ipc::Echo> Node::MakeEcho() {
+  if (!m_options.multiprocess) return ipc::MakeEcho();
+  crossproc::SpawnOptions spawn;
+  spawn.connection = IpcConnectionOptions(m_log, m_options.executable_name);
+  if (spawn.connection.debug_ipc) {
+    spawn.command_line = [](const std::string& executable, int fd) {
+      return std::vector<std::string>{executable, "-ipcfd", std::to_string(fd), "-debug=ipc"};
+    };
+  }
+  return std::make_unique<SpawnedEcho>(crossproc::SpawnProcess<ipc::Init>(crossproc::FindExecutable("minicoin-echo"), spawn));
+}
+
+int64_t Node::Uptime() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_start).count();
+}
+
+void Node::RequestShutdown() {
+  {
+    std::lock_guard<std::mutex> lock(m_shutdown_mutex);
+    m_shutdown = true;
+  }
+  m_shutdown_cv.notify_all();
+}
+
+void Node::WaitForShutdown() {
+  std::unique_lock<std::mutex> lock(m_shutdown_mutex);
+  m_shutdown_cv.wait(lock, [&] { return m_shutdown.load(); });
+}
+
+void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
+  const std::string daemon = options.executable_name;
+  args.AddHiddenArg("-?");
+  args.AddHiddenArg("-h");
+  args.AddArg("-help", "Print this help message and exit", kArgNone, "Options");
+  args.AddArg("-version", "Print version and exit", kArgNone, "Options");
+  args.AddArg("-regtest", "Use the regression test chain (the only chain minicoin has; accepted for compatibility)", kArgNone, "Chain selection options");
+  args.AddArg("-par=<n>", "Set the number of signature verification threads (0 = auto, one per core; <0 = leave that many cores free)", kArgNone, "Options");
+  args.AddArg("-maxmempool=<n>", "Keep the transaction memory pool below <n> megabytes (default: 300)", kArgNone, "Options");
+  args.AddArg("-pid=<file>", "Specify pid file. Relative paths are prefixed by the data directory (default: " + daemon + ".pid)", kArgNone, "Options");
+  args.AddArg("-server", "Accept command line and JSON-RPC commands (default: 1)", kArgNone, "RPC server options");
+  args.AddArg("-rpcbind=<addr>[:port]", "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1). Can be specified multiple times", kArgAllowList, "RPC server options");
+  args.AddArg("-rpcport=<port>", "Listen for JSON-RPC connections on <port> (default: " + std::to_string(kDefaultRpcPort) + ")", kArgNone, "RPC server options");
+  args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections", kArgNone, "RPC server options");
+  args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections", kArgSensitive, "RPC server options");
+  args.AddArg("-rpccookiefile=<loc>", "Location of the auth cookie. Relative paths are prefixed by the data directory (default: .cookie)", kArgNone, "RPC server options");
+  args.AddArg("-rpcthreads=<n>", "Set the number of threads to service RPC calls (default: 4)", kArgNone, "RPC server options");
+  args.AddArg("-ipcbind=<address>", "Listen for connections from other minicoin processes and third-party programs on a unix socket: 'unix' (<datadir>/node.sock) or 'unix:<path>'. Can be specified multiple times. minicoin-node only", kArgAllowList, "IPC options");
+  AddLoggingArgs(args);
+}
+
+namespace {
+
+// Holds an exclusive lock on <datadir>/.lock while the node runs.
+class DataDirLock {
+ public:
+  explicit DataDirLock(const std::filesystem::path& dir) {
+    std::string path = (dir / ".lock").string();
+    m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m_fd < 0) throw std::runtime_error("Cannot write to data directory '" + dir.string() + "': " + std::strerror(errno));
+    if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(m_fd);
+      throw std::runtime_error("Cannot obtain a lock on data directory " + dir.string() + ". minicoin is probably already running.");
+    }
+  }
+  ~DataDirLock() { ::close(m_fd); }
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  int m_fd = -1;
+};
+
+std::filesystem::path PathArg(const ArgsManager& args, const std::string& name, const std::string& default_name) {
+  return args.AbsPathInDataDir(args.GetArg(name, default_name));
+}
+
+// Splits "-rpcbind" values into host and optional port.
+std::vector<std::string> RpcBindAddresses(const ArgsManager& args) {
+  std::vector<std::string> binds = args.GetArgs("-rpcbind");
+  if (binds.empty()) binds.push_back("127.0.0.1");
+  return binds;
+}
+
+int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
+  std::filesystem::path datadir = args.GetDataDir();
+  DataDirLock lock(datadir);
+  std::filesystem::path pid_file = PathArg(args, "-pid", options.executable_name + ".pid");
+  { std::ofstream(pid_file) << ::getpid() << "\n"; }
+
+  log.Info("%s", (std::string(kVersion) + " (" + options.executable_name + ") starting, data directory " + datadir.string()).c_str());
+  Node node(args, log, options);
+
+  RpcTable table;
+  RegisterBlockchainRpc(table, node);
+  RegisterMempoolRpc(table, node);
+  RegisterMiningRpc(table, node);
+  RegisterMiscRpc(table, node);
+
+  std::unique_ptr<HttpRpcServer> server;
+  if (args.GetBoolArg("-server", true)) {
+    HttpRpcServerOptions rpc;
+    rpc.bind = RpcBindAddresses(args);
+    int64_t port = args.GetIntArg("-rpcport", kDefaultRpcPort);
+    if (port <= 0 || port > 65535) throw std::runtime_error("Invalid port specified in -rpcport: '" + args.GetArg("-rpcport", "") + "'");
+    rpc.port = static_cast<uint16_t>(port);
+    rpc.cookie_file = PathArg(args, "-rpccookiefile", ".cookie");
+    rpc.user = args.GetArg("-rpcuser", "");
+    rpc.password = args.GetArg("-rpcpassword", "");
+    rpc.threads = static_cast<int>(std::clamp<int64_t>(args.GetIntArg("-rpcthreads", 4), 1, 64));
+    rpc.log = &log;
+    server = std::make_unique<HttpRpcServer>(rpc, table);
+    server->Start();
+    log.Info("%s", ("RPC server listening on port " + std::to_string(server->port())).c_str());
+  }
+
+  std::vector<std::unique_ptr<crossproc::Listener>> listeners;
+  for (const std::string& address : args.GetArgs("-ipcbind")) {
+    if (!options.multiprocess) {
+      throw std::runtime_error("-ipcbind needs minicoin-node: " + options.executable_name + " runs everything in one process");
+    }
+    std::string path = crossproc::ResolveUnixAddress(address, (datadir / "node.sock").string());
+    crossproc::ListenOptions listen;
+    listen.connection = IpcConnectionOptions(log, options.executable_name);
+    listeners.push_back(std::make_unique<crossproc::Listener>(
+        path, [] { return crossproc::MakeServer<ipc::Init>(std::make_shared<NodeInit>()); }, listen));
+    log.Info("%s", ("IPC: listening on " + path).c_str());
+  }
+
+  // SIGINT and SIGTERM are blocked in every thread (set before any was started) and taken here.
+  std::thread signals([&node] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    timespec wait{0, 200'000'000};
+    while (!node.ShutdownRequested()) {
+      int signal = sigtimedwait(&set, nullptr, &wait);
+      if (signal == SIGINT || signal == SIGTERM) node.RequestShutdown();
+    }
+  });
+
+  log.Info("Done loading");
+  node.WaitForShutdown();
+  log.Info("Shutdown: in progress...");
+  signals.join();
+  listeners.clear();
+  if (server) server->Stop();
+  std::error_code ignored;
+  std::filesystem::remove(pid_file, ignored);
+  log.Info("Shutdown: done");
+  return 0;
+}
+
+}  // namespace
+
+int NodeMain(int argc, char** argv, const NodeOptions& options) {
+  // Before any thread starts, so that every thread inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  ArgsManager args;
+  AddNodeOptions(args, options);
+  std::string error;
+  if (!args.ParseParameters(argc, argv, error)) {
+    std::cerr << "Error: " << error << "\n";
+    return 1;
+  }
+  if (args.IsArgSet("-help") || args.IsArgSet("-?") || args.IsArgSet("-h")) {
+    std::cout << kVersion << "\n\nUsage: " << options.executable_name << " [options]\n\n" << args.GetHelpMessage();
+    return 0;
+  }
+  if (args.IsArgSet("-version")) {
+    std::cout << kVersion << "\n";
+    return 0;
+  }
+  if (!args.GetPositional().empty()) {
+    std::cerr << "Error: Command line contains unexpected token '" << args.GetPositional()[0]
+              << "', see " << options.executable_name << " -h for a list of options.\n";
+    return 1;
+  }
+  try {
+    if (!args.CheckDataDir(error) || !args.ReadConfigFile(error)) {
+      std::cerr << "Error: " << error << "\n";
+      return 1;
+    }
+    Logger log;
+    if (!ConfigureLogger(log, args, error)) {
+      std::cerr << "Error: " << error << "\n";
+      return 1;
+    }
+    try {
+      return RunNode(args, log, options);
+    } catch (const std::exception& e) {
+      log.Error("%s", e.what());
+      std::cerr << "Error: " << e.what() << "\n";
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace minicoin
