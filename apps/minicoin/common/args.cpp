@@ -207,7 +207,7 @@ bool ArgsManager::ParseParameters(int argc, const char* const argv[], std::strin
 }
 
 bool ArgsManager::ReadConfigText(const std::string& text, const std::string& source_name,
-                                 std::string& error) {
+                                 std::string& error, bool ignore_unknown) {
   std::lock_guard lock(m_mutex);
   Settings parsed;
   std::istringstream lines(text);
@@ -249,6 +249,7 @@ bool ArgsManager::ReadConfigText(const std::string& text, const std::string& sou
     std::string result;
     bool negated = false;
     if (!InterpretOption(key, value, name, result, negated, error)) {
+      if (ignore_unknown && error.empty()) continue;
       return fail(error.empty() ? "unknown option \"" + key + "\"" : error);
     }
     const Registered* registered = Find(name);
@@ -262,7 +263,7 @@ bool ArgsManager::ReadConfigText(const std::string& text, const std::string& sou
   return true;
 }
 
-bool ArgsManager::ReadConfigFile(std::string& error) {
+bool ArgsManager::ReadConfigFile(std::string& error, bool ignore_unknown) {
   if (!CheckDataDir(error, false)) return false;
   if (IsArgNegated("-conf")) return true;
   std::filesystem::path path = GetConfigFilePath();
@@ -282,7 +283,7 @@ bool ArgsManager::ReadConfigFile(std::string& error) {
   }
   std::ostringstream text;
   text << file.rdbuf();
-  return ReadConfigText(text.str(), path.string(), error);
+  return ReadConfigText(text.str(), path.string(), error, ignore_unknown);
 }
 
 std::vector<std::string> ArgsManager::GetPositional() const {

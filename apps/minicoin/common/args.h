@@ -62,10 +62,12 @@ class ArgsManager {
   bool ParseParameters(int argc, const char* const argv[], std::string& error);
   // Reads -conf (default minicoin.conf, relative to the data directory unless absolute). A missing
   // default file is fine; a missing explicit -conf, an unknown option, a line with a leading dash,
-  // a command-line-only option are errors naming the file and the line number.
-  bool ReadConfigFile(std::string& error);
+  // a command-line-only option are errors naming the file and the line number. With
+  // `ignore_unknown`, unknown names are skipped instead (minicoin-cli reads the daemon's file).
+  bool ReadConfigFile(std::string& error, bool ignore_unknown = false);
   // Parses config-file text directly (`source_name` appears in errors). Used by ReadConfigFile.
-  bool ReadConfigText(const std::string& text, const std::string& source_name, std::string& error);
+  bool ReadConfigText(const std::string& text, const std::string& source_name, std::string& error,
+                      bool ignore_unknown = false);
 
   std::vector<std::string> GetPositional() const;
 

@@ -44,7 +44,7 @@ std::string LogCategoriesList();
 void SetLogThreadName(const std::string& name);
 
 struct LoggerOptions {
-  std::filesystem::path file;   // empty: no file
+  std::filesystem::path file = {};  // empty: no file
   bool print_to_console = false;  // also write lines to stdout
   bool timestamps = true;         // "2024-05-01T12:00:00Z " (with microseconds if asked)
   bool microseconds = false;
