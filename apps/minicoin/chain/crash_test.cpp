@@ -64,6 +64,8 @@ TEST(ChainCrash, StateIsConsistentAfterKillsAtRandomMoments) {
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("minicoin-crash-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
+  const std::filesystem::path marker = dir.string() + ".mature";
+  std::filesystem::remove(marker);
   const unsigned seed = std::random_device()();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 random(seed);
@@ -74,11 +76,19 @@ TEST(ChainCrash, StateIsConsistentAfterKillsAtRandomMoments) {
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      ::execl(MINICOIN_CRASH_WRITER, MINICOIN_CRASH_WRITER, dir.c_str(), static_cast<char*>(nullptr));
+      ::execl(MINICOIN_CRASH_WRITER, MINICOIN_CRASH_WRITER, dir.c_str(), marker.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    // The first round runs longer so that spends (after coinbase maturity) appear.
-    int millis = round == 0 ? 1500 : std::uniform_int_distribution<int>(50, 900)(random);
+    if (round == 0) {
+      // The first round goes past coinbase maturity, so that spends are exercised, however slow
+      // the machine (sanitizers).
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+      while (!std::filesystem::exists(marker) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      EXPECT_TRUE(std::filesystem::exists(marker)) << "the writer did not get past coinbase maturity";
+    }
+    int millis = std::uniform_int_distribution<int>(round == 0 ? 0 : 50, round == 0 ? 300 : 900)(random);
     std::this_thread::sleep_for(std::chrono::milliseconds(millis));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
@@ -91,6 +101,7 @@ TEST(ChainCrash, StateIsConsistentAfterKillsAtRandomMoments) {
   }
   EXPECT_GT(height, 100u);  // spends were exercised
   std::filesystem::remove_all(dir);
+  std::filesystem::remove(marker);
   RecordProperty("final_height", static_cast<int>(height));
   std::printf("crash test: height %u after 6 kills in %.1f s\n", height,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

@@ -1,6 +1,7 @@
-// minicoin_chain_crash_writer DIR: adds blocks to the chain state in DIR until it is killed
-// (or its parent goes away), with spends and a short reorganisation every few blocks, all with
-// synchronous writes. The crash-safety test SIGKILLs it at random moments and checks the state.
+// minicoin_chain_crash_writer DIR [MARKER]: adds blocks to the chain state in DIR until it is
+// killed (or its parent goes away), with spends and a short reorganisation every few blocks, all
+// with synchronous writes; creates the file MARKER once the chain is past coinbase maturity (and
+// spends began). The crash-safety test SIGKILLs it at random moments and checks the state.
 #include "chain/chain_state.h"
 #include "chain/test_util.h"
 
@@ -8,11 +9,14 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 namespace minicoin {
 namespace {
 
-int Run(const char* dir) {
+int Run(const char* dir, const std::string& marker) {
   const pid_t parent = ::getppid();
   crossproc::WorkerPool pool(crossproc::WorkerPoolOptions{.threads = 2, .name = "writer"});
   ChainState chain(ChainStateOptions{.dir = dir, .pool = &pool, .sync_writes = true});
@@ -49,6 +53,9 @@ int Run(const char* dir) {
     Uint256 spend = transactions.empty() ? Uint256() : transactions.front().Txid();
     submit(test::MakeBlock(tip, miner.PublicKey(), std::move(transactions)));
     last_spend = spend;
+    if (!marker.empty() && chain.Height() > kCoinbaseMaturity + 10 && !std::filesystem::exists(marker)) {
+      std::ofstream(marker) << chain.Height() << "\n";
+    }
     // Every fifth block, a two-block branch from the tip's parent takes over.
     if (n % 5 == 4 && chain.Height() >= 2) {
       const BlockIndex& fork = *chain.Tip().prev;
@@ -64,12 +71,12 @@ int Run(const char* dir) {
 }  // namespace minicoin
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: minicoin_chain_crash_writer DIR\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: minicoin_chain_crash_writer DIR [MARKER]\n");
     return 2;
   }
   try {
-    return minicoin::Run(argv[1]);
+    return minicoin::Run(argv[1], argc == 3 ? argv[2] : "");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "crash writer: %s\n", e.what());
     return 1;
