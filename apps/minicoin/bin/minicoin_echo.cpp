@@ -1,7 +1,7 @@
 // minicoin-echo: a process that offers only an Echo. The node's `echoipc` RPC spawns it (as
 // `minicoin-echo -ipcfd <N>`) to show a call crossing into another process and back.
-#include "init.crossproc.h"
 #include "ipc/echo.h"
+#include "ipc/partial_init.h"
 
 #include <crossproc/process.h>
 
@@ -10,8 +10,9 @@
 
 namespace {
 
-class EchoInit final : public minicoin::ipc::Init {
+class EchoInit final : public minicoin::ipc::PartialInit {
  public:
+  EchoInit() : PartialInit("minicoin-echo") {}
   std::unique_ptr<minicoin::ipc::Echo> makeEcho() override { return minicoin::ipc::MakeEcho(); }
 };
 

@@ -9,6 +9,6 @@ $Cp.namespace("minicoin::ipc");
 
 interface Echo {
   destroy @0 (context :Cp.Context) -> ();
-  # Returns `text` unchanged.
   echo @1 (context :Cp.Context, text :Text) -> (result :Text);
+  # Returns `text` unchanged.
 }

@@ -2,8 +2,8 @@
 #include "node/node.h"
 
 #include "chain/params.h"
-#include "init.crossproc.h"
 #include "ipc/echo.h"
+#include "ipc/partial_init.h"
 #include "mining/block_assembler.h"
 #include "node/rpc_util.h"
 #include "rpc/protocol.h"
@@ -51,8 +51,9 @@ class SpawnedEcho final : public ipc::Echo {
 };
 
 // What minicoin-node serves to programs that connect to its -ipcbind socket.
-class NodeInit final : public ipc::Init {
+class NodeInit final : public ipc::PartialInit {
  public:
+  NodeInit() : PartialInit("minicoin-node") {}
   std::unique_ptr<ipc::Echo> makeEcho() override { return ipc::MakeEcho(); }
 };
 
