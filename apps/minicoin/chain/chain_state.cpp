@@ -592,6 +592,11 @@ bool ChainState::IsActive(const BlockIndex& index) const {
   return index.height < m_active.size() && m_active[index.height] == &index;
 }
 
+uint32_t ChainState::StatusOf(const BlockIndex& index) const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return index.status;
+}
+
 const BlockIndex* ChainState::FindFork(const BlockIndex& index) const {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
   const BlockIndex* walk = &index;

@@ -27,8 +27,8 @@ class Database;
 
 // One per known block (every block the chain stored). Owned by ChainState and never freed
 // while it lives, so pointers stay valid. The fields other than `status` and `undo_position`
-// never change after the index is published; read `status` through ChainState (IsActive,
-// WithTip) or under a listener callback.
+// never change after the index is published; read `status` through ChainState::StatusOf (or
+// from a listener callback or WithTip, which hold the update lock).
 struct BlockIndex {
   enum Status : uint32_t {
     kHaveData = 1,        // the block is in the block files
@@ -155,6 +155,8 @@ class ChainState {
   // Any known block; nullptr if unknown.
   const BlockIndex* Lookup(const Uint256& hash) const;
   bool IsActive(const BlockIndex& index) const;
+  // The index's status flags (BlockIndex::Status), read under the update lock.
+  uint32_t StatusOf(const BlockIndex& index) const;
   // The block's data from the block files; nullopt if it cannot be read.
   std::optional<Block> ReadBlock(const BlockIndex& index) const;
   // The block's undo data (blocks connected at least once, except genesis); nullopt otherwise.

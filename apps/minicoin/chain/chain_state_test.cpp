@@ -418,7 +418,10 @@ TEST_F(ChainStateTest, RemembersInvalidBlocksAcrossRestarts) {
   ChainState chain(Options(true));
   const BlockIndex* bad = chain.Lookup(bad_hash);
   ASSERT_NE(bad, nullptr);
-  EXPECT_NE(bad->status & BlockIndex::kFailed, 0u);
+  EXPECT_NE(chain.StatusOf(*bad) & BlockIndex::kFailed, 0u);
+  EXPECT_EQ(chain.StatusOf(*bad) & BlockIndex::kValid, 0u);
+  EXPECT_EQ(chain.StatusOf(chain.Tip()) & (BlockIndex::kValid | BlockIndex::kHaveData | BlockIndex::kHaveUndo),
+            BlockIndex::kValid | BlockIndex::kHaveData | BlockIndex::kHaveUndo);
   EXPECT_EQ(chain.Height(), 2u);
   EXPECT_EQ(chain.ProcessBlock(*chain.ReadBlock(*bad)).reason, "duplicate-invalid");
   EXPECT_EQ(chain.ProcessBlock(MakeBlock(*bad, alice.PublicKey())).reason, "bad-prevblk");
