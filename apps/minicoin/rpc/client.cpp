@@ -15,6 +15,7 @@ nlohmann::json SendRpcRequest(const RpcClientOptions& options, const std::string
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
   client.set_keep_alive(false);
+  client.set_tcp_nodelay(true);
   httplib::Headers headers;
   if (!options.credentials.empty()) {
     headers.emplace("Authorization", "Basic " + Base64Encode(options.credentials));

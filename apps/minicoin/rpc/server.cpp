@@ -142,10 +142,23 @@ CallReply LegacyError(int code, const std::string& message, const Json& id) {
           StatusForError(code)};
 }
 
+// httplib's server, with a way to raise the listen backlog the library hard-codes to 5 (more
+// simultaneous connection attempts than that were dropped and retried by the client a second
+// later). Linux applies a second listen() on a listening socket as a new backlog.
+class BacklogServer : public httplib::Server {
+ public:
+  void RaiseBacklog(int backlog) {
+    socket_t sock = svr_sock_;
+    if (sock != INVALID_SOCKET) ::listen(sock, backlog);
+  }
+};
+
+constexpr int kListenBacklog = 128;
+
 }  // namespace
 
 struct HttpRpcServer::Listener {
-  httplib::Server http;
+  BacklogServer http;
   std::thread thread;
   std::string address;
 };
@@ -314,10 +327,11 @@ void HttpRpcServer::Start() {
   };
   for (const BindAddress& address : addresses) {
     auto listener = std::make_unique<Listener>();
-    httplib::Server& http = listener->http;
+    BacklogServer& http = listener->http;
     int threads = m_options.threads > 0 ? m_options.threads : 1;
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     http.set_payload_max_length(m_options.max_body_bytes);
+    http.set_tcp_nodelay(true);
     http.set_read_timeout(m_options.timeout_seconds);
     http.set_write_timeout(m_options.timeout_seconds);
     http.set_keep_alive_timeout(m_options.timeout_seconds);
@@ -343,6 +357,7 @@ void HttpRpcServer::Start() {
       throw std::runtime_error("Unable to bind to " + FormatAddress(address.host, port) + ": " +
                                BindFailureReason(address.host, port));
     }
+    http.RaiseBacklog(kListenBacklog);
     if (bound_port == 0) bound_port = port;
     listener->address = FormatAddress(address.host, port);
     listeners.push_back(std::move(listener));
