@@ -5,6 +5,7 @@
 #include "ipc/echo.h"
 #include "ipc/partial_init.h"
 #include "mining/block_assembler.h"
+#include "node/mining_interface.h"
 #include "node/rpc_util.h"
 #include "rpc/protocol.h"
 #include "rpc/server.h"
@@ -53,8 +54,12 @@ class SpawnedEcho final : public ipc::Echo {
 // What minicoin-node serves to programs that connect to its -ipcbind socket.
 class NodeInit final : public ipc::PartialInit {
  public:
-  NodeInit() : PartialInit("minicoin-node") {}
+  explicit NodeInit(Node& node) : PartialInit("minicoin-node"), m_node(node) {}
   std::unique_ptr<ipc::Echo> makeEcho() override { return ipc::MakeEcho(); }
+  std::unique_ptr<ipc::Mining> makeMining() override { return MakeMining(m_node); }
+
+ private:
+  Node& m_node;
 };
 
 crossproc::ConnectionOptions IpcConnectionOptions(Logger& log, const std::string& name) {
@@ -201,6 +206,7 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-rpcthreads=<n>", "Set the number of threads to service RPC calls (default: 4)", kArgNone, "RPC server options");
   args.AddArg("-ipcbind=<address>", "Listen for connections from other minicoin processes and third-party programs on a unix socket: 'unix' (<datadir>/node.sock) or 'unix:<path>'. Can be specified multiple times. minicoin-node only", kArgAllowList, "IPC options");
   AddLoggingArgs(args);
+  AddMiningOptions(args);
 }
 
 namespace {
@@ -277,7 +283,7 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
     crossproc::ListenOptions listen;
     listen.connection = IpcConnectionOptions(log, options.executable_name);
     listeners.push_back(std::make_unique<crossproc::Listener>(
-        path, [] { return crossproc::MakeServer<ipc::Init>(std::make_shared<NodeInit>()); }, listen));
+        path, [&node] { return crossproc::MakeServer<ipc::Init>(std::make_shared<NodeInit>(node)); }, listen));
     log.Info("%s", ("IPC: listening on " + path).c_str());
   }
 
