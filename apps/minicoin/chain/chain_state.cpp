@@ -147,7 +147,7 @@ void AddBlockJob::Run() {
       m_reason = error->reason;
       return;
     }
-    ChainState::Result result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now());
+    ChainState::BlockResult result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now());
     m_accepted = result.accepted;
     m_new_tip = result.new_tip;
     m_duplicate = result.duplicate;
@@ -331,9 +331,9 @@ ChainState::BlockResult ChainState::ProcessBlock(Block block) {
   return BlockResult{job->accepted(), job->new_tip(), job->duplicate(), job->reason()};
 }
 
-ChainState::Result ChainState::AcceptBlock(const Block& block, const Uint256& hash, int64_t now) {
+ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint256& hash, int64_t now) {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
-  Result result;
+  BlockResult result;
   if (auto known = m_index.find(hash); known != m_index.end()) {
     result.duplicate = true;
     result.reason = known->second->IsInvalid() ? "duplicate-invalid" : "duplicate";

@@ -193,14 +193,8 @@ class ChainState {
 
  private:
   friend class AddBlockJob;
-  struct Result {
-    bool accepted = false;
-    bool new_tip = false;
-    bool duplicate = false;
-    std::string reason;
-  };
   // The serialized part of AddBlockJob.
-  Result AcceptBlock(const Block& block, const Uint256& hash, int64_t now);
+  BlockResult AcceptBlock(const Block& block, const Uint256& hash, int64_t now);
   int64_t Now() const;
 
   void Load();
