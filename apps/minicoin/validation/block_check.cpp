@@ -57,12 +57,17 @@ std::optional<ValidationError> ConnectBlock(const Block& block, uint32_t height,
   LayeredCoins view(coins);
   BlockUndo pending;
   uint64_t fees = 0;
+  // Every signature of the block is verified at the end in one parallel loop, so that blocks of
+  // many small transactions use every worker; `owners` maps a check back to its input.
+  std::vector<SignatureCheck> checks;
+  std::vector<std::pair<std::size_t, std::size_t>> owners;
   for (std::size_t i = 1; i < block.transactions.size(); ++i) {
     const Transaction& tx = block.transactions[i];
     uint64_t fee = 0;
-    if (auto error = CheckTransactionInputs(tx, view, height, pool, fee)) {
+    if (auto error = CheckTransactionSpends(tx, view, height, fee, checks)) {
       return ValidationError{"transaction " + std::to_string(i) + ": " + error->reason};
     }
+    for (std::size_t input = 0; owners.size() < checks.size(); ++input) owners.emplace_back(i, input);
     fees += fee;
     std::vector<Coin> spent;
     for (const auto& input : tx.inputs) {
@@ -72,6 +77,10 @@ std::optional<ValidationError> ConnectBlock(const Block& block, uint32_t height,
     }
     pending.spent.push_back(std::move(spent));
     AddOutputs(tx, height, [&](const OutPoint& outpoint, const Coin& coin) { view.Add(outpoint, coin); });
+  }
+  if (std::optional<std::size_t> bad = VerifySignatures(checks, pool)) {
+    return ValidationError{"transaction " + std::to_string(owners[*bad].first) + ": input " +
+                           std::to_string(owners[*bad].second) + " has an invalid signature"};
   }
   const Transaction& coinbase = block.transactions[0];
   if (coinbase.height != height) return ValidationError{"coinbase height does not match the block height"};

@@ -32,12 +32,13 @@ std::optional<ValidationError> CheckTransaction(const Transaction& tx) {
   return std::nullopt;
 }
 
-std::optional<ValidationError> CheckTransactionInputs(const Transaction& tx, const CoinsView& coins,
-                                                      uint32_t spend_height, crossproc::WorkerPool& pool,
-                                                      uint64_t& fee) {
+std::optional<ValidationError> CheckTransactionSpends(const Transaction& tx, const CoinsView& coins,
+                                                      uint32_t spend_height, uint64_t& fee,
+                                                      std::vector<SignatureCheck>& checks) {
   if (tx.IsCoinbase()) return ValidationError{"a coinbase spends no coins"};
-  std::vector<Coin> spent;
-  spent.reserve(tx.inputs.size());
+  std::vector<SignatureCheck> pending;
+  pending.reserve(tx.inputs.size());
+  const Uint256 txid = tx.Txid();
   uint64_t total_in = 0;
   for (std::size_t i = 0; i < tx.inputs.size(); ++i) {
     std::optional<Coin> coin = coins.Get(tx.inputs[i].prevout);
@@ -47,24 +48,41 @@ std::optional<ValidationError> CheckTransactionInputs(const Transaction& tx, con
     }
     if (coin->output.amount > kMaxMoney - total_in) return ValidationError{"inputs exceed the maximum amount"};
     total_in += coin->output.amount;
-    spent.push_back(*coin);
+    pending.push_back(SignatureCheck{coin->output.pubkey, Transaction::SignatureHash(txid, i), tx.inputs[i].signature});
   }
   uint64_t total_out = tx.OutputTotal();
   if (total_in < total_out) return ValidationError{"outputs exceed inputs"};
-  // Signatures: the costly part, spread over the pool; the first bad input is reported.
-  const Uint256 txid = tx.Txid();
-  std::atomic<std::size_t> first_bad{tx.inputs.size()};
-  pool.ParallelFor(0, tx.inputs.size(), [&](std::size_t i) {
-    if (!VerifySchnorr(spent[i].output.pubkey, Transaction::SignatureHash(txid, i), tx.inputs[i].signature)) {
+  fee = total_in - total_out;
+  checks.insert(checks.end(), pending.begin(), pending.end());
+  return std::nullopt;
+}
+
+std::optional<std::size_t> VerifySignatures(const std::vector<SignatureCheck>& checks, crossproc::WorkerPool& pool) {
+  // The costly part, spread over the pool in chunks; the lowest failing index is reported.
+  std::atomic<std::size_t> first_bad{checks.size()};
+  pool.ParallelFor(0, checks.size(), [&](std::size_t i) {
+    if (i > first_bad.load(std::memory_order_relaxed)) return;  // a lower one already failed
+    const SignatureCheck& check = checks[i];
+    if (!VerifySchnorr(check.pubkey, check.hash, check.signature)) {
       std::size_t current = first_bad.load();
       while (i < current && !first_bad.compare_exchange_weak(current, i)) {
       }
     }
   }).Wait();
-  if (first_bad.load() < tx.inputs.size()) {
-    return ValidationError{"input " + std::to_string(first_bad.load()) + " has an invalid signature"};
+  if (first_bad.load() < checks.size()) return first_bad.load();
+  return std::nullopt;
+}
+
+std::optional<ValidationError> CheckTransactionInputs(const Transaction& tx, const CoinsView& coins,
+                                                      uint32_t spend_height, crossproc::WorkerPool& pool,
+                                                      uint64_t& fee) {
+  std::vector<SignatureCheck> checks;
+  uint64_t spend_fee = 0;
+  if (auto error = CheckTransactionSpends(tx, coins, spend_height, spend_fee, checks)) return error;
+  if (std::optional<std::size_t> bad = VerifySignatures(checks, pool)) {
+    return ValidationError{"input " + std::to_string(*bad) + " has an invalid signature"};
   }
-  fee = total_in - total_out;
+  fee = spend_fee;
   return std::nullopt;
 }
 

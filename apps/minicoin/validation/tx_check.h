@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace minicoin {
 
@@ -20,6 +21,23 @@ struct ValidationError {
 // Rules that need no context: inputs and outputs present, no input spent twice, no null
 // outpoint outside a coinbase, amounts in range. Returns the broken rule, if any.
 std::optional<ValidationError> CheckTransaction(const Transaction& tx);
+
+// One signature to verify: `signature` must be `pubkey`'s BIP340 signature of `hash`.
+struct SignatureCheck {
+  XOnlyPublicKey pubkey{};
+  Uint256 hash;
+  SchnorrSignature signature{};
+};
+
+// CheckTransactionInputs without the signatures: appends the checks they need to `checks` (one
+// per input, in input order) so that a caller can verify many transactions' signatures at once.
+std::optional<ValidationError> CheckTransactionSpends(const Transaction& tx, const CoinsView& coins,
+                                                      uint32_t spend_height, uint64_t& fee,
+                                                      std::vector<SignatureCheck>& checks);
+
+// Verifies every check, split into chunks on `pool` (ParallelFor); returns the index of the
+// first failing one, or nullopt if all hold.
+std::optional<std::size_t> VerifySignatures(const std::vector<SignatureCheck>& checks, crossproc::WorkerPool& pool);
 
 // Rules against the coins the (non-coinbase) transaction spends, at `spend_height`: every input
 // exists and is mature, inputs cover outputs, and every signature is the spent output's key's
