@@ -84,7 +84,8 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
       m_options(options),
       m_pool(std::make_unique<crossproc::WorkerPool>(
           crossproc::WorkerPoolOptions{.threads = WorkerThreads(args), .name = "verify"})),
-      m_mempool(MempoolOptions{.max_bytes = static_cast<std::size_t>(args.GetIntArg("-maxmempool", 300)) << 20}) {
+      m_mempool(MempoolOptions{.max_bytes = static_cast<std::size_t>(args.GetIntArg("-maxmempool", 300)) << 20}),
+      m_notifications(log) {
   ChainStateOptions chain_options;
   chain_options.dir = args.GetDataDir();
   chain_options.pool = m_pool.get();
@@ -92,10 +93,14 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
              m_pool->thread_count());
   m_chain = std::make_unique<ChainState>(chain_options);
   m_chain->AddListener(this);
+  m_chain->AddListener(&m_notifications);
+  m_mempool.AddListener(&m_notifications);
   m_log.Info("%s", ("Chain tip: height " + std::to_string(m_chain->Height()) + ", " + m_chain->Tip().hash.ToHex()).c_str());
 }
 
 Node::~Node() {
+  m_mempool.RemoveListener(&m_notifications);
+  m_chain->RemoveListener(&m_notifications);
   m_chain->RemoveListener(this);
   m_pool->Stop(crossproc::WorkerPool::Shutdown::kDrain);
   m_chain.reset();

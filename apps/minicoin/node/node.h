@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "echo.crossproc.h"
 #include "mempool/mempool.h"
+#include "node/notifications.h"
 
 #include <crossproc/worker_pool.h>
 
@@ -28,6 +29,13 @@ struct NodeOptions {
   std::string executable_name = "minicoind";
 };
 
+// What the live block templates of the mining interface hold, across every connection (for
+// -maxtemplatememory and Mining.getMemoryLoad). Thread-safe.
+struct TemplateMemory {
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> templates{0};
+};
+
 // The node's parts and the operations that touch several of them. Thread-safe: RPC handlers
 // call it from the HTTP server's threads.
 //
@@ -46,6 +54,9 @@ class Node final : private ChainListener {
   ChainState& chain() { return *m_chain; }
   Mempool& mempool() { return m_mempool; }
   crossproc::WorkerPool& pool() { return *m_pool; }
+  TemplateMemory& template_memory() { return m_template_memory; }
+  // Chain and mempool events for wallets and other subscribers.
+  NotificationHub& notifications() { return m_notifications; }
 
   // Validates and stores `block`, follows the most-work chain, and brings the mempool in line
   // with a new tip (confirmed transactions leave it; after a reorganisation the disconnected
@@ -84,6 +95,7 @@ class Node final : private ChainListener {
   std::unique_ptr<crossproc::WorkerPool> m_pool;
   Mempool m_mempool;
   std::unique_ptr<ChainState> m_chain;
+  NotificationHub m_notifications;
 
   // Transactions of blocks disconnected by the activation in progress; SubmitBlock hands them
   // back to the mempool once the new tip is in place. SubmitBlock runs one
@@ -92,6 +104,7 @@ class Node final : private ChainListener {
   std::mutex m_disconnected_mutex;  // taken by the listener on a worker thread
   std::vector<Transaction> m_disconnected;
 
+  TemplateMemory m_template_memory;
   std::atomic<bool> m_shutdown{false};
   std::mutex m_shutdown_mutex;
   std::condition_variable m_shutdown_cv;

@@ -1,0 +1,373 @@
+// WalletProcesses.
+#include "node/wallet_processes.h"
+
+#include "common/logging.h"
+#include "ipc/wallet_error.h"
+#include "node/chain_interface.h"
+#include "node/node.h"
+
+#include <crossproc/errors.h>
+#include <crossproc/task_group.h>
+
+#include <algorithm>
+#include <atomic>
+
+namespace minicoin {
+
+struct WalletProcesses::Spawned {
+  std::string name;
+  crossproc::Spawned<ipc::Init> process;
+  std::unique_ptr<ipc::WalletLoader> loader;
+  std::shared_ptr<ipc::Wallet> wallet;
+  std::thread monitor;
+  std::atomic<bool> closing{false};  // an unload or shutdown closes it on purpose
+  std::atomic<bool> dead{false};     // the connection closed
+
+  ~Spawned() {
+    closing = true;
+    wallet.reset();
+    loader.reset();
+    process.init.reset();
+    process.connection.reset();  // closes the socket: the child exits
+    if (monitor.joinable()) monitor.join();
+    process.process.reset();     // reaps it
+  }
+};
+
+struct WalletProcesses::Attached {
+  uint64_t id = 0;
+  std::shared_ptr<ipc::WalletLoader> loader;
+};
+
+// Detaches an attached wallet process when destroyed. Never blocks.
+class WalletProcesses::AttachHandler final : public ipc::Handler {
+ public:
+  AttachHandler(WalletProcesses& owner, uint64_t id) : m_owner(owner), m_id(id) {}
+  ~AttachHandler() override { disconnect(); }
+  void disconnect() override {
+    if (!m_done.exchange(true)) m_owner.Detach(m_id);
+  }
+
+ private:
+  WalletProcesses& m_owner;
+  uint64_t m_id;
+  std::atomic<bool> m_done{false};
+};
+
+WalletProcesses::WalletProcesses(Node& node, std::filesystem::path datadir)
+    : m_node(node), m_log(node.log()), m_datadir(std::move(datadir)), m_chain(MakeChain(node)) {}
+
+WalletProcesses::~WalletProcesses() { Shutdown(std::chrono::seconds(5)); }
+
+std::unique_ptr<WalletProcesses::Spawned> WalletProcesses::Spawn(const std::string& name) {
+  crossproc::SpawnOptions options;
+  options.connection.name = "minicoin-node";
+  bool debug_ipc = m_log.WillLog(LogCategory::kIpc);
+  options.connection.debug_ipc = debug_ipc;
+  options.connection.log = [this](crossproc::LogLevel level, const std::string& line) {
+    if (level == crossproc::LogLevel::kError || level == crossproc::LogLevel::kWarning) {
+      m_log.Warning("wallet ipc: %s", line.c_str());
+    } else {
+      MINICOIN_LOG_DEBUG(m_log, LogCategory::kIpc, "%s", line.c_str());
+    }
+  };
+  std::string datadir = m_datadir.string();
+  options.command_line = [datadir, debug_ipc](const std::string& executable, int fd) {
+    std::vector<std::string> args{executable, "-ipcfd", std::to_string(fd), "-datadir=" + datadir};
+    if (debug_ipc) args.push_back("-debug=ipc");
+    return args;
+  };
+  auto spawned = std::make_unique<Spawned>();
+  spawned->name = name;
+  spawned->process = crossproc::SpawnProcess<ipc::Init>(crossproc::FindExecutable("minicoin-wallet"), options);
+  spawned->loader = spawned->process.init->makeWalletLoader(m_chain);
+  m_log.Info("wallet %s: started minicoin-wallet process %d", name.c_str(), static_cast<int>(spawned->process.process->pid()));
+  return spawned;
+}
+
+void WalletProcesses::Watch(Spawned& spawned) {
+  Spawned* watched = &spawned;
+  spawned.monitor = std::thread([this, watched] {
+    watched->process.connection->WaitForDisconnect();
+    watched->dead = true;
+    if (watched->closing) return;
+    m_log.Error("wallet %s: its process (%d) went away unexpectedly; its RPCs fail until it is loaded again",
+                watched->name.c_str(), static_cast<int>(watched->process.process->pid()));
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_crashed[watched->name] = "its wallet process exited unexpectedly";
+  });
+}
+
+std::shared_ptr<ipc::Wallet> WalletProcesses::Create(const std::string& name, const std::string& passphrase) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_shut_down) throw WalletError(WalletError::kWalletError, "The node is shutting down");
+    auto it = m_spawned.find(name);
+    if ((it != m_spawned.end() && !it->second->dead) || m_pending.count(name) != 0) {
+      throw WalletError(WalletError::kAlreadyExists, "Wallet \"" + name + "\" is already loaded.");
+    }
+    m_pending.insert(name);
+  }
+  std::unique_ptr<Spawned> spawned;
+  try {
+    spawned = Spawn(name);
+    spawned->wallet = spawned->loader->createWallet(name, passphrase);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_pending.erase(name);
+    throw;
+  }
+  std::shared_ptr<ipc::Wallet> wallet = spawned->wallet;
+  Watch(*spawned);
+  std::unique_ptr<Spawned> replaced;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_pending.erase(name);
+    m_crashed.erase(name);
+    replaced = std::move(m_spawned[name]);
+    m_spawned[name] = std::move(spawned);
+  }
+  return wallet;
+}
+
+std::shared_ptr<ipc::Wallet> WalletProcesses::Load(const std::string& name) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_shut_down) throw WalletError(WalletError::kWalletError, "The node is shutting down");
+    auto it = m_spawned.find(name);
+    if ((it != m_spawned.end() && !it->second->dead) || m_pending.count(name) != 0) {
+      throw WalletError(WalletError::kAlreadyLoaded, "Wallet \"" + name + "\" is already loaded.");
+    }
+    m_pending.insert(name);
+  }
+  for (const auto& attached : AttachedLoaders()) {
+    try {
+      for (const std::string& loaded : attached->loader->listWallets()) {
+        if (loaded == name) {
+          std::lock_guard<std::mutex> lock(m_mutex);
+          m_pending.erase(name);
+          throw WalletError(WalletError::kAlreadyLoaded, "Wallet \"" + name + "\" is already loaded (by an attached wallet process).");
+        }
+      }
+    } catch (const crossproc::Disconnected&) {
+      DropAttached(attached, "disconnected");
+    }
+  }
+  std::unique_ptr<Spawned> spawned;
+  try {
+    spawned = Spawn(name);
+    spawned->wallet = spawned->loader->loadWallet(name);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_pending.erase(name);
+    throw;
+  }
+  std::shared_ptr<ipc::Wallet> wallet = spawned->wallet;
+  Watch(*spawned);
+  std::unique_ptr<Spawned> replaced;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_pending.erase(name);
+    m_crashed.erase(name);
+    replaced = std::move(m_spawned[name]);
+    m_spawned[name] = std::move(spawned);
+  }
+  return wallet;
+}
+
+void WalletProcesses::Unload(const std::string& name) {
+  std::unique_ptr<Spawned> spawned;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_spawned.find(name);
+    if (it != m_spawned.end()) {
+      spawned = std::move(it->second);
+      m_spawned.erase(it);
+    }
+    m_crashed.erase(name);
+  }
+  if (spawned) {
+    spawned->closing = true;
+    if (!spawned->dead) {
+      try {
+        spawned->loader->unloadWallet(name);
+      } catch (const std::exception& e) {
+        m_log.Warning("wallet %s: unloading it failed: %s", name.c_str(), e.what());
+      }
+    }
+    m_log.Info("wallet %s: unloaded, its process ends", name.c_str());
+    return;  // ~Spawned ends the process
+  }
+  for (const auto& attached : AttachedLoaders()) {
+    try {
+      for (const std::string& loaded : attached->loader->listWallets()) {
+        if (loaded == name) {
+          attached->loader->unloadWallet(name);
+          return;
+        }
+      }
+    } catch (const crossproc::Disconnected&) {
+      DropAttached(attached, "disconnected");
+    }
+  }
+  throw WalletError(WalletError::kNotFound, "Requested wallet does not exist or is not loaded");
+}
+
+std::shared_ptr<ipc::Wallet> WalletProcesses::Get(const std::string& name) {
+  std::unique_ptr<Spawned> dead;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_spawned.find(name);
+    if (it != m_spawned.end()) {
+      if (!it->second->dead) return it->second->wallet;
+      m_crashed.emplace(name, "its wallet process exited unexpectedly");
+      dead = std::move(it->second);
+      m_spawned.erase(it);
+    }
+    auto crashed = m_crashed.find(name);
+    if (crashed != m_crashed.end()) {
+      throw WalletError(WalletError::kNotFound, "Wallet \"" + name + "\" is not available: " + crashed->second +
+                                                    ". Load it again with loadwallet.");
+    }
+  }
+  for (const auto& attached : AttachedLoaders()) {
+    try {
+      if (std::unique_ptr<ipc::Wallet> wallet = attached->loader->getWallet(name)) return wallet;
+    } catch (const crossproc::Disconnected&) {
+      DropAttached(attached, "disconnected");
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> WalletProcesses::List() {
+  std::vector<std::string> names;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    for (const auto& [name, spawned] : m_spawned) {
+      if (!spawned->dead) names.push_back(name);
+    }
+  }
+  for (const auto& attached : AttachedLoaders()) {
+    try {
+      for (std::string& name : attached->loader->listWallets()) names.push_back(std::move(name));
+    } catch (const crossproc::Disconnected&) {
+      DropAttached(attached, "disconnected");
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+std::vector<std::string> WalletProcesses::ListDir() {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(m_datadir / "wallets", error)) {
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "wallet.sqlite")) {
+      names.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::unique_ptr<ipc::Handler> WalletProcesses::Attach(std::shared_ptr<ipc::WalletLoader> loader) {
+  if (!loader) throw std::invalid_argument("registerWalletLoader: no loader");
+  auto attached = std::make_shared<Attached>();
+  attached->loader = std::move(loader);
+  std::vector<std::string> names;
+  try {
+    names = attached->loader->listWallets();
+  } catch (const std::exception& e) {
+    m_log.Warning("attached wallet process: listing its wallets failed: %s", e.what());
+  }
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_shut_down) throw std::runtime_error("the node is shutting down");
+    id = m_next_attach_id++;
+    attached->id = id;
+    m_attached[id] = attached;
+  }
+  std::string joined;
+  for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
+  m_log.Info("wallet process attached (#%llu) with wallets: %s", static_cast<unsigned long long>(id),
+             joined.empty() ? "(none)" : joined.c_str());
+  return std::make_unique<AttachHandler>(*this, id);
+}
+
+void WalletProcesses::Detach(uint64_t id) {
+  std::shared_ptr<Attached> attached;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_attached.find(id);
+    if (it == m_attached.end()) return;
+    attached = std::move(it->second);
+    m_attached.erase(it);
+  }
+  m_log.Info("wallet process #%llu detached", static_cast<unsigned long long>(id));
+  // The loader proxy is released here; a Release message, nothing waits.
+}
+
+std::vector<std::shared_ptr<WalletProcesses::Attached>> WalletProcesses::AttachedLoaders() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  std::vector<std::shared_ptr<Attached>> loaders;
+  for (const auto& [id, attached] : m_attached) loaders.push_back(attached);
+  return loaders;
+}
+
+void WalletProcesses::DropAttached(const std::shared_ptr<Attached>& attached, const std::string& why) {
+  m_log.Warning("attached wallet process #%llu dropped: %s", static_cast<unsigned long long>(attached->id), why.c_str());
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_attached.erase(attached->id);
+}
+
+int WalletProcesses::ProcessId(const std::string& name) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  auto it = m_spawned.find(name);
+  if (it == m_spawned.end() || it->second->dead) return 0;
+  return static_cast<int>(it->second->process.process->pid());
+}
+
+void WalletProcesses::Shutdown(std::chrono::milliseconds timeout) {
+  std::map<std::string, std::unique_ptr<Spawned>> spawned;
+  std::map<uint64_t, std::shared_ptr<Attached>> attached;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_shut_down) return;
+    m_shut_down = true;
+    spawned.swap(m_spawned);
+    attached.swap(m_attached);
+  }
+  // Every live wallet process is asked to unload at once; nobody waits past the timeout.
+  crossproc::TaskGroup group(crossproc::JoinMode::kBestEffort);
+  std::vector<std::string> names;
+  for (auto& [name, wallet] : spawned) {
+    wallet->closing = true;
+    if (wallet->dead) continue;
+    auto* client = dynamic_cast<ipc::WalletLoaderClient*>(wallet->loader.get());
+    if (client == nullptr) continue;
+    group.Add(client->shutdownAsync());
+    names.push_back(name);
+  }
+  auto start = std::chrono::steady_clock::now();
+  group.JoinFor(timeout);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (std::exception_ptr error = group.error(i)) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        m_log.Warning("wallet %s: did not unload cleanly: %s", names[i].c_str(), e.what());
+      }
+    }
+  }
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  if (!names.empty()) {
+    m_log.Info("unloaded %zu wallet processes in %lld ms", names.size(), static_cast<long long>(elapsed.count()));
+  }
+  spawned.clear();  // closes the connections and reaps the processes
+  attached.clear();
+}
+
+}  // namespace minicoin

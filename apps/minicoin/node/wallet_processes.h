@@ -1,0 +1,80 @@
+// WalletProcesses: minicoin-node's wallets, each in a minicoin-wallet process of its own, plus
+// the wallet processes that attached themselves over -ipcbind.
+#pragma once
+
+#include "init.crossproc.h"
+#include "wallet/wallet_directory.h"
+
+#include <crossproc/process.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace minicoin {
+
+class Logger;
+class Node;
+
+// Spawns one minicoin-wallet per loaded wallet (`minicoin-wallet -ipcfd N -datadir=<datadir>`),
+// hands it the node's Chain, and reaches its wallet through crossproc. A wallet process that
+// dies is logged at once; its wallet's RPCs then fail with a clear error until it is loaded
+// again, and no other wallet is affected. Wallet processes started on their own register their
+// loader (Attach); their wallets are listed and reached the same way. Thread-safe.
+class WalletProcesses final : public WalletDirectory {
+ public:
+  WalletProcesses(Node& node, std::filesystem::path datadir);
+  ~WalletProcesses() override;  // Shutdown(5 s) if not done
+  WalletProcesses(const WalletProcesses&) = delete;
+  WalletProcesses& operator=(const WalletProcesses&) = delete;
+
+  std::shared_ptr<ipc::Wallet> Create(const std::string& name, const std::string& passphrase) override;
+  std::shared_ptr<ipc::Wallet> Load(const std::string& name) override;
+  void Unload(const std::string& name) override;
+  std::shared_ptr<ipc::Wallet> Get(const std::string& name) override;
+  std::vector<std::string> List() override;
+  std::vector<std::string> ListDir() override;
+
+  // Serves the wallets of an attached wallet process until the handler is destroyed (the
+  // process detached or its connection closed).
+  std::unique_ptr<ipc::Handler> Attach(std::shared_ptr<ipc::WalletLoader> loader);
+
+  // Unloads every wallet at once (in parallel) and ends the wallet processes, waiting at most
+  // `timeout` for answers: a wallet that does not answer by then is cut off. Idempotent.
+  void Shutdown(std::chrono::milliseconds timeout);
+
+  // The process ID of the wallet process serving `name` (spawned ones only); 0 if none.
+  int ProcessId(const std::string& name);
+
+ private:
+  struct Spawned;
+  struct Attached;
+  class AttachHandler;
+
+  std::unique_ptr<Spawned> Spawn(const std::string& name);
+  void Watch(Spawned& spawned);
+  void Detach(uint64_t id);
+  std::vector<std::shared_ptr<Attached>> AttachedLoaders();
+  void DropAttached(const std::shared_ptr<Attached>& attached, const std::string& why);
+
+  Node& m_node;
+  Logger& m_log;
+  std::filesystem::path m_datadir;
+  std::shared_ptr<ipc::Chain> m_chain;  // shared with every wallet process it is handed to
+
+  std::mutex m_mutex;
+  std::map<std::string, std::unique_ptr<Spawned>> m_spawned;   // guarded by m_mutex; by wallet name
+  std::map<std::string, std::string> m_crashed;                // guarded by m_mutex; name -> what happened
+  std::set<std::string> m_pending;                              // guarded by m_mutex; being loaded
+  std::map<uint64_t, std::shared_ptr<Attached>> m_attached;     // guarded by m_mutex
+  uint64_t m_next_attach_id = 1;                                // guarded by m_mutex
+  bool m_shut_down = false;                                     // guarded by m_mutex
+};
+
+}  // namespace minicoin
