@@ -436,9 +436,20 @@ class FunctionalTest:
         self.tx_binary = options.tx
         self.tmpdir = options.tmpdir
         self.nodes = []
+        self.disagreements = []
 
     def run(self):
         raise NotImplementedError
+
+    def note(self, message):
+        """Prints a cosmetic difference from Bitcoin Core that does not fail the test."""
+        print("NOTE: " + message, flush=True)
+
+    def disagree(self, message):
+        """Records a behaviour that differs from Bitcoin Core's without stopping the test: the
+        remaining checks still run, and the test fails at the end listing every disagreement."""
+        print("DISAGREEMENT: " + message, flush=True)
+        self.disagreements.append(message)
 
     def add_node(self, extra_args=None, start=True):
         index = len(self.nodes)
@@ -448,10 +459,14 @@ class FunctionalTest:
             node.start()
         return node
 
-    def run_node_binary(self, *args, timeout=30):
-        """Runs the node binary to completion (-help, bad options); returns CompletedProcess."""
-        return subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+    def run_node_binary(self, *args, timeout=20):
+        """Runs the node binary to completion (-help, bad options); returns CompletedProcess.
+        A process still running after `timeout` seconds is killed and the test fails."""
+        try:
+            return subprocess.run([self.binary, *args], capture_output=True, text=True, timeout=timeout,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("%s %s did not exit within %ss (killed)" % (self.binary, " ".join(args), timeout))
 
     # minicoin-tx
 
@@ -550,7 +565,7 @@ def main(test, argv=None):
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         instance.run()
-        ok = True
+        ok = not instance.disagreements
     except BaseException:
         traceback.print_exc()
     finally:
@@ -566,6 +581,11 @@ def main(test, argv=None):
                     print("%r: stopping failed: %s" % (node, e))
                     node.kill9()
     elapsed = time.monotonic() - start
+    if instance.disagreements:
+        ok = False
+        print("%d disagreement(s) with Bitcoin Core's behaviour:" % len(instance.disagreements))
+        for message in instance.disagreements:
+            print("  - " + message)
     if ok:
         shutil.rmtree(options.tmpdir, ignore_errors=True)
         print("%s passed in %.1fs" % (name, elapsed))

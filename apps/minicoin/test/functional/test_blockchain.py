@@ -63,6 +63,15 @@ class BlockchainTest(framework.FunctionalTest):
             assert_equal(rpc.gettxout(coinbase, 1), None, "gettxout of a missing index")
             previous = h
 
+        # Bitcoin Core writes amounts with exactly 8 decimals ("50.00000000"); the same number
+        # written otherwise is only noted.
+        body = ('{"jsonrpc": "1.0", "id": 1, "method": "gettxout", "params": ["%s", 0]}' % coinbase).encode()
+        status, text = node.post(body)
+        assert_equal(status, 200, "gettxout over raw HTTP")
+        if b'"value":50.00000000' not in text.replace(b" ", b""):
+            self.note("amounts in JSON: gettxout value written as %r, Bitcoin Core writes 50.00000000"
+                          % text[text.find(b'"value"'):][:24].decode(errors="replace"))
+
         # Verbosity 0 is the block's bytes, 2 the transactions as objects.
         raw = rpc.getblock(hashes[0], 0)
         data = bytes.fromhex(raw)

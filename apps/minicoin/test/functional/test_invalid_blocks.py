@@ -75,6 +75,7 @@ class InvalidBlockTest(framework.FunctionalTest):
 
     def expect_rejected(self, block_hex, reasons, what):
         result = self.rpc.submitblock(block_hex)
+        print("submitblock(%s) -> %r" % (what, result))
         assert_true(isinstance(result, str) and result not in ("duplicate", "inconclusive"),
                     "%s: submitblock returned %r, expected a rejection reason like %r" % (what, result, reasons))
         assert_true(message_matches(result, reasons),

@@ -41,7 +41,7 @@ class InvalidTransactionTest(framework.FunctionalTest):
                                       "less than", "value"), rpc.sendrawtransaction, overspend)
         twice = self.create_tx([(coinbases[0], 0, key["secret"]), (coinbases[0], 0, key["secret"])],
                                [(other["address"], 99)])
-        assert_raises_rpc_error(-26, "duplicate", rpc.sendrawtransaction, twice)
+        assert_raises_rpc_error(-26, ("duplicate", "twice"), rpc.sendrawtransaction, twice)
         assert_equal(rpc.getrawmempool(), [], "nothing invalid entered the mempool")
 
         # A double spend of a mempool transaction's input.

@@ -22,6 +22,7 @@ class NodeInterfaceTest(framework.FunctionalTest):
         for method in ("getblockcount", "getblock", "sendrawtransaction", "generatetoaddress", "stop", "echoipc"):
             assert_in(method, text, "help lists %s" % method)
         assert_in("getblockhash", rpc.help("getblockhash"), "help getblockhash")
+        assert_equal(rpc.help("nosuchmethod"), "help: unknown command: nosuchmethod", "help of an unknown command")
         assert_raises_rpc_error(-32601, "Method not found", node.call, "nosuchmethod")
         assert_equal(rpc.echoipc("hello, ipc"), "hello, ipc", "echoipc")
         assert_equal(rpc.echoipc(""), "", "echoipc of an empty string")
@@ -107,8 +108,15 @@ class NodeInterfaceTest(framework.FunctionalTest):
         result = self.run_node_binary("-datadir=" + datadir, "-conf=" + bad_conf)
         assert_equal(result.returncode, 1, "exit code of an unknown option in the config file")
         assert_in("nosuchsetting", result.stdout + result.stderr, "the config file's unknown option is named")
-        result = self.run_node_binary("-datadir=" + datadir, "-rpcport=notaport")
-        assert_equal(result.returncode, 1, "exit code of a bad -rpcport")
+        try:
+            result = self.run_node_binary("-datadir=" + datadir, "-rpcport=notaport",
+                                          timeout=10)
+            if result.returncode != 1:
+                self.disagree("-rpcport=notaport: exit code %d, Bitcoin Core exits 1 (\"Invalid port specified in "
+                              "-rpcport\")" % result.returncode)
+        except framework.TestFailure:
+            self.disagree("-rpcport=notaport: the node started anyway (killed after 10s); Bitcoin Core exits 1 "
+                          "(\"Invalid port specified in -rpcport\")")
 
     @staticmethod
     def port_open(node):
