@@ -435,6 +435,31 @@ int main(int argc, char** argv) {
     for (int i = 0, n = std::atoi(argv[2]); i < n; ++i) target->ping();
     return 0;
   }
+  // Runs for profiling (perf, callgrind): N calls carrying 1 MiB of Data, or N batches of 64
+  // asynchronous null calls.
+  if (argc == 3 && (std::strcmp(argv[1], "--mib-calls") == 0 || std::strcmp(argv[1], "--async-batches") == 0)) {
+    crossproc::SpawnOptions options;
+    options.connection = quiet;
+    auto child = crossproc::SpawnProcess<bench::Init>(argv[0], options);
+    auto target = child.init->makeTarget();
+    auto* client = static_cast<bench::TargetClient*>(target.get());
+    std::vector<uint8_t> mib(1 << 20, 7);
+    bool data = std::strcmp(argv[1], "--mib-calls") == 0;
+    auto started = Clock::now();
+    for (int i = 0, n = std::atoi(argv[2]); i < n; ++i) {
+      if (data) {
+        target->send(mib);
+        continue;
+      }
+      std::vector<crossproc::Future<void>> futures;
+      futures.reserve(64);
+      for (int j = 0; j < 64; ++j) futures.push_back(client->pingAsync());
+      for (auto& future : futures) future.get();
+    }
+    std::printf("%.1f us per %s\n", std::chrono::duration<double, std::micro>(Clock::now() - started).count() / std::atoi(argv[2]),
+                data ? "1 MiB call" : "batch of 64");
+    return 0;
+  }
   if (argc == 3 && std::strcmp(argv[1], "--kj-null-calls") == 0) {
     auto child = crossproc::SpawnWithSocket(argv[0], Mode("--kj-fd"));
     auto io = kj::setupAsyncIo();

@@ -26,6 +26,9 @@ struct ConnectionOptions {
   std::size_t max_message_bytes = 64u << 20;
   // Deepest struct/list nesting accepted in a message.
   int max_nesting_depth = 64;
+  // Calls from the peer being served at once (running or queued for a thread). A call over the
+  // limit fails at once with an Overloaded error to the peer; the connection goes on serving.
+  std::size_t max_calls_in_flight = 1024;
   // Receives errors (always) and, with debug_ipc, one line per request and response.
   LogFn log = LogToStderr;
   bool debug_ipc = false;

@@ -18,7 +18,8 @@ class ListenerState;
 }
 
 struct ListenOptions {
-  // Connections served at once; a connection over the limit is closed right after accept.
+  // Connections served at once. A peer over the limit is sent an Abort saying so (its calls fail
+  // with Disconnected and that reason) and closed right after accept.
   std::size_t max_connections = 128;
   // Besides this user, also accept peers whose primary group is this one (the socket file then
   // gets mode 0660 instead of 0600).

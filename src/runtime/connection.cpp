@@ -335,6 +335,7 @@ void ConnectionState::IoThreadMain() {
 // Writing.
 
 void ConnectionState::Queue(std::shared_ptr<capnp::MallocMessageBuilder> message) {
+  if (m_write_failed) return;  // nothing reaches the peer any more
   m_outbox.push_back(std::move(message));
 }
 
@@ -353,7 +354,7 @@ void ConnectionState::Flush() {
     for (auto& message : batch) tables.emplace_back(message->getSegmentsForOutput());
     for (auto& table : tables) table.AppendTo(iov);
     bool ok = false;
-    std::string error = "peer closed the connection";
+    std::string error;
     try {
       ok = transport::WriteAll(m_fd.get(), iov);
     } catch (const std::exception& e) {
@@ -366,7 +367,15 @@ void ConnectionState::Flush() {
     if (!ok) {
       m_write_failed = true;
       m_outbox.clear();
-      Disconnect(lock, error);
+      if (!error.empty()) {
+        Disconnect(lock, error);
+      } else {
+        // The peer is gone, but what it sent before going (an Abort saying why, answers) is
+        // still to be read: the reader ends the connection when it reaches the end of the
+        // stream. Make sure somebody reads now.
+        m_last_release = {};
+        m_io_waiter->cv.notify_one();
+      }
     }
   }
   m_writing = false;
@@ -614,7 +623,17 @@ void ConnectionState::HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> 
     return;
   }
   ImportCaps(*message, call.getParams());
-  m_answers[answer_id];
+  Answer& admitted = m_answers[answer_id];
+  if (m_calls_in_flight >= m_options.max_calls_in_flight) {
+    // Over the limit: refuse this call (the capabilities it carried are released with the
+    // message) and go on serving.
+    RefuseCall(answer_id, ErrorKind::kOverloaded,
+               "overloaded: " + m_options.name + " serves at most " + std::to_string(m_options.max_calls_in_flight) +
+                   " calls at once for one peer");
+    return;
+  }
+  admitted.counted = true;
+  ++m_calls_in_flight;
   auto target = call.getTarget();
   std::shared_ptr<ServerBase> server;
   if (target.isImportedCap()) {
@@ -631,8 +650,7 @@ void ConnectionState::HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> 
     if (auto ref = ResolvePromisedAnswer(promised)) server = ref->local();
   }
   if (!server) {
-    SendException(answer_id, ErrorKind::kFailed, "call on a capability that does not exist here");
-    m_answers[answer_id].returned = true;
+    RefuseCall(answer_id, ErrorKind::kFailed, "call on a capability that does not exist here");
     return;
   }
   RouteCall(self, std::move(server), std::move(message));
@@ -644,10 +662,9 @@ void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server
   uint32_t answer_id = call.getQuestionId();
   uint16_t method = call.getMethodId();
   if (call.getInterfaceId() != server->InterfaceId()) {
-    SendException(answer_id, ErrorKind::kUnimplemented,
+    RefuseCall(answer_id, ErrorKind::kUnimplemented,
                   std::string("object does not implement the requested interface (it is ") +
                       server->InterfaceName() + ")");
-    m_answers[answer_id].returned = true;
     return;
   }
   Work work;
@@ -662,8 +679,7 @@ void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server
         auto thread_ref = CapToken::Unwrap(context.getThread());
         auto* thread = thread_ref ? dynamic_cast<LocalThreadServer*>(thread_ref->local().get()) : nullptr;
         if (!thread) {
-          SendException(answer_id, ErrorKind::kFailed, "context.thread is not a thread of this process");
-          m_answers[answer_id].returned = true;
+          RefuseCall(answer_id, ErrorKind::kFailed, "context.thread is not a thread of this process");
           return;
         }
         target = thread->waiter().get();
@@ -675,8 +691,7 @@ void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server
     }
     if (target == nullptr) target = &PickPoolWaiter();
     if (!target->alive || target->stop) {
-      SendException(answer_id, ErrorKind::kDisconnected, "the thread this call was addressed to has ended");
-      m_answers[answer_id].returned = true;
+      RefuseCall(answer_id, ErrorKind::kDisconnected, "the thread this call was addressed to has ended");
       return;
     }
   }
@@ -808,7 +823,7 @@ void ConnectionState::CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::
   auto it = m_answers.find(answer_id);
   if (it == m_answers.end()) return;  // closed meanwhile
   Answer& answer = it->second;
-  answer.returned = true;
+  MarkReturned(answer);
   answer.error = error;
   answer.result_exports = std::move(exports);
   std::vector<std::unique_ptr<ReceivedMessage>> pipelined = std::move(answer.pipelined);
@@ -828,11 +843,23 @@ void ConnectionState::CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::
       if (auto ref = ResolvePromisedAnswer(call.getTarget().getPromisedAnswer())) server = ref->local();
     }
     if (!server) {
-      SendException(pipelined_id, ErrorKind::kFailed, "pipelined call on a result that is not a capability here");
-      m_answers[pipelined_id].returned = true;
+      RefuseCall(pipelined_id, ErrorKind::kFailed, "pipelined call on a result that is not a capability here");
       continue;
     }
     RouteCall(*m_io_waiter, std::move(server), std::move(message));
+  }
+}
+
+void ConnectionState::RefuseCall(uint32_t answer_id, ErrorKind kind, const std::string& reason) {
+  SendException(answer_id, kind, reason);
+  MarkReturned(m_answers[answer_id]);
+}
+
+void ConnectionState::MarkReturned(Answer& answer) {
+  answer.returned = true;
+  if (answer.counted) {
+    answer.counted = false;
+    --m_calls_in_flight;
   }
 }
 

@@ -157,6 +157,7 @@ struct Question {
 // An incoming request: kept from its Call until the peer's Finish.
 struct Answer {
   bool returned = false;
+  bool counted = false;  // counts towards max_calls_in_flight until returned
   bool finished = false;
   std::shared_ptr<std::atomic<bool>> canceled = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<capnp::MallocMessageBuilder> results;  // for pipelined calls
@@ -286,6 +287,10 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
                       capnp::AnyPointer::Builder content, std::vector<std::shared_ptr<CapRef>> caps,
                       std::exception_ptr error, std::vector<uint32_t> exports);
   void SendException(uint32_t answer_id, ErrorKind kind, const std::string& reason);
+  // Answers a call at once with an exception and marks its answer returned.
+  void RefuseCall(uint32_t answer_id, ErrorKind kind, const std::string& reason);
+  // Marks an answer returned; it no longer counts towards max_calls_in_flight.
+  void MarkReturned(Answer& answer);
   Waiter& PickPoolWaiter();
   void KeepThreadImport(const std::shared_ptr<CapRef>& thread);
 
@@ -329,6 +334,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   std::vector<std::shared_ptr<void>> m_deferred;
   uint32_t m_next_question = 0;
   std::unordered_map<uint32_t, Answer> m_answers;
+  std::size_t m_calls_in_flight = 0;  // answers with `counted` set
   std::unordered_map<uint32_t, Export> m_exports;
   std::unordered_map<const ServerBase*, uint32_t> m_export_ids;
   std::vector<uint32_t> m_free_export_ids;

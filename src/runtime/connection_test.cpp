@@ -350,6 +350,43 @@ TEST(Async, CancelReachesTheServer) {
   EXPECT_EQ(echo->echo("still usable"), "still usable");
 }
 
+TEST(Limits, CallsOverTheInFlightLimitFailWithOverloaded) {
+  auto init_impl = std::make_shared<KeepingInit>();
+  auto [a, b] = crossproc::transport::SocketPair();
+  crossproc::ConnectionOptions options;
+  options.max_calls_in_flight = 2;
+  crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(init_impl), options);
+  crossproc::Connection client(b.release());
+  auto echo = client.Bootstrap<rt::Init>()->makeEcho();
+  auto* proxy = static_cast<rt::EchoClient*>(echo.get());
+  // Two calls in flight: one blocked in the server, one queued behind it on the same thread.
+  auto blocked = proxy->waitForInterruptAsync();
+  auto queued = proxy->echoAsync("queued");
+  auto started = std::chrono::steady_clock::now();
+  while (!init_impl->last->waiting() && std::chrono::steady_clock::now() - started < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(init_impl->last->waiting());
+  // The third fails at once, with a clear error.
+  try {
+    echo->echo("one too many");
+    ADD_FAILURE() << "the call over the limit was served";
+  } catch (const crossproc::RemoteError& e) {
+    EXPECT_EQ(e.kind(), crossproc::ErrorKind::kOverloaded);
+    EXPECT_NE(e.message().find("at most 2 calls at once"), std::string::npos) << e.message();
+  }
+  // Another peer of the same process is served meanwhile.
+  Pair other;
+  EXPECT_EQ(other.init->makeEcho()->echo("other peer"), "other peer");
+  // Once the calls in flight end, this peer is served again.
+  blocked.Cancel();
+  EXPECT_THROW(blocked.get(), crossproc::RemoteError);
+  EXPECT_EQ(queued.get(), "queued");
+  EXPECT_TRUE(server.connected());
+  EXPECT_EQ(echo->echo("served again"), "served again");
+  EXPECT_EQ(echo->echo("and again"), "and again");
+}
+
 TEST(Async, DisconnectFailsPendingFutures) {
   auto [a, b] = crossproc::transport::SocketPair();
   int server_fd = a.release();

@@ -1,7 +1,11 @@
 // Accepting connections on a unix socket.
 #include <crossproc/listener.h>
 
+#include "runtime/connection_state.h"
 #include "transport/unix_socket.h"
+
+#include <capnp/rpc.capnp.h>
+#include <capnp/serialize.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +21,19 @@
 
 namespace crossproc {
 namespace detail {
+namespace {
+// Tells a peer refused for being over the connection limit why, with a Cap'n Proto Abort
+// (which any RPC peer reports as the reason of its disconnect), then closes. Never blocks: a
+// fresh socket has room for the few bytes, and if not, the peer only sees the close.
+void RefuseConnection(transport::UniqueFd fd, const std::string& reason) {
+  capnp::MallocMessageBuilder message(64);
+  FillException(message.initRoot<capnp::rpc::Message>().initAbort(), ErrorKind::kOverloaded, reason);
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  (void)::send(fd.get(), bytes.begin(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(fd.get(), SHUT_WR);
+}
+}  // namespace
 
 class ListenerState {
  public:
@@ -106,8 +123,10 @@ class ListenerState {
         std::lock_guard<std::mutex> lock(m_mutex);
         PruneClosed();
         if (m_connections.size() >= m_options.max_connections) {
-          Log(LogLevel::kWarning, "refused a connection: already serving the maximum of " +
-                                      std::to_string(m_options.max_connections));
+          std::string reason = "overloaded: " + m_path + " serves at most " +
+                               std::to_string(m_options.max_connections) + " connections at once";
+          Log(LogLevel::kWarning, "refused a connection: " + reason);
+          RefuseConnection(std::move(fd), reason);
           continue;
         }
         m_connections.push_back(std::make_unique<Connection>(fd.release(), m_make_init(), m_options.connection));

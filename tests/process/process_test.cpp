@@ -359,8 +359,17 @@ TEST(Process, MaximumConnectionsRefusesCleanly) {
   auto second = crossproc::ConnectUnix(listener.path());
   auto second_init = second->Bootstrap<rt::Init>();
   auto third = crossproc::ConnectUnix(listener.path());
-  EXPECT_THROW(third->Bootstrap<rt::Init>(), crossproc::Disconnected);
+  // The peer over the limit is told why, not just closed.
+  try {
+    third->Bootstrap<rt::Init>();
+    ADD_FAILURE() << "the third connection was served";
+  } catch (const crossproc::Disconnected& e) {
+    EXPECT_NE(e.message().find("serves at most 2 connections at once"), std::string::npos) << e.message();
+  }
   EXPECT_EQ(listener.connection_count(), 2u);
+  // The connections within the limit keep working.
+  EXPECT_EQ(first_init->makeEcho(), nullptr);
+  EXPECT_EQ(second_init->makeEcho(), nullptr);
   listener.DisconnectIncoming();
   EXPECT_THROW(first_init->makeEcho(), crossproc::Disconnected);
 }
