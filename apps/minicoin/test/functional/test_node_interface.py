@@ -87,6 +87,24 @@ class NodeInterfaceTest(framework.FunctionalTest):
         assert_equal(conf_node.rpc.getblockcount(), 0, "RPC on the port from minicoin.conf")
         conf_node.stop()
 
+        # -ipcbind: a unix socket in the data directory for minicoin-node; an error for minicoind,
+        # which runs everything in one process.
+        ipc_node = TestNode(98, os.path.join(self.tmpdir, "ipc"), self.binary, self.cli_binary)
+        self.nodes.append(ipc_node)
+        socket_path = os.path.join(ipc_node.datadir, "node.sock")
+        if os.path.basename(self.binary).startswith("minicoin-node"):
+            ipc_node.start(extra_args=["-ipcbind=unix"])
+            assert_true(os.path.exists(socket_path), "-ipcbind=unix creates %s" % socket_path)
+            with framework.socket.socket(framework.socket.AF_UNIX, framework.socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(socket_path)
+            assert_equal(ipc_node.rpc.echoipc("over ipc"), "over ipc", "echoipc with -ipcbind")
+            ipc_node.stop()
+        else:
+            result = self.run_node_binary("-datadir=" + ipc_node.datadir, "-ipcbind=unix")
+            assert_equal(result.returncode, 1, "exit code of -ipcbind without IPC support")
+            assert_in("ipcbind", result.stdout + result.stderr, "the -ipcbind error names the option")
+
         # Options that stop the start.
         result = self.run_node_binary("-help")
         assert_equal(result.returncode, 0, "-help exit code")
