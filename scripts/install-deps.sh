@@ -8,6 +8,7 @@ packages=(
   capnproto libcapnp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
+  libseccomp-dev
   strace
   libssl-dev libsecp256k1-dev
   libleveldb-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs every test: the normal build (unit, process, functional, golden, fuzz-smoke),
-# then the unit and process suites under AddressSanitizer+UndefinedBehaviorSanitizer and the
-# framework suites under ThreadSanitizer. Prints a closing "total: N passed, N failed" line.
+# Builds and runs every test: the normal build (unit, process, functional, golden), then the unit
+# and process suites under AddressSanitizer+UndefinedBehaviorSanitizer, the framework suites under
+# ThreadSanitizer, and the fuzz-smoke runs of the fuzz targets (clang, in build-fuzz). Prints a
+# closing "total: N passed, N failed" line.
 #
 # CROSSPROC_TEST_MODE=quick (default) keeps sanitizer and fuzz runs short; =long runs them in full.
 set -uo pipefail
@@ -58,6 +59,19 @@ fi
 if build "$root/build-tsan" -DCROSSPROC_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug \
     -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_suite tsan "$root/build-tsan" -L "unit"
+fi
+
+# The fuzz targets (clang, libFuzzer with ASan+UBSan), each replaying its seeds and regressions
+# and fuzzing for 20 s (300 s in long mode). Only the library and the targets are built.
+if command -v clang++ >/dev/null 2>&1; then
+  if CC=clang CXX=clang++ build "$root/build-fuzz" -DCROSSPROC_BUILD_FUZZ=ON -DCROSSPROC_BUILD_TESTS=OFF \
+      -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF -DCROSSPROC_BUILD_MINICOIN=OFF; then
+    run_suite fuzz "$root/build-fuzz/fuzz" -L fuzz-smoke
+  fi
+else
+  echo "clang++ not found: fuzz-smoke skipped (bash scripts/install-deps.sh installs it)" >&2
+  failed=$((failed + 1))
+  status=1
 fi
 
 echo
