@@ -29,6 +29,10 @@ struct ConnectionOptions {
   // Calls from the peer being served at once (running or queued for a thread). A call over the
   // limit fails at once with an Overloaded error to the peer; the connection goes on serving.
   std::size_t max_calls_in_flight = 1024;
+  // Over a unix socket, and with a peer that is crossproc too, a message segment of at least
+  // this many bytes (a large Data or list) is passed as a sealed memfd instead of being copied
+  // through the socket. 0 turns this off (in both directions).
+  std::size_t shared_memory_threshold = 256u << 10;
   // Receives errors (always) and, with debug_ipc, one line per request and response.
   LogFn log = LogToStderr;
   bool debug_ipc = false;

@@ -54,6 +54,10 @@ interface ThreadMap @0xee5e37179ad9dc9d $count(0) {
   # Create a thread dedicated to one calling thread of the peer; `name` names the caller.
   makePool @1 (count :UInt32) -> ();
   # Pre-create `count` threads that serve calls arriving without a thread handle.
+  extensions @2 (receivable :UInt64) -> (receivable :UInt64);
+  # crossproc's own addition, unknown to libmultiprocess (which answers it as unimplemented):
+  # each side says which optional transport features it can receive, as bits. Bit 0: message
+  # segments passed as sealed memfds over a unix socket (see crossproc's docs/design.md).
 }
 
 interface Thread @0x81c1e2600d0b56c5 {

@@ -95,7 +95,63 @@ class ProtocolError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// True for a unix socket, over which descriptors can be passed.
+bool IsUnixSocket(int fd) {
+  int domain = 0;
+  socklen_t length = sizeof(domain);
+  return ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 && domain == AF_UNIX;
+}
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Shared-memory segments.
+
+kj::ArrayPtr<capnp::word> OutgoingBuilder::allocateSegment(unsigned minimum_words) {
+  std::size_t bytes = std::size_t{minimum_words} * sizeof(capnp::word);
+  if (m_shared_threshold != 0 && bytes >= m_shared_threshold && m_shared.size() < transport::kMaxFdsPerWrite) {
+    if (auto segment = transport::SharedSegment::Create(bytes)) {
+      auto* words = static_cast<capnp::word*>(segment->data());
+      std::size_t size = segment->size() / sizeof(capnp::word);
+      m_shared.push_back(std::move(segment));
+      return kj::arrayPtr(words, size);  // fresh memfd pages are zero, as Cap'n Proto needs
+    }
+  }
+  return capnp::MallocMessageBuilder::allocateSegment(minimum_words);
+}
+
+std::vector<int> OutgoingBuilder::PrepareShared(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments) {
+  std::vector<int> fds;
+  if (m_shared.empty()) return fds;
+  fds.assign(segments.size(), -1);
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    for (auto& shared : m_shared) {
+      if (segments[i].begin() != shared->data()) continue;
+      // A segment the system will not seal goes in the stream (its bytes are readable still).
+      if (shared->Seal()) fds[i] = shared->fd();
+    }
+  }
+  return fds;
+}
+
+void ConnectionState::NegotiateExtensions() {
+  std::shared_ptr<CapRef> thread_map;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    thread_map = m_peer_thread_map;
+  }
+  if (!thread_map || ReceivableExtensions() == 0) return;
+  static const MethodInfo kExtensions{capnp::typeId<wire::ThreadMap>(), 2, -1, "ThreadMap", "extensions"};
+  try {
+    OutgoingCall call(thread_map, kExtensions);
+    call.ParamsRoot().initAs<wire::ThreadMap::ExtensionsParams>().setReceivable(ReceivableExtensions());
+    call.Send();
+    SetPeerExtensions(call.ResultsRoot().getAs<wire::ThreadMap::ExtensionsResults>().getReceivable());
+  } catch (const RemoteError& e) {
+    if (e.kind() == ErrorKind::kDisconnected) throw;
+    // A peer without crossproc's extensions: plain Cap'n Proto only.
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Lifetime.
@@ -106,8 +162,9 @@ ConnectionState::ConnectionState(transport::UniqueFd fd, std::shared_ptr<ServerB
       m_options(std::move(options)),
       m_reader_options(MakeReaderOptions(m_options)),
       m_fd(std::move(fd)),
+      m_receive_shared(m_options.shared_memory_threshold != 0 && IsUnixSocket(m_fd.get())),
       m_init(std::move(init)),
-      m_frames(transport::FrameLimits{m_options.max_message_bytes, 512}),
+      m_frames(transport::FrameLimits{m_options.max_message_bytes, 512}, m_receive_shared),
       m_last_release(std::chrono::steady_clock::now()),
       m_io_waiter(std::make_shared<Waiter>(m_options.name + "-loop")) {}
 
@@ -199,11 +256,11 @@ void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::
 void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self) {
   m_reader = &self;
   lock.unlock();
-  kj::Array<capnp::word> frame;
+  transport::Frame frame;
   std::string error;
   try {
-    frame = m_frames.Read(m_fd.get());
-    if (frame == nullptr) error = "peer closed the connection";
+    frame = m_frames.ReadFrame(m_fd.get());
+    if (!frame) error = "peer closed the connection";
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -212,7 +269,7 @@ void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& s
   if (!error.empty()) {
     Disconnect(lock, error);
   } else if (!m_closed) {
-    Dispatch(lock, self, kj::mv(frame));
+    Dispatch(lock, self, std::move(frame));
   }
   if (!m_deferred.empty()) {
     auto deferred = std::move(m_deferred);
@@ -348,18 +405,33 @@ void ConnectionState::Flush() {
   std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> batch;
   std::vector<transport::FrameTable> tables;
   std::vector<iovec> iov;
+  std::vector<int> fds;
   while (!m_outbox.empty() && !m_write_failed) {
     batch.swap(m_outbox);
     lock.unlock();
-    for (auto& message : batch) tables.emplace_back(message->getSegmentsForOutput());
-    for (auto& table : tables) table.AppendTo(iov);
-    bool ok = false;
+    bool ok = true;
     std::string error;
     try {
-      ok = transport::WriteAll(m_fd.get(), iov);
+      tables.reserve(batch.size());
+      for (auto& message : batch) {
+        auto segments = message->getSegmentsForOutput();
+        std::vector<int> shared;
+        if (auto* builder = dynamic_cast<OutgoingBuilder*>(message.get())) shared = builder->PrepareShared(segments);
+        std::size_t shared_count = std::count_if(shared.begin(), shared.end(), [](int fd) { return fd >= 0; });
+        if (fds.size() + shared_count > transport::kMaxFdsPerWrite) {  // one write carries so many
+          ok = ok && transport::WriteAll(m_fd.get(), iov, fds);
+          iov.clear();
+          fds.clear();
+        }
+        tables.emplace_back(segments, shared);
+        tables.back().AppendTo(iov, fds);
+      }
+      ok = ok && transport::WriteAll(m_fd.get(), iov, fds);
     } catch (const std::exception& e) {
+      ok = false;
       error = e.what();
     }
+    fds.clear();
     iov.clear();
     tables.clear();
     batch.clear();
@@ -562,10 +634,10 @@ std::shared_ptr<CapRef> ConnectionState::ThreadMapCap() { return std::make_share
 // ---------------------------------------------------------------------------------------------
 // Received messages.
 
-void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, kj::Array<capnp::word> frame) {
+void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, transport::Frame frame) {
   std::unique_ptr<ReceivedMessage> message;
   try {
-    message = std::make_unique<ReceivedMessage>(kj::mv(frame), m_reader_options);
+    message = std::make_unique<ReceivedMessage>(std::move(frame), m_reader_options);
     auto root = message->reader.getRoot<capnp::rpc::Message>();
     switch (root.which()) {
       case capnp::rpc::Message::CALL: HandleCall(self, std::move(message)); break;
@@ -738,7 +810,7 @@ void ConnectionState::ExecuteCall(Work& work, Waiter& self) {
   auto call = work.message->reader.getRoot<capnp::rpc::Message>().getCall();
   IncomingScope scope{m_id, work.callback_thread, CurrentIncoming(), work.canceled.get()};
   CurrentIncoming() = &scope;
-  auto results = std::make_shared<capnp::MallocMessageBuilder>();
+  auto results = NewMessage(SharedThreshold());
   auto ret = results->initRoot<capnp::rpc::Message>().initReturn();
   ret.setAnswerId(work.answer_id);
   ret.setReleaseParamCaps(false);
@@ -1209,11 +1281,16 @@ void ConnectionState::RunCompletions(std::unique_lock<std::mutex>& lock) {
 // OutgoingCall: the untyped call object behind generated proxies.
 
 class OutgoingCallState {
+  static std::size_t ThresholdFor(const std::shared_ptr<CapRef>& target) {
+    auto* imported = dynamic_cast<ImportedCap*>(target.get());
+    return imported ? imported->connection().SharedThreshold() : 0;
+  }
+
  public:
   OutgoingCallState(const std::shared_ptr<CapRef>& target_ref, const MethodInfo& method_info)
       : target(target_ref),
         method(method_info),
-        message(std::make_shared<capnp::MallocMessageBuilder>()),
+        message(NewMessage(ThresholdFor(target_ref))),
         encoder(message->getOrphanage()) {
     if (!target) throw RemoteError(ErrorKind::kFailed, "", std::string("call on a null ") + method.interface_name);
     auto rpc_call = message->initRoot<capnp::rpc::Message>().initCall();
@@ -1340,7 +1417,10 @@ void Construct(ConnectionState& state, const std::shared_ptr<CapRef>& init, cons
   params[0].setAs<wire::ThreadMap>(CapToken::Wrap(state.ThreadMapCap()).castAs<wire::ThreadMap>());
   call.Send();
   auto results = call.ResultsRoot().getAs<capnp::AnyStruct>().getPointerSection();
-  if (results.size() > 0) state.SetPeerThreadMap(CapToken::Unwrap(results[0].getAs<wire::ThreadMap>()));
+  if (results.size() > 0) {
+    state.SetPeerThreadMap(CapToken::Unwrap(results[0].getAs<wire::ThreadMap>()));
+    state.NegotiateExtensions();
+  }
 }
 
 }  // namespace crossproc::detail

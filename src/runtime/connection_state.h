@@ -9,6 +9,7 @@
 
 #include "runtime/native_thread.h"
 #include "transport/framing.h"
+#include "transport/shared_memory.h"
 #include "transport/socket.h"
 
 #include <capnp/capability.h>
@@ -103,20 +104,46 @@ class CapToken final : public capnp::ClientHook, public kj::Refcounted {
 
 // A message received from the peer, with the capabilities of its payload imported.
 struct ReceivedMessage {
-  explicit ReceivedMessage(kj::Array<capnp::word> frame, const capnp::ReaderOptions& options)
-      : words(kj::mv(frame)), reader(words, options) {}
+  explicit ReceivedMessage(transport::Frame received, const capnp::ReaderOptions& options)
+      : frame(std::move(received)),
+        reader(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>>(frame.segments.data(), frame.segments.size()),
+               options) {}
 
-  kj::Array<capnp::word> words;
-  capnp::FlatArrayMessageReader reader;
+  transport::Frame frame;
+  capnp::SegmentArrayMessageReader reader;
   std::unique_ptr<capnp::ReaderCapabilityTable> caps;
   capnp::AnyPointer::Reader content;  // the payload's content, able to read capabilities
 };
 
-// An outgoing message and the storage it refers to until written.
-struct OutgoingMessage {
-  // Shared with an Answer that keeps results for pipelined calls until Finish.
-  std::shared_ptr<capnp::MallocMessageBuilder> builder;
+// The segments of an OutgoingBuilder that live in shared memory. A base class of it, so that
+// they outlive the message builder proper, which is destroyed first.
+class SharedSegments {
+ protected:
+  std::vector<std::unique_ptr<transport::SharedSegment>> m_shared;
 };
+
+// A message being built for a connection whose peer reads shared-memory segments: any segment
+// of at least `shared_threshold` bytes (one large Data or list, typically) is allocated in a
+// memfd, so that writing the message passes a descriptor instead of copying the bytes through
+// the socket. With a threshold of 0 it is a plain MallocMessageBuilder. Used by one thread at
+// a time.
+class OutgoingBuilder final : private SharedSegments, public capnp::MallocMessageBuilder {
+ public:
+  explicit OutgoingBuilder(std::size_t shared_threshold) : m_shared_threshold(shared_threshold) {}
+  kj::ArrayPtr<capnp::word> allocateSegment(unsigned minimum_words) override;
+  // Seals the shared segments (their bytes can no longer change) and returns, per segment of
+  // `segments`, its memfd or -1. Empty if the message has no shared segment.
+  std::vector<int> PrepareShared(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments);
+
+ private:
+  std::size_t m_shared_threshold;
+};
+
+// A new message for a connection: shared segments above `threshold` bytes if not 0.
+inline std::shared_ptr<capnp::MallocMessageBuilder> NewMessage(std::size_t threshold) {
+  if (threshold == 0) return std::make_shared<capnp::MallocMessageBuilder>();
+  return std::make_shared<OutgoingBuilder>(threshold);
+}
 
 // Work addressed to one thread.
 struct Work {
@@ -239,6 +266,21 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
 
   std::mutex& mutex() { return m_mutex; }
 
+  // Optional features of the transport (crossproc's extension, negotiated through the peer's
+  // ThreadMap; see docs/design.md). Bits of what this side can receive:
+  static constexpr uint64_t kSharedSegments = 1;
+  // What this side can receive.
+  uint64_t ReceivableExtensions() const { return m_receive_shared ? kSharedSegments : 0; }
+  // Records what the peer said it can receive.
+  void SetPeerExtensions(uint64_t extensions) { m_peer_reads_shared = (extensions & kSharedSegments) != 0; }
+  // Asks the peer's ThreadMap which extensions it reads (after construct, client side); a peer
+  // without them (libmultiprocess, kj) answers unimplemented and nothing changes.
+  void NegotiateExtensions();
+  // Threshold for shared segments in messages to the peer; 0 while the peer does not read them.
+  std::size_t SharedThreshold() const {
+    return m_peer_reads_shared.load(std::memory_order_relaxed) ? m_options.shared_memory_threshold : 0;
+  }
+
  private:
   friend class ImportedCap;
 
@@ -269,7 +311,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   void AbortConnection(std::unique_lock<std::mutex>& lock, const std::string& reason);
 
   // Handling of received messages; the reader holds m_mutex.
-  void Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, kj::Array<capnp::word> frame);
+  void Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, transport::Frame frame);
   void HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> message);
   void RouteCall(Waiter& self, std::shared_ptr<ServerBase> server, std::unique_ptr<ReceivedMessage> message);
   void HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage> message);
@@ -302,6 +344,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   const ConnectionOptions m_options;
   const capnp::ReaderOptions m_reader_options;
   transport::UniqueFd m_fd;
+  const bool m_receive_shared;                  // a unix socket, and shared segments not disabled
+  std::atomic<bool> m_peer_reads_shared{false};  // not guarded: set once, read by any thread
   std::shared_ptr<ServerBase> m_init;
   std::shared_ptr<ServerBase> m_thread_map;  // our ThreadMap, handed to the peer by construct
 

@@ -350,6 +350,26 @@ TEST(Async, CancelReachesTheServer) {
   EXPECT_EQ(echo->echo("still usable"), "still usable");
 }
 
+// Large arguments and results, with shared-memory segments on both sides, on one side only
+// (the other never offers them, so neither sends them), and off.
+TEST(Connection, LargeMessagesWithAndWithoutSharedSegments) {
+  std::string big(3u << 20, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4093) big[i] = static_cast<char>('a' + i % 26);
+  for (auto [server_threshold, client_threshold] :
+       {std::pair<std::size_t, std::size_t>{256u << 10, 256u << 10}, {0, 256u << 10}, {256u << 10, 0}, {0, 0}}) {
+    auto [a, b] = crossproc::transport::SocketPair();
+    crossproc::ConnectionOptions server_options;
+    server_options.shared_memory_threshold = server_threshold;
+    crossproc::Connection server(a.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()), server_options);
+    crossproc::ConnectionOptions client_options;
+    client_options.shared_memory_threshold = client_threshold;
+    crossproc::Connection client(b.release(), client_options);
+    auto echo = client.Bootstrap<rt::Init>()->makeEcho();
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(echo->echo(big), big) << server_threshold << " " << client_threshold;
+    EXPECT_EQ(echo->echo("small"), "small");
+  }
+}
+
 TEST(Limits, CallsOverTheInFlightLimitFailWithOverloaded) {
   auto init_impl = std::make_shared<KeepingInit>();
   auto [a, b] = crossproc::transport::SocketPair();

@@ -1,5 +1,6 @@
 // Tests of the stream framing: round trips through a socket, limits, truncated input.
 #include "transport/framing.h"
+#include "transport/shared_memory.h"
 #include "transport/socket.h"
 
 #include <capnp/message.h>
@@ -82,6 +83,84 @@ TEST(Framing, CleanEndAndTruncatedFrame) {
     a = UniqueFd();
     FrameReader reader(FrameLimits{});
     EXPECT_THROW(reader.Read(b.get()), FramingError);
+  }
+}
+
+// A two-segment frame whose second segment (`size` bytes of a pattern) is a shared segment.
+void WriteSharedFrame(int fd, SharedSegment& segment, std::size_t words, bool seal) {
+  capnp::word first[1] = {};
+  kj::ArrayPtr<const capnp::word> segments[2] = {kj::arrayPtr(first, 1),
+                                                 kj::arrayPtr(static_cast<const capnp::word*>(segment.data()), words)};
+  if (seal) {
+    ASSERT_TRUE(segment.Seal());
+  }
+  int fds[2] = {-1, segment.fd()};
+  FrameTable table(kj::arrayPtr(segments, 2), fds);
+  std::vector<iovec> iov;
+  std::vector<int> passed;
+  table.AppendTo(iov, passed);
+  ASSERT_EQ(passed.size(), 1u);
+  ASSERT_TRUE(WriteAll(fd, iov, passed));
+}
+
+TEST(Framing, SharedSegmentsArriveMappedAndUnchanged) {
+  auto [a, b] = SocketPair();
+  constexpr std::size_t kWords = 40000;
+  auto segment = SharedSegment::Create(kWords * 8);
+  ASSERT_NE(segment, nullptr);
+  auto* bytes = static_cast<unsigned char*>(segment->data());
+  for (std::size_t i = 0; i < kWords * 8; ++i) bytes[i] = static_cast<unsigned char>(i * 13);
+  WriteSharedFrame(a.get(), *segment, kWords, true);
+  FrameReader reader(FrameLimits{}, true);
+  Frame frame = reader.ReadFrame(b.get());
+  ASSERT_TRUE(frame);
+  ASSERT_EQ(frame.segments.size(), 2u);
+  ASSERT_EQ(frame.shared.size(), 1u);
+  ASSERT_EQ(frame.segments[1].size(), kWords);
+  const auto* got = reinterpret_cast<const unsigned char*>(frame.segments[1].begin());
+  EXPECT_NE(got, bytes);  // a mapping of its own, not a copy in the stream
+  for (std::size_t i = 0; i < kWords * 8; ++i) ASSERT_EQ(got[i], static_cast<unsigned char>(i * 13));
+  // Only the table and the first segment went through the socket.
+  EXPECT_EQ(frame.words.size(), 3u);
+}
+
+TEST(Framing, SharedSegmentsAreRefusedUnlessOfferedOrSealed) {
+  {
+    // A side that did not offer shared segments refuses them.
+    auto [a, b] = SocketPair();
+    auto segment = SharedSegment::Create(4096);
+    ASSERT_NE(segment, nullptr);
+    WriteSharedFrame(a.get(), *segment, 512, true);
+    FrameReader reader(FrameLimits{});
+    EXPECT_THROW(reader.ReadFrame(b.get()), FramingError);
+  }
+  {
+    // A segment the sender could still change is refused.
+    auto [a, b] = SocketPair();
+    auto segment = SharedSegment::Create(4096);
+    ASSERT_NE(segment, nullptr);
+    WriteSharedFrame(a.get(), *segment, 512, false);
+    FrameReader reader(FrameLimits{}, true);
+    EXPECT_THROW(reader.ReadFrame(b.get()), FramingError);
+  }
+  {
+    // A shared segment counts towards the size limit.
+    auto [a, b] = SocketPair();
+    auto segment = SharedSegment::Create(1u << 20);
+    ASSERT_NE(segment, nullptr);
+    WriteSharedFrame(a.get(), *segment, (1u << 20) / 8, true);
+    FrameReader reader(FrameLimits{1u << 16, 512}, true);
+    EXPECT_THROW(reader.ReadFrame(b.get()), FramingError);
+  }
+  {
+    // A table that announces a shared segment without its descriptor.
+    auto [a, b] = SocketPair();
+    uint32_t header[4] = {1, 1, 4 | kSharedSegmentBit, 0};
+    uint64_t word = 0;
+    ASSERT_EQ(::write(a.get(), header, sizeof(header)), static_cast<ssize_t>(sizeof(header)));
+    ASSERT_EQ(::write(a.get(), &word, sizeof(word)), static_cast<ssize_t>(sizeof(word)));
+    FrameReader reader(FrameLimits{}, true);
+    EXPECT_THROW(reader.ReadFrame(b.get()), FramingError);
   }
 }
 

@@ -50,6 +50,7 @@ const char* ThreadMapServer::MethodName(uint16_t method) const {
   switch (method) {
     case 0: return "makeThread";
     case 1: return "makePool";
+    case 2: return "extensions";
     default: return nullptr;
   }
 }
@@ -75,6 +76,11 @@ void ThreadMapServer::Dispatch(IncomingCall& call) {
         connection->MakeServerThread("pool-" + std::to_string(i) + "/" + connection->options().name, true);
       }
       call.Results<wire::ThreadMap::MakePoolResults>();
+      return;
+    }
+    case 2: {
+      connection->SetPeerExtensions(call.Params<wire::ThreadMap::ExtensionsParams>().getReceivable());
+      call.Results<wire::ThreadMap::ExtensionsResults>().setReceivable(connection->ReceivableExtensions());
       return;
     }
     default:

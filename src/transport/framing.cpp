@@ -19,8 +19,59 @@ uint32_t LoadU32(const unsigned char* bytes) {
 }
 }  // namespace
 
-FrameReader::FrameReader(FrameLimits limits)
-    : m_limits(limits), m_buffer(kj::heapArray<capnp::word>(kBufferBytes / sizeof(capnp::word))) {}
+FrameReader::FrameReader(FrameLimits limits, bool accept_shared)
+    : m_limits(limits),
+      m_accept_shared(accept_shared),
+      m_buffer(kj::heapArray<capnp::word>(kBufferBytes / sizeof(capnp::word))) {}
+
+long FrameReader::ReadBytes(int fd, void* buffer, std::size_t size) {
+  std::size_t before = m_fds.size();
+  long count = ReadSome(fd, buffer, size, m_fds);
+  if (m_fds.size() != before && !m_accept_shared) {
+    m_fds.clear();  // closes descriptors nobody asked for
+    m_next_fd = 0;
+  }
+  // Descriptors are claimed in order; more waiting than one frame may reference is abuse.
+  if (m_fds.size() - m_next_fd > m_limits.max_segments) throw FramingError("peer passed too many descriptors");
+  return count;
+}
+
+Frame FrameReader::Split(kj::Array<capnp::word> words) {
+  Frame frame;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(words.begin());
+  uint32_t count = LoadU32(bytes) + 1;
+  std::size_t offset = ((1 + count) * 4 + 7) / 8;  // words
+  frame.segments.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t entry = LoadU32(bytes + 4 + 4 * i);
+    std::size_t size = entry & ~kSharedSegmentBit;
+    if ((entry & kSharedSegmentBit) == 0) {
+      frame.segments.emplace_back(words.begin() + offset, size);
+      offset += size;
+      continue;
+    }
+    if (m_next_fd >= m_fds.size()) throw FramingError("shared segment without its file descriptor");
+    UniqueFd fd = std::move(m_fds[m_next_fd++]);
+    if (m_next_fd == m_fds.size()) {
+      m_fds.clear();
+      m_next_fd = 0;
+    }
+    try {
+      frame.shared.push_back(std::make_unique<SharedMapping>(std::move(fd), size * sizeof(capnp::word)));
+    } catch (const std::runtime_error& e) {
+      throw FramingError(e.what());
+    }
+    frame.segments.emplace_back(static_cast<const capnp::word*>(frame.shared.back()->data()), size);
+  }
+  frame.words = kj::mv(words);
+  return frame;
+}
+
+Frame FrameReader::ReadFrame(int fd) {
+  kj::Array<capnp::word> words = Read(fd);
+  if (words == nullptr) return Frame{};
+  return Split(kj::mv(words));
+}
 
 std::size_t FrameReader::BufferedFrameSize() const {
   const auto* bytes = reinterpret_cast<const unsigned char*>(m_buffer.begin()) + m_begin;
@@ -34,10 +85,20 @@ std::size_t FrameReader::BufferedFrameSize() const {
   std::size_t header = ((1 + segment_count) * 4 + 7) & ~std::size_t{7};
   if (available < header) return 0;
   uint64_t words = 0;
-  for (uint64_t i = 0; i < segment_count; ++i) words += LoadU32(bytes + 4 + 4 * i);
+  uint64_t shared_words = 0;
+  for (uint64_t i = 0; i < segment_count; ++i) {
+    uint32_t entry = LoadU32(bytes + 4 + 4 * i);
+    if ((entry & kSharedSegmentBit) != 0) {
+      if (!m_accept_shared) throw FramingError("message has a shared-memory segment, which this side did not offer");
+      shared_words += entry & ~kSharedSegmentBit;
+    } else {
+      words += entry;
+    }
+  }
   uint64_t total = header + words * sizeof(capnp::word);
-  if (total > m_limits.max_bytes) {
-    throw FramingError("message of " + std::to_string(total) + " bytes exceeds the limit of " +
+  uint64_t whole = total + shared_words * sizeof(capnp::word);
+  if (whole > m_limits.max_bytes) {
+    throw FramingError("message of " + std::to_string(whole) + " bytes exceeds the limit of " +
                        std::to_string(m_limits.max_bytes) + " bytes");
   }
   return total;
@@ -65,7 +126,7 @@ kj::Array<capnp::word> FrameReader::Read(int fd) {
       m_end -= m_begin;
       m_begin = 0;
     }
-    long count = ReadSome(fd, bytes + m_end, kBufferBytes - m_end);
+    long count = ReadBytes(fd, bytes + m_end, kBufferBytes - m_end);
     if (count < 0) throw std::system_error(errno, std::generic_category(), "read from connection");
     if (count == 0) {
       if (m_end != m_begin) throw FramingError("connection closed in the middle of a message");
@@ -82,7 +143,7 @@ kj::Array<capnp::word> FrameReader::ReadLarge(int fd, std::size_t total) {
   std::memcpy(out, reinterpret_cast<unsigned char*>(m_buffer.begin()) + m_begin, have);
   m_begin = m_end = 0;
   while (have < total) {
-    long count = ReadSome(fd, out + have, total - have);
+    long count = ReadBytes(fd, out + have, total - have);
     if (count < 0) throw std::system_error(errno, std::generic_category(), "read from connection");
     if (count == 0) throw FramingError("connection closed in the middle of a message");
     have += static_cast<std::size_t>(count);
@@ -90,19 +151,39 @@ kj::Array<capnp::word> FrameReader::ReadLarge(int fd, std::size_t total) {
   return frame;
 }
 
-FrameTable::FrameTable(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments)
+FrameTable::FrameTable(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments,
+                       std::span<const int> shared_fds)
     : m_segments(segments) {
+  bool any_shared = false;
+  for (int fd : shared_fds) any_shared = any_shared || fd >= 0;
+  if (any_shared) m_shared_fds.assign(shared_fds.begin(), shared_fds.end());
   m_table.reserve(segments.size() + 2);
   m_table.push_back(static_cast<uint32_t>(segments.size() - 1));
-  for (const auto& segment : segments) m_table.push_back(static_cast<uint32_t>(segment.size()));
+  m_total_bytes = 0;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    auto size = static_cast<uint32_t>(segments[i].size());
+    bool shared = !m_shared_fds.empty() && m_shared_fds[i] >= 0;
+    m_table.push_back(shared ? size | kSharedSegmentBit : size);
+    if (!shared) m_total_bytes += segments[i].size() * sizeof(capnp::word);
+  }
   if (m_table.size() % 2 != 0) m_table.push_back(0);
-  m_total_bytes = m_table.size() * sizeof(uint32_t);
-  for (const auto& segment : segments) m_total_bytes += segment.size() * sizeof(capnp::word);
+  m_total_bytes += m_table.size() * sizeof(uint32_t);
 }
 
 void FrameTable::AppendTo(std::vector<iovec>& iov) const {
+  std::vector<int> fds;
+  AppendTo(iov, fds);
+  if (!fds.empty()) throw std::logic_error("FrameTable with shared segments written without its descriptors");
+}
+
+void FrameTable::AppendTo(std::vector<iovec>& iov, std::vector<int>& fds) const {
   iov.push_back({const_cast<uint32_t*>(m_table.data()), m_table.size() * sizeof(uint32_t)});
-  for (const auto& segment : m_segments) {
+  for (std::size_t i = 0; i < m_segments.size(); ++i) {
+    const auto& segment = m_segments[i];
+    if (!m_shared_fds.empty() && m_shared_fds[i] >= 0) {
+      fds.push_back(m_shared_fds[i]);
+      continue;
+    }
     if (segment.size() == 0) continue;
     iov.push_back({const_cast<capnp::word*>(segment.begin()), segment.size() * sizeof(capnp::word)});
   }

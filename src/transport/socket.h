@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace crossproc::transport {
 
@@ -31,10 +32,16 @@ class UniqueFd {
 // Writes every byte described by `iov` (the array is consumed). Returns false if the peer is
 // gone (EPIPE, ECONNRESET); throws std::system_error on other errors. Never raises SIGPIPE.
 bool WriteAll(int fd, std::span<iovec> iov);
+// The same, passing `fds` (at most kMaxFdsPerWrite) with the first byte (SCM_RIGHTS).
+bool WriteAll(int fd, std::span<iovec> iov, std::span<const int> fds);
+inline constexpr std::size_t kMaxFdsPerWrite = 250;
 
 // Reads at most `size` bytes, retrying on EINTR. Returns the count, 0 at end of stream, or -1
 // with errno set.
 long ReadSome(int fd, void* buffer, std::size_t size);
+// The same, appending descriptors passed with the bytes (SCM_RIGHTS, close-on-exec) to `fds`.
+// Fails with EMSGSIZE if the peer passed more than fit in one read.
+long ReadSome(int fd, void* buffer, std::size_t size, std::vector<UniqueFd>& fds);
 
 // A connected pair of stream sockets, both close-on-exec.
 std::pair<UniqueFd, UniqueFd> SocketPair();
