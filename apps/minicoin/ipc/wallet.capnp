@@ -37,6 +37,7 @@ struct WalletInfo {
   unlockedUntil @5 :Int64;  # unix seconds; 0 locked (or not encrypted)
   lastScannedHeight @6 :UInt32;
   lastScannedHash @7 :Data;
+  keypoolSize @8 :UInt32;  # unused keys derived ahead (addresses available while locked)
 }
 
 struct UnspentOutput {
