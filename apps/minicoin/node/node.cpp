@@ -266,7 +266,9 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
   if (args.GetBoolArg("-server", true)) {
     HttpRpcServerOptions rpc;
     rpc.bind = RpcBindAddresses(args);
-    int64_t port = args.GetIntArg("-rpcport", kDefaultRpcPort);
+    std::string port_error;
+    std::optional<int64_t> checked = args.GetIntArgChecked("-rpcport", kDefaultRpcPort, port_error);
+    int64_t port = checked.value_or(-1);
     if (port <= 0 || port > 65535) throw std::runtime_error("Invalid port specified in -rpcport: '" + args.GetArg("-rpcport", "") + "'");
     rpc.port = static_cast<uint16_t>(port);
     rpc.cookie_file = PathArg(args, "-rpccookiefile", ".cookie");

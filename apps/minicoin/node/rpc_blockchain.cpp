@@ -137,9 +137,20 @@ json BlockToJson(const ChainState& chain, const BlockIndex& index, const Block& 
   json result = HeaderToJson(chain, index);
   result["size"] = block.Encode().size();
   json txs = json::array();
-  for (const Transaction& tx : block.transactions) {
+  // The undo data holds the coins the block spent: with it, each transaction's fee.
+  std::optional<BlockUndo> undo;
+  if (verbosity >= 2) undo = chain.ReadUndo(index);
+  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+    const Transaction& tx = block.transactions[i];
     if (verbosity >= 2) {
-      txs.push_back(TransactionToJson(tx, true));
+      json entry = TransactionToJson(tx, true);
+      if (i > 0 && undo && i - 1 < undo->spent.size()) {
+        uint64_t in = 0;
+        for (const Coin& coin : undo->spent[i - 1]) in += coin.output.amount;
+        uint64_t out = tx.OutputTotal();
+        if (in >= out) entry["fee"] = AmountToJson(in - out);
+      }
+      txs.push_back(std::move(entry));
     } else {
       txs.push_back(tx.Txid().ToHex());
     }

@@ -67,6 +67,7 @@ void RegisterMempoolRpc(RpcTable& table, Node& node) {
              [&node](const RpcRequest& request) -> json {
                Transaction tx = DecodeTransactionArg(RequiredParam(request, 0));
                Mempool::AcceptResult result = node.SubmitTransaction(tx);
+               if (!result.accepted && result.reason == kRejectAlreadyInPool) return tx.Txid().ToHex();
                if (!result.accepted) {
                  if (result.reason == "missing-inputs") throw RpcError(kRpcVerifyError, "bad-txns-inputs-missingorspent");
                  throw RpcError(kRpcVerifyRejected, result.reason);
