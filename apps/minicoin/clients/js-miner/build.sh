@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs capnp-es exactly as package-lock.json says (npm ci) and generates the JavaScript for
+# minicoin's schemas into gen-js/ (capnpc-ts writes TypeScript to gen/, tsc turns it into JS).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../../.." && pwd)
+ipc=$root/apps/minicoin/ipc
+cd "$here"
+npm ci --no-audit --no-fund --loglevel=error
+rm -rf gen gen-js
+mkdir gen
+capnp compile -I "$root/schema" -I /usr/include --src-prefix="$ipc" --src-prefix="$root/schema" \
+  -o node_modules/.bin/capnpc-ts:gen \
+  "$ipc/init.capnp" "$ipc/mining.capnp" "$ipc/chain.capnp" "$ipc/common.capnp" "$ipc/echo.capnp" \
+  "$ipc/wallet.capnp" "$root/schema/crossproc/proxy.capnp" >/dev/null
+node_modules/.bin/tsc --noCheck --skipLibCheck --target es2022 --module nodenext --moduleResolution nodenext \
+  --outDir gen-js gen/*.ts gen/crossproc/*.ts
