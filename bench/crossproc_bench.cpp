@@ -298,6 +298,17 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   std::vector<uint8_t> mib(1 << 20, 7);
   double mib_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] { target->send(mib); });
   report.Add("data_1mib_gbps", (1 << 20) / mib_us / 1e3, "GB/s", "crossproc call with 1 MiB of Data");
+  {
+    // The same with shared-memory segments (sealed memfds) turned on on the calling side.
+    crossproc::SpawnOptions shm_options;
+    shm_options.connection.log = nullptr;
+    shm_options.connection.shared_memory_threshold = 256u << 10;
+    auto shm_child = crossproc::SpawnProcess<bench::Init>(self, shm_options);
+    auto shm_target = shm_child.init->makeTarget();
+    double shm_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] { shm_target->send(mib); });
+    report.Add("data_1mib_shm_gbps", (1 << 20) / shm_us / 1e3, "GB/s",
+               "crossproc call with 1 MiB of Data, shared memory");
+  }
 
   struct Nothing final : bench::Callback {
     void call() override {}
@@ -436,10 +447,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Runs for profiling (perf, callgrind): N calls carrying 1 MiB of Data, or N batches of 64
-  // asynchronous null calls.
-  if (argc == 3 && (std::strcmp(argv[1], "--mib-calls") == 0 || std::strcmp(argv[1], "--async-batches") == 0)) {
+  // asynchronous null calls; a third argument `shm` turns shared-memory segments on.
+  if (argc >= 3 && (std::strcmp(argv[1], "--mib-calls") == 0 || std::strcmp(argv[1], "--async-batches") == 0)) {
     crossproc::SpawnOptions options;
     options.connection = quiet;
+    if (argc == 4 && std::strcmp(argv[3], "shm") == 0) options.connection.shared_memory_threshold = 256u << 10;
     auto child = crossproc::SpawnProcess<bench::Init>(argv[0], options);
     auto target = child.init->makeTarget();
     auto* client = static_cast<bench::TargetClient*>(target.get());

@@ -31,8 +31,10 @@ struct ConnectionOptions {
   std::size_t max_calls_in_flight = 1024;
   // Over a unix socket, and with a peer that is crossproc too, a message segment of at least
   // this many bytes (a large Data or list) is passed as a sealed memfd instead of being copied
-  // through the socket. 0 turns this off (in both directions).
-  std::size_t shared_memory_threshold = 256u << 10;
+  // through the socket. 0 (the default) turns this off in both directions: measured on 2-CPU
+  // virtual machines, allocating and freeing the memfd's pages costs more than copying through
+  // the socket into reused buffers (docs/performance.md).
+  std::size_t shared_memory_threshold = 0;
   // Receives errors (always) and, with debug_ipc, one line per request and response.
   LogFn log = LogToStderr;
   bool debug_ipc = false;

@@ -96,6 +96,9 @@ class ProtocolError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Segments at least this large come from the connection's pool when not in shared memory.
+constexpr std::size_t kPooledSegmentBytes = 64u << 10;
+
 // True for a unix socket, over which descriptors can be passed.
 bool IsUnixSocket(int fd) {
   int domain = 0;
@@ -116,6 +119,13 @@ kj::ArrayPtr<capnp::word> OutgoingBuilder::allocateSegment(unsigned minimum_word
       m_shared.push_back(std::move(segment));
       return kj::arrayPtr(words, size);  // fresh memfd pages are zero, as Cap'n Proto needs
     }
+  }
+  if (m_pool && m_pooled == nullptr && bytes >= kPooledSegmentBytes) {
+    // Cap'n Proto needs zeroed segments: clearing a reused buffer costs far less than the page
+    // faults of fresh memory.
+    m_pooled = m_pool->Take(minimum_words);
+    std::memset(m_pooled.begin(), 0, m_pooled.size() * sizeof(capnp::word));
+    return m_pooled;
   }
   return capnp::MallocMessageBuilder::allocateSegment(minimum_words);
 }
@@ -810,7 +820,7 @@ void ConnectionState::ExecuteCall(Work& work, Waiter& self) {
   auto call = work.message->reader.getRoot<capnp::rpc::Message>().getCall();
   IncomingScope scope{m_id, work.callback_thread, CurrentIncoming(), work.canceled.get()};
   CurrentIncoming() = &scope;
-  auto results = NewMessage(SharedThreshold());
+  auto results = NewMessage();
   auto ret = results->initRoot<capnp::rpc::Message>().initReturn();
   ret.setAnswerId(work.answer_id);
   ret.setReleaseParamCaps(false);
@@ -1281,16 +1291,17 @@ void ConnectionState::RunCompletions(std::unique_lock<std::mutex>& lock) {
 // OutgoingCall: the untyped call object behind generated proxies.
 
 class OutgoingCallState {
-  static std::size_t ThresholdFor(const std::shared_ptr<CapRef>& target) {
+  static std::shared_ptr<capnp::MallocMessageBuilder> MessageFor(const std::shared_ptr<CapRef>& target) {
     auto* imported = dynamic_cast<ImportedCap*>(target.get());
-    return imported ? imported->connection().SharedThreshold() : 0;
+    if (!imported) return std::make_shared<capnp::MallocMessageBuilder>();
+    return imported->connection().NewMessage();
   }
 
  public:
   OutgoingCallState(const std::shared_ptr<CapRef>& target_ref, const MethodInfo& method_info)
       : target(target_ref),
         method(method_info),
-        message(NewMessage(ThresholdFor(target_ref))),
+        message(MessageFor(target_ref)),
         encoder(message->getOrphanage()) {
     if (!target) throw RemoteError(ErrorKind::kFailed, "", std::string("call on a null ") + method.interface_name);
     auto rpc_call = message->initRoot<capnp::rpc::Message>().initCall();

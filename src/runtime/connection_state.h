@@ -119,7 +119,13 @@ struct ReceivedMessage {
 // they outlive the message builder proper, which is destroyed first.
 class SharedSegments {
  protected:
+  ~SharedSegments() {
+    if (m_pool && m_pooled != nullptr) m_pool->Give(kj::mv(m_pooled));
+  }
   std::vector<std::unique_ptr<transport::SharedSegment>> m_shared;
+  // A large segment in ordinary memory, taken from the connection's pool and given back.
+  std::shared_ptr<transport::BufferPool> m_pool;
+  kj::Array<capnp::word> m_pooled;
 };
 
 // A message being built for a connection whose peer reads shared-memory segments: any segment
@@ -129,7 +135,10 @@ class SharedSegments {
 // a time.
 class OutgoingBuilder final : private SharedSegments, public capnp::MallocMessageBuilder {
  public:
-  explicit OutgoingBuilder(std::size_t shared_threshold) : m_shared_threshold(shared_threshold) {}
+  OutgoingBuilder(std::size_t shared_threshold, std::shared_ptr<transport::BufferPool> pool)
+      : m_shared_threshold(shared_threshold) {
+    m_pool = std::move(pool);
+  }
   kj::ArrayPtr<capnp::word> allocateSegment(unsigned minimum_words) override;
   // Seals the shared segments (their bytes can no longer change) and returns, per segment of
   // `segments`, its memfd or -1. Empty if the message has no shared segment.
@@ -139,11 +148,6 @@ class OutgoingBuilder final : private SharedSegments, public capnp::MallocMessag
   std::size_t m_shared_threshold;
 };
 
-// A new message for a connection: shared segments above `threshold` bytes if not 0.
-inline std::shared_ptr<capnp::MallocMessageBuilder> NewMessage(std::size_t threshold) {
-  if (threshold == 0) return std::make_shared<capnp::MallocMessageBuilder>();
-  return std::make_shared<OutgoingBuilder>(threshold);
-}
 
 // Work addressed to one thread.
 struct Work {
@@ -280,6 +284,10 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   std::size_t SharedThreshold() const {
     return m_peer_reads_shared.load(std::memory_order_relaxed) ? m_options.shared_memory_threshold : 0;
   }
+  // A new message to the peer: large segments in shared memory or from the connection's pool.
+  std::shared_ptr<capnp::MallocMessageBuilder> NewMessage() {
+    return std::make_shared<OutgoingBuilder>(SharedThreshold(), m_segment_pool);
+  }
 
  private:
   friend class ImportedCap;
@@ -346,6 +354,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   transport::UniqueFd m_fd;
   const bool m_receive_shared;                  // a unix socket, and shared segments not disabled
   std::atomic<bool> m_peer_reads_shared{false};  // not guarded: set once, read by any thread
+  // Large segments of outgoing messages, reused (thread-safe; shared with messages in flight).
+  std::shared_ptr<transport::BufferPool> m_segment_pool = std::make_shared<transport::BufferPool>();
   std::shared_ptr<ServerBase> m_init;
   std::shared_ptr<ServerBase> m_thread_map;  // our ThreadMap, handed to the peer by construct
 

@@ -19,6 +19,23 @@ uint32_t LoadU32(const unsigned char* bytes) {
 }
 }  // namespace
 
+kj::Array<capnp::word> BufferPool::Take(std::size_t words) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_spare != nullptr && m_spare.size() >= words && m_spare.size() <= 2 * words) return kj::mv(m_spare);
+  }
+  return kj::heapArray<capnp::word>(words);
+}
+
+void BufferPool::Give(kj::Array<capnp::word> buffer) {
+  if (buffer.size() * sizeof(capnp::word) > kMaxSpareBytes) return;
+  kj::Array<capnp::word> previous;  // freed outside the lock
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (m_spare != nullptr && m_spare.size() >= buffer.size()) return;
+  previous = kj::mv(m_spare);
+  m_spare = kj::mv(buffer);
+}
+
 FrameReader::FrameReader(FrameLimits limits, bool accept_shared)
     : m_limits(limits),
       m_accept_shared(accept_shared),
@@ -70,7 +87,10 @@ Frame FrameReader::Split(kj::Array<capnp::word> words) {
 Frame FrameReader::ReadFrame(int fd) {
   kj::Array<capnp::word> words = Read(fd);
   if (words == nullptr) return Frame{};
-  return Split(kj::mv(words));
+  bool large = words.size() * sizeof(capnp::word) > kBufferBytes;
+  Frame frame = Split(kj::mv(words));
+  if (large) frame.pool = m_pool;  // its buffer goes back to the pool
+  return frame;
 }
 
 std::size_t FrameReader::BufferedFrameSize() const {
@@ -120,7 +140,7 @@ kj::Array<capnp::word> FrameReader::Read(int fd) {
       if (m_begin == m_end) m_begin = m_end = 0;
       return frame;
     }
-    if (total > kBufferBytes) return ReadLarge(fd, total);
+    if (total > kBufferBytes) return ReadLarge(fd, total, m_pool->Take(total / sizeof(capnp::word)));
     if (m_begin > 0) {
       std::memmove(bytes, bytes + m_begin, m_end - m_begin);
       m_end -= m_begin;
@@ -136,8 +156,8 @@ kj::Array<capnp::word> FrameReader::Read(int fd) {
   }
 }
 
-kj::Array<capnp::word> FrameReader::ReadLarge(int fd, std::size_t total) {
-  auto frame = kj::heapArray<capnp::word>(total / sizeof(capnp::word));
+kj::Array<capnp::word> FrameReader::ReadLarge(int fd, std::size_t total, kj::Array<capnp::word> frame) {
+  // `frame` may be larger than the frame (a recycled buffer): the rest is not used.
   auto* out = reinterpret_cast<unsigned char*>(frame.begin());
   std::size_t have = m_end - m_begin;
   std::memcpy(out, reinterpret_cast<unsigned char*>(m_buffer.begin()) + m_begin, have);

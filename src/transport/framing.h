@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -33,9 +34,32 @@ struct FrameLimits {
 // sealed memfd passed with the frame (SCM_RIGHTS), one descriptor per such segment, in order.
 inline constexpr uint32_t kSharedSegmentBit = 1u << 31;
 
+// Keeps one large receive buffer for reuse, so that a connection receiving large messages does
+// not allocate (and fault in) fresh memory for each. Thread-safe: frames are released by
+// whichever thread ends up dropping them.
+class BufferPool {
+ public:
+  // A buffer of exactly `words` words, not zeroed: the spare if it is large enough.
+  kj::Array<capnp::word> Take(std::size_t words);
+  // Keeps `buffer` as the spare if it is larger than the current one and not too large.
+  void Give(kj::Array<capnp::word> buffer);
+
+ private:
+  static constexpr std::size_t kMaxSpareBytes = 8u << 20;
+  std::mutex m_mutex;
+  kj::Array<capnp::word> m_spare;  // guarded by m_mutex
+};
+
 // One received frame: the bytes read from the stream (table and in-stream segments) and the
 // shared segments, mapped. Movable; the segment views stay valid when it moves.
 struct Frame {
+  Frame() = default;
+  Frame(Frame&&) = default;
+  Frame& operator=(Frame&&) = default;
+  ~Frame() {
+    if (pool && words != nullptr) pool->Give(kj::mv(words));
+  }
+  std::shared_ptr<BufferPool> pool;  // shared by the reader and its frames; takes `words` back
   kj::Array<capnp::word> words;
   std::vector<std::unique_ptr<SharedMapping>> shared;
   std::vector<kj::ArrayPtr<const capnp::word>> segments;
@@ -66,7 +90,7 @@ class FrameReader {
   // Size in the stream of the frame at the start of the buffer, or 0 if its header is not
   // complete yet.
   std::size_t BufferedFrameSize() const;
-  kj::Array<capnp::word> ReadLarge(int fd, std::size_t total);
+  kj::Array<capnp::word> ReadLarge(int fd, std::size_t total, kj::Array<capnp::word> frame);
   long ReadBytes(int fd, void* buffer, std::size_t size);
   // Splits a frame read from the stream into its segments, mapping the shared ones.
   Frame Split(kj::Array<capnp::word> words);
@@ -77,6 +101,7 @@ class FrameReader {
   std::size_t m_begin = 0;  // bytes
   std::size_t m_end = 0;    // bytes
   std::vector<UniqueFd> m_fds;  // received, not yet claimed by a frame
+  std::shared_ptr<BufferPool> m_pool = std::make_shared<BufferPool>();
   std::size_t m_next_fd = 0;
 };
 
