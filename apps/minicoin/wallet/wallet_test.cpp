@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <limits>
 #include <cstdio>
 #include <thread>
 
@@ -315,6 +316,44 @@ TEST_F(WalletTest, ReorgUnconfirmsAPaymentAndTheMempoolTakesItBack) {
   m_chain->Mine(m_other);
   Flush();
   EXPECT_EQ(wallet->getBalances().confirmed, 3 * kCoin);
+}
+
+TEST_F(WalletTest, ConfirmedDoubleSpendConflictsTheUnconfirmedSend) {
+  std::vector<uint8_t> seed;
+  Block funding;
+  auto wallet = Create("w");
+  XOnlyPublicKey key = KeyOf(wallet->getNewAddress(""));
+  funding = m_chain->Mine(key);
+  m_chain->MineBlocks(static_cast<int>(kCoinbaseMaturity) - 1, m_other);
+  Flush();
+  {
+    WalletDatabase db(WalletDir("w") / "wallet.sqlite");
+    seed = db.ReadSetting("seed").value();
+  }
+  Uint256 first = ToHash(wallet->sendToAddress(EncodeAddress(m_other), kCoin, 0));
+  // The node forgets it, and another copy of the wallet spends the same coin in a block.
+  m_chain->mempool().Expire(std::numeric_limits<int64_t>::max());
+  Flush();
+  EXPECT_EQ(wallet->listTransactions(1, 0).at(0).confirmations, 0);  // inactive
+  Transaction other = test::MakeSpend(OutPoint{funding.transactions[0].Txid(), 0}, PrivateKey::Derive(seed, 0),
+                                      kBlockSubsidy - 100'000, m_other);
+  uint32_t fork = m_chain->Height();
+  m_chain->Mine(m_other, {other});
+  Flush();
+  std::vector<ipc::WalletTransaction> txs = wallet->listTransactions(10, 0);
+  ASSERT_EQ(txs.size(), 3u);
+  EXPECT_EQ(ToHash(txs[0].txid), other.Txid());
+  EXPECT_EQ(txs[0].confirmations, 1);
+  EXPECT_EQ(ToHash(txs[1].txid), first);
+  EXPECT_EQ(txs[1].confirmations, -1);  // conflicted
+  EXPECT_EQ(wallet->getBalances().confirmed, 0u);
+  // The block leaves the chain: the conflict ends, the double spend is unconfirmed again.
+  m_chain->MineBranch(fork, 2, m_other);
+  Flush();
+  txs = wallet->listTransactions(10, 0);
+  EXPECT_EQ(txs[0].confirmations, 0);
+  EXPECT_EQ(txs[1].confirmations, 0);
+  EXPECT_TRUE(m_chain->mempool().Contains(other.Txid()));
 }
 
 TEST_F(WalletTest, ReorgWhileUnloadedIsFoundAtLoad) {
