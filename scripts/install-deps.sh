@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   libseccomp-dev
-  strace
+  strace linux-perf valgrind
   libssl-dev libsecp256k1-dev
   libleveldb-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev
   python3
