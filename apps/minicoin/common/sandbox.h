@@ -41,7 +41,8 @@ struct SandboxReport {
 // Must run before the process starts any thread (Landlock confines the calling thread and the
 // threads it starts later, not those already running): throws std::logic_error otherwise.
 // Throws std::runtime_error (with the reason) if a folder cannot be opened or the kernel refuses
-// the restrictions. Sets no_new_privs.
+// the restrictions. Sets no_new_privs. In LeakSanitizer builds, runs the leak check now, since
+// the one at exit cannot run in the sandbox.
 //
 //   minicoin::SandboxOptions sandbox;
 //   sandbox.read_write = {wallet_dir};

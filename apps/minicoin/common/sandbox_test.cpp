@@ -46,7 +46,7 @@ Results RunInChild(const std::function<void(Results&)>& body) {
     std::string text;
     for (const auto& [key, value] : results) text += key + "=" + value + "\n";
     (void)!write(pipe_fds[1], text.data(), text.size());
-    _exit(0);  // no atexit handlers (the leak checker cannot run in the sandbox)
+    _exit(0);  // a forked child runs none of the test framework's exit handlers
   }
   close(pipe_fds[1]);
   std::string text;
