@@ -141,6 +141,16 @@ constexpr int kNetwork[] = {
     SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
 };
 
+// A condition on argument `index` (libseccomp's SCMP_A<n> macros are C compound literals).
+scmp_arg_cmp Arg(unsigned index, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+  scmp_arg_cmp cmp{};
+  cmp.arg = index;
+  cmp.op = op;
+  cmp.datum_a = a;
+  cmp.datum_b = b;
+  return cmp;
+}
+
 void Check(int rc, const char* what) {
   if (rc < 0) throw std::runtime_error(std::string("sandbox: ") + what + ": " + std::strerror(-rc));
 }
@@ -160,26 +170,26 @@ void ApplySeccomp(const SandboxOptions& options) {
   }
   // New threads, not new processes: clone needs CLONE_THREAD. clone3 passes its flags in memory
   // that seccomp cannot read, so it reports ENOSYS, and the C library falls back to clone.
-  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
+  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, Arg(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
         "clone rule");
   Check(seccomp_rule_add(filter, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3 rule");
   // Unix socket pairs only.
-  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "socketpair rule");
+  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, Arg(0, SCMP_CMP_EQ, AF_UNIX)), "socketpair rule");
   // Signals to this process only (raise, abort, pthread_kill).
-  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()))),
+  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, Arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()))),
         "tgkill rule");
-  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()))),
+  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, Arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(getpid()))),
         "kill rule");
   // Thread names, and reading them.
   for (int option : {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE}) {
-    Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(option))),
+    Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, Arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(option))),
           "prctl rule");
   }
   // Reading limits (prlimit64 with no new limit) and terminal checks (isatty).
-  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0)), "prlimit64 rule");
+  Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, Arg(2, SCMP_CMP_EQ, 0)), "prlimit64 rule");
   for (unsigned long request : {static_cast<unsigned long>(TCGETS), static_cast<unsigned long>(FIONREAD),
                                 static_cast<unsigned long>(FIONBIO), static_cast<unsigned long>(FIOCLEX)}) {
-    Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, request)), "ioctl rule");
+    Check(seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, Arg(1, SCMP_CMP_EQ, request)), "ioctl rule");
   }
   Check(seccomp_load(filter), "seccomp_load");
 }
