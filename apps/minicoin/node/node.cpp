@@ -5,11 +5,15 @@
 #include "ipc/echo.h"
 #include "ipc/partial_init.h"
 #include "mining/block_assembler.h"
+#include "node/chain_interface.h"
 #include "node/mining_interface.h"
+#include "node/wallet_processes.h"
 #include "node/rpc_util.h"
 #include "rpc/protocol.h"
 #include "rpc/server.h"
 #include "rpc/table.h"
+#include "wallet/rpc_wallet.h"
+#include "wallet/wallet_loader.h"
 
 #include <crossproc/listener.h>
 #include <crossproc/process.h>
@@ -54,13 +58,64 @@ class SpawnedEcho final : public ipc::Echo {
 // What minicoin-node serves to programs that connect to its -ipcbind socket.
 class NodeInit final : public ipc::PartialInit {
  public:
-  explicit NodeInit(Node& node) : PartialInit("minicoin-node"), m_node(node) {}
+  // `wallets` is null when the node runs without wallets (-disablewallet).
+  NodeInit(Node& node, WalletProcesses* wallets) : PartialInit("minicoin-node"), m_node(node), m_wallets(wallets) {}
   std::unique_ptr<ipc::Echo> makeEcho() override { return ipc::MakeEcho(); }
+  std::unique_ptr<ipc::Chain> makeChain() override { return MakeChain(m_node); }
   std::unique_ptr<ipc::Mining> makeMining() override { return MakeMining(m_node); }
+  std::unique_ptr<ipc::Handler> registerWalletLoader(const std::shared_ptr<ipc::WalletLoader>& loader) override {
+    if (m_wallets == nullptr) throw std::runtime_error("this node runs without wallets (-disablewallet)");
+    return m_wallets->Attach(loader);
+  }
 
  private:
   Node& m_node;
+  WalletProcesses* m_wallets;
 };
+
+// How long the wallets get to unload at shutdown before the node cuts them off.
+constexpr std::chrono::seconds kWalletShutdownTimeout{10};
+
+// The node's wallets: in this process (minicoind) or in wallet processes (minicoin-node).
+struct NodeWallets {
+  std::shared_ptr<ipc::Chain> chain;            // minicoind: shared by the loader's wallets
+  std::shared_ptr<ipc::WalletLoader> loader;    // minicoind: shared with the directory
+  WalletProcesses* processes = nullptr;         // minicoin-node: owned by `directory`
+  std::unique_ptr<WalletDirectory> directory;
+
+  void Shutdown() {
+    if (processes != nullptr) processes->Shutdown(kWalletShutdownTimeout);
+    if (loader) loader->shutdown();
+  }
+};
+
+NodeWallets MakeNodeWallets(Node& node, const std::filesystem::path& datadir, const NodeOptions& options) {
+  NodeWallets wallets;
+  if (options.multiprocess) {
+    auto processes = std::make_unique<WalletProcesses>(node, datadir);
+    wallets.processes = processes.get();
+    wallets.directory = std::move(processes);
+  } else {
+    wallets.chain = MakeChain(node);
+    wallets.loader = MakeWalletLoader(datadir, wallets.chain, node.log());
+    wallets.directory = std::make_unique<LocalWalletDirectory>(wallets.loader);
+  }
+  return wallets;
+}
+
+// -wallet=<name>: loads each, creating it if it does not exist yet.
+void LoadStartupWallets(const ArgsManager& args, Logger& log, WalletDirectory& directory) {
+  for (const std::string& name : args.GetArgs("-wallet")) {
+    try {
+      directory.Load(name);
+      log.Info("wallet %s: loaded", name.c_str());
+    } catch (const WalletError& e) {
+      if (e.code() != WalletError::kNotFound) throw std::runtime_error("-wallet=" + name + ": " + e.message());
+      directory.Create(name, "");
+      log.Info("wallet %s: created", name.c_str());
+    }
+  }
+}
 
 crossproc::ConnectionOptions IpcConnectionOptions(Logger& log, const std::string& name) {
   crossproc::ConnectionOptions options;
@@ -209,6 +264,8 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections", kArgSensitive, "RPC server options");
   args.AddArg("-rpccookiefile=<loc>", "Location of the auth cookie. Relative paths are prefixed by the data directory (default: .cookie)", kArgNone, "RPC server options");
   args.AddArg("-rpcthreads=<n>", "Set the number of threads to service RPC calls (default: 4)", kArgNone, "RPC server options");
+  args.AddArg("-wallet=<name>", "Load the wallet <name> at start (in <datadir>/wallets/<name>), creating it if it does not exist. minicoin-node runs each wallet in a minicoin-wallet process of its own. Can be specified multiple times", kArgAllowList, "Wallet options");
+  args.AddArg("-disablewallet", "Run without wallets: no wallet RPC methods", kArgNone, "Wallet options");
   args.AddArg("-ipcbind=<address>", "Listen for connections from other minicoin processes and third-party programs on a unix socket: 'unix' (<datadir>/node.sock) or 'unix:<path>'. Can be specified multiple times. minicoin-node only", kArgAllowList, "IPC options");
   AddLoggingArgs(args);
   AddMiningOptions(args);
@@ -262,6 +319,15 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
   RegisterMiningRpc(table, node);
   RegisterMiscRpc(table, node);
 
+  NodeWallets wallets;
+  if (!args.GetBoolArg("-disablewallet", false)) {
+    wallets = MakeNodeWallets(node, datadir, options);
+    RegisterWalletRpc(table, *wallets.directory);
+    LoadStartupWallets(args, log, *wallets.directory);
+  } else if (!args.GetArgs("-wallet").empty()) {
+    throw std::runtime_error("-wallet and -disablewallet cannot be used together");
+  }
+
   std::unique_ptr<HttpRpcServer> server;
   if (args.GetBoolArg("-server", true)) {
     HttpRpcServerOptions rpc;
@@ -290,7 +356,9 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
     crossproc::ListenOptions listen;
     listen.connection = IpcConnectionOptions(log, options.executable_name);
     listeners.push_back(std::make_unique<crossproc::Listener>(
-        path, [&node] { return crossproc::MakeServer<ipc::Init>(std::make_shared<NodeInit>(node)); }, listen));
+        path,
+        [&node, &wallets] { return crossproc::MakeServer<ipc::Init>(std::make_shared<NodeInit>(node, wallets.processes)); },
+        listen));
     log.Info("%s", ("IPC: listening on " + path).c_str());
   }
 
@@ -311,8 +379,9 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
   node.WaitForShutdown();
   log.Info("Shutdown: in progress...");
   signals.join();
-  listeners.clear();
   if (server) server->Stop();
+  wallets.Shutdown();
+  listeners.clear();
   std::error_code ignored;
   std::filesystem::remove(pid_file, ignored);
   log.Info("Shutdown: done");

@@ -39,23 +39,49 @@ struct WalletProcesses::Attached {
   std::shared_ptr<ipc::WalletLoader> loader;
 };
 
-// Detaches an attached wallet process when destroyed. Never blocks.
+struct WalletProcesses::AttachedSet {
+  explicit AttachedSet(Logger& logger) : log(logger) {}
+  Logger& log;
+  std::mutex mutex;
+  std::map<uint64_t, std::shared_ptr<Attached>> entries;  // guarded by mutex
+  uint64_t next_id = 1;                                   // guarded by mutex
+  bool closed = false;                                    // guarded by mutex
+
+  void Remove(uint64_t id, const char* why) {
+    std::shared_ptr<Attached> attached;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = entries.find(id);
+      if (it == entries.end()) return;
+      attached = std::move(it->second);
+      entries.erase(it);
+    }
+    log.Info("wallet process #%llu %s", static_cast<unsigned long long>(id), why);
+    // The loader proxy is released here: a Release message, nothing waits.
+  }
+};
+
+// Detaches an attached wallet process when destroyed or disconnected. Never blocks.
 class WalletProcesses::AttachHandler final : public ipc::Handler {
  public:
-  AttachHandler(WalletProcesses& owner, uint64_t id) : m_owner(owner), m_id(id) {}
+  AttachHandler(std::shared_ptr<AttachedSet> set, uint64_t id) : m_set(std::move(set)), m_id(id) {}
   ~AttachHandler() override { disconnect(); }
   void disconnect() override {
-    if (!m_done.exchange(true)) m_owner.Detach(m_id);
+    if (!m_done.exchange(true)) m_set->Remove(m_id, "detached");
   }
 
  private:
-  WalletProcesses& m_owner;
+  std::shared_ptr<AttachedSet> m_set;
   uint64_t m_id;
   std::atomic<bool> m_done{false};
 };
 
 WalletProcesses::WalletProcesses(Node& node, std::filesystem::path datadir)
-    : m_node(node), m_log(node.log()), m_datadir(std::move(datadir)), m_chain(MakeChain(node)) {}
+    : m_node(node),
+      m_log(node.log()),
+      m_datadir(std::move(datadir)),
+      m_chain(MakeChain(node)),
+      m_attached(std::make_shared<AttachedSet>(m_log)) {}
 
 WalletProcesses::~WalletProcesses() { Shutdown(std::chrono::seconds(5)); }
 
@@ -284,43 +310,28 @@ std::unique_ptr<ipc::Handler> WalletProcesses::Attach(std::shared_ptr<ipc::Walle
   }
   uint64_t id;
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_shut_down) throw std::runtime_error("the node is shutting down");
-    id = m_next_attach_id++;
+    std::lock_guard<std::mutex> lock(m_attached->mutex);
+    if (m_attached->closed) throw std::runtime_error("the node is shutting down");
+    id = m_attached->next_id++;
     attached->id = id;
-    m_attached[id] = attached;
+    m_attached->entries[id] = attached;
   }
   std::string joined;
   for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
   m_log.Info("wallet process attached (#%llu) with wallets: %s", static_cast<unsigned long long>(id),
              joined.empty() ? "(none)" : joined.c_str());
-  return std::make_unique<AttachHandler>(*this, id);
-}
-
-void WalletProcesses::Detach(uint64_t id) {
-  std::shared_ptr<Attached> attached;
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    auto it = m_attached.find(id);
-    if (it == m_attached.end()) return;
-    attached = std::move(it->second);
-    m_attached.erase(it);
-  }
-  m_log.Info("wallet process #%llu detached", static_cast<unsigned long long>(id));
-  // The loader proxy is released here; a Release message, nothing waits.
+  return std::make_unique<AttachHandler>(m_attached, id);
 }
 
 std::vector<std::shared_ptr<WalletProcesses::Attached>> WalletProcesses::AttachedLoaders() {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  std::lock_guard<std::mutex> lock(m_attached->mutex);
   std::vector<std::shared_ptr<Attached>> loaders;
-  for (const auto& [id, attached] : m_attached) loaders.push_back(attached);
+  for (const auto& [id, attached] : m_attached->entries) loaders.push_back(attached);
   return loaders;
 }
 
 void WalletProcesses::DropAttached(const std::shared_ptr<Attached>& attached, const std::string& why) {
-  m_log.Warning("attached wallet process #%llu dropped: %s", static_cast<unsigned long long>(attached->id), why.c_str());
-  std::lock_guard<std::mutex> lock(m_mutex);
-  m_attached.erase(attached->id);
+  m_attached->Remove(attached->id, ("dropped: " + why).c_str());
 }
 
 int WalletProcesses::ProcessId(const std::string& name) {
@@ -338,7 +349,11 @@ void WalletProcesses::Shutdown(std::chrono::milliseconds timeout) {
     if (m_shut_down) return;
     m_shut_down = true;
     spawned.swap(m_spawned);
-    attached.swap(m_attached);
+  }
+  {
+    std::lock_guard<std::mutex> lock(m_attached->mutex);
+    m_attached->closed = true;
+    attached.swap(m_attached->entries);
   }
   // Every live wallet process is asked to unload at once; nobody waits past the timeout.
   crossproc::TaskGroup group(crossproc::JoinMode::kBestEffort);

@@ -55,11 +55,11 @@ class WalletProcesses final : public WalletDirectory {
  private:
   struct Spawned;
   struct Attached;
+  struct AttachedSet;
   class AttachHandler;
 
   std::unique_ptr<Spawned> Spawn(const std::string& name);
   void Watch(Spawned& spawned);
-  void Detach(uint64_t id);
   std::vector<std::shared_ptr<Attached>> AttachedLoaders();
   void DropAttached(const std::shared_ptr<Attached>& attached, const std::string& why);
 
@@ -72,8 +72,8 @@ class WalletProcesses final : public WalletDirectory {
   std::map<std::string, std::unique_ptr<Spawned>> m_spawned;   // guarded by m_mutex; by wallet name
   std::map<std::string, std::string> m_crashed;                // guarded by m_mutex; name -> what happened
   std::set<std::string> m_pending;                              // guarded by m_mutex; being loaded
-  std::map<uint64_t, std::shared_ptr<Attached>> m_attached;     // guarded by m_mutex
-  uint64_t m_next_attach_id = 1;                                // guarded by m_mutex
+  // Shared with the handlers given to attached processes, which may outlive this object.
+  std::shared_ptr<AttachedSet> m_attached;
   bool m_shut_down = false;                                     // guarded by m_mutex
 };
 
