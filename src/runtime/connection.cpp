@@ -524,37 +524,43 @@ std::vector<uint32_t> ConnectionState::WriteCapTable(capnp::BuilderCapabilityTab
 void ConnectionState::ImportCaps(ReceivedMessage& message, capnp::rpc::Payload::Reader payload) {
   auto descriptors = payload.getCapTable();
   auto table = kj::heapArray<kj::Maybe<kj::Own<capnp::ClientHook>>>(descriptors.size());
-  for (unsigned i = 0; i < descriptors.size(); ++i) {
-    auto descriptor = descriptors[i];
-    std::shared_ptr<CapRef> ref;
-    switch (descriptor.which()) {
-      case capnp::rpc::CapDescriptor::NONE:
-        break;
-      case capnp::rpc::CapDescriptor::SENDER_HOSTED:
-      case capnp::rpc::CapDescriptor::SENDER_PROMISE: {
-        uint32_t id = descriptor.isSenderHosted() ? descriptor.getSenderHosted() : descriptor.getSenderPromise();
-        std::shared_ptr<ImportedCap> imported = m_imports[id].lock();
-        if (!imported) {
-          imported = std::make_shared<ImportedCap>(shared_from_this(), id);
-          m_imports[id] = imported;
+  try {
+    for (unsigned i = 0; i < descriptors.size(); ++i) {
+      auto descriptor = descriptors[i];
+      std::shared_ptr<CapRef> ref;
+      switch (descriptor.which()) {
+        case capnp::rpc::CapDescriptor::NONE:
+          break;
+        case capnp::rpc::CapDescriptor::SENDER_HOSTED:
+        case capnp::rpc::CapDescriptor::SENDER_PROMISE: {
+          uint32_t id = descriptor.isSenderHosted() ? descriptor.getSenderHosted() : descriptor.getSenderPromise();
+          std::shared_ptr<ImportedCap> imported = m_imports[id].lock();
+          if (!imported) {
+            imported = std::make_shared<ImportedCap>(shared_from_this(), id);
+            m_imports[id] = imported;
+          }
+          ++imported->m_remote_refs;
+          ref = std::move(imported);
+          break;
         }
-        ++imported->m_remote_refs;
-        ref = std::move(imported);
-        break;
+        case capnp::rpc::CapDescriptor::RECEIVER_HOSTED: {
+          auto it = m_exports.find(descriptor.getReceiverHosted());
+          if (it == m_exports.end()) throw ProtocolError("message refers to an export that does not exist");
+          ref = std::make_shared<LocalCap>(it->second.server);
+          break;
+        }
+        case capnp::rpc::CapDescriptor::RECEIVER_ANSWER:
+          ref = ResolvePromisedAnswer(descriptor.getReceiverAnswer());
+          break;
+        case capnp::rpc::CapDescriptor::THIRD_PARTY_HOSTED:
+          throw ProtocolError("third-party capabilities are not supported");
       }
-      case capnp::rpc::CapDescriptor::RECEIVER_HOSTED: {
-        auto it = m_exports.find(descriptor.getReceiverHosted());
-        if (it == m_exports.end()) throw ProtocolError("message refers to an export that does not exist");
-        ref = std::make_shared<LocalCap>(it->second.server);
-        break;
-      }
-      case capnp::rpc::CapDescriptor::RECEIVER_ANSWER:
-        ref = ResolvePromisedAnswer(descriptor.getReceiverAnswer());
-        break;
-      case capnp::rpc::CapDescriptor::THIRD_PARTY_HOSTED:
-        throw ProtocolError("third-party capabilities are not supported");
+      if (ref) table[i] = kj::Own<capnp::ClientHook>(kj::refcounted<CapToken>(std::move(ref)));
     }
-    if (ref) table[i] = kj::Own<capnp::ClientHook>(kj::refcounted<CapToken>(std::move(ref)));
+  } catch (...) {
+    // Capabilities imported so far are released outside the lock.
+    Defer(std::make_shared<decltype(table)>(kj::mv(table)));
+    throw;
   }
   message.caps = std::make_unique<capnp::ReaderCapabilityTable>(kj::mv(table));
   message.content = message.caps->imbue(payload.getContent());
@@ -650,8 +656,8 @@ void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self,
     message = std::make_unique<ReceivedMessage>(std::move(frame), m_reader_options);
     auto root = message->reader.getRoot<capnp::rpc::Message>();
     switch (root.which()) {
-      case capnp::rpc::Message::CALL: HandleCall(self, std::move(message)); break;
-      case capnp::rpc::Message::RETURN: HandleReturn(self, std::move(message)); break;
+      case capnp::rpc::Message::CALL: HandleCall(self, message); break;
+      case capnp::rpc::Message::RETURN: HandleReturn(self, message); break;
       case capnp::rpc::Message::FINISH: HandleFinish(root.getFinish()); break;
       case capnp::rpc::Message::BOOTSTRAP: HandleBootstrap(root.getBootstrap()); break;
       case capnp::rpc::Message::RELEASE: HandleRelease(root.getRelease()); break;
@@ -693,7 +699,7 @@ void ConnectionState::AbortConnection(std::unique_lock<std::mutex>& lock, const 
   Disconnect(lock, reason);
 }
 
-void ConnectionState::HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> message) {
+void ConnectionState::HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage>& message) {
   auto call = message->reader.getRoot<capnp::rpc::Message>().getCall();
   uint32_t answer_id = call.getQuestionId();
   if (m_answers.count(answer_id) != 0) throw ProtocolError("question ID reused before Finish");
@@ -735,11 +741,11 @@ void ConnectionState::HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> 
     RefuseCall(answer_id, ErrorKind::kFailed, "call on a capability that does not exist here");
     return;
   }
-  RouteCall(self, std::move(server), std::move(message));
+  RouteCall(self, std::move(server), message);
 }
 
 void ConnectionState::RouteCall(Waiter& self, std::shared_ptr<ServerBase> server,
-                                std::unique_ptr<ReceivedMessage> message) {
+                                std::unique_ptr<ReceivedMessage>& message) {
   auto call = message->reader.getRoot<capnp::rpc::Message>().getCall();
   uint32_t answer_id = call.getQuestionId();
   uint16_t method = call.getMethodId();
@@ -882,7 +888,9 @@ void ConnectionState::ExecuteCall(Work& work, Waiter& self) {
       }
     }();  // kind and "<type>: <message>"
     FillException(ret.initException(), kind, reason);
-    CompleteAnswer(work.answer_id, nullptr, nullptr, {}, error, {});
+    // The answer keeps a RemoteError, not the thrown object: a kj::Exception must be destroyed on
+    // the thread that threw it, and the answer may be released on another one.
+    CompleteAnswer(work.answer_id, nullptr, nullptr, {}, std::make_exception_ptr(RemoteError(kind, "", reason)), {});
   } else {
     CompleteAnswer(work.answer_id, results, content, CapRefsOf(caps), nullptr, std::move(exports));
   }
@@ -928,7 +936,7 @@ void ConnectionState::CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::
       RefuseCall(pipelined_id, ErrorKind::kFailed, "pipelined call on a result that is not a capability here");
       continue;
     }
-    RouteCall(*m_io_waiter, std::move(server), std::move(message));
+    RouteCall(*m_io_waiter, std::move(server), message);
   }
 }
 
@@ -954,7 +962,7 @@ void ConnectionState::SendException(uint32_t answer_id, ErrorKind kind, const st
   Queue(std::move(message));
 }
 
-void ConnectionState::HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage> message) {
+void ConnectionState::HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage>& message) {
   auto ret = message->reader.getRoot<capnp::rpc::Message>().getReturn();
   auto it = m_questions.find(ret.getAnswerId());
   if (it == m_questions.end()) {

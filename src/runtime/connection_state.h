@@ -320,9 +320,9 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
 
   // Handling of received messages; the reader holds m_mutex.
   void Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, transport::Frame frame);
-  void HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage> message);
-  void RouteCall(Waiter& self, std::shared_ptr<ServerBase> server, std::unique_ptr<ReceivedMessage> message);
-  void HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage> message);
+  void HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage>& message);
+  void RouteCall(Waiter& self, std::shared_ptr<ServerBase> server, std::unique_ptr<ReceivedMessage>& message);
+  void HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage>& message);
   void HandleFinish(capnp::rpc::Finish::Reader finish);
   void HandleBootstrap(capnp::rpc::Bootstrap::Reader bootstrap);
   void HandleRelease(capnp::rpc::Release::Reader release);
