@@ -14,6 +14,10 @@ packages=(
   libleveldb-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev
   python3
 )
+# The JavaScript mining client's test needs Node.js and npm; use Debian's only if none is there.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -264,6 +264,7 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections", kArgSensitive, "RPC server options");
   args.AddArg("-rpccookiefile=<loc>", "Location of the auth cookie. Relative paths are prefixed by the data directory (default: .cookie)", kArgNone, "RPC server options");
   args.AddArg("-rpcthreads=<n>", "Set the number of threads to service RPC calls (default: 4)", kArgNone, "RPC server options");
+  args.AddArg("-ipcmaxconnections=<n>", "Serve at most <n> connections at once on each -ipcbind socket; more are refused with a clear error (default: 128)", kArgNone, "IPC options");
   args.AddArg("-wallet=<name>", "Load the wallet <name> at start (in <datadir>/wallets/<name>), creating it if it does not exist. minicoin-node runs each wallet in a minicoin-wallet process of its own. Can be specified multiple times", kArgAllowList, "Wallet options");
   args.AddArg("-disablewallet", "Run without wallets: no wallet RPC methods", kArgNone, "Wallet options");
   args.AddArg("-ipcbind=<address>", "Listen for connections from other minicoin processes and third-party programs on a unix socket: 'unix' (<datadir>/node.sock) or 'unix:<path>'. Can be specified multiple times. minicoin-node only", kArgAllowList, "IPC options");
@@ -354,6 +355,7 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
     }
     std::string path = crossproc::ResolveUnixAddress(address, (datadir / "node.sock").string());
     crossproc::ListenOptions listen;
+    listen.max_connections = static_cast<std::size_t>(std::clamp<int64_t>(args.GetIntArg("-ipcmaxconnections", 128), 1, 100000));
     listen.connection = IpcConnectionOptions(log, options.executable_name);
     listeners.push_back(std::make_unique<crossproc::Listener>(
         path,
