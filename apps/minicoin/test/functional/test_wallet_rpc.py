@@ -11,7 +11,7 @@ import urllib.parse
 
 import framework
 from framework import (COIN, COINBASE_MATURITY, SUBSIDY, JSONRPCError, TestFailure, assert_equal, assert_in,
-                       assert_raises_rpc_error, assert_true)
+                       assert_raises_rpc_error, assert_true, wait_until)
 
 NO_WALLET = "No wallet is loaded"
 NOT_SPECIFIED = "Wallet file not specified"
@@ -34,6 +34,22 @@ def wcall(node, wallet, method, *params):
     if reply.get("error") is not None:
         raise JSONRPCError(reply["error"].get("code"), reply["error"].get("message"))
     return reply["result"]
+
+
+def sync_wallets(test, node, timeout=10):
+    """Waits until every loaded wallet has processed the node's tip (bounded). Bitcoin Core's
+    wallet RPCs wait for the wallet to catch up with the chain (BlockUntilSyncedToCurrentChain);
+    a lag seen here is noted once."""
+    tip = node.rpc.getbestblockhash()
+    for name in node.rpc.listwallets():
+        def synced():
+            return wcall(node, name, "getwalletinfo")["lastprocessedblock"]["hash"] == tip
+        if not synced():
+            if not getattr(test, "_lag_noted", False):
+                test._lag_noted = True
+                test.note("wallet %s had not yet processed the tip when a wallet RPC was called right after the "
+                          "block (Bitcoin Core's wallet RPCs wait for it)" % name)
+            wait_until(synced, timeout=timeout, message="wallet %s to process the tip %s" % (name, tip))
 
 
 class W:
@@ -121,6 +137,7 @@ class WalletRpcTest(framework.FunctionalTest):
         assert_true(mine_address not in addresses_w1, "a new address")
         addresses_w1.append(mine_address)
         hashes = rpc.generatetoaddress(COINBASE_MATURITY + 1, mine_address)
+        sync_wallets(self, node)
         w1_coinbase_heights = list(range(1, COINBASE_MATURITY + 2))
         assert_equal(w1.getwalletinfo()["lastprocessedblock"]["height"], COINBASE_MATURITY + 1,
                      "w1 followed the chain")
@@ -186,6 +203,7 @@ class WalletRpcTest(framework.FunctionalTest):
         # Mining (to nobody's wallet) confirms it; one more w1 coinbase matures.
         outsider = self.genkey()
         (block,) = rpc.generatetoaddress(1, outsider["address"])
+        sync_wallets(self, node)
         assert_equal(rpc.getblock(block)["tx"][1:], [txid], "the block confirms the payment")
         w1_trusted = mature_coinbase_units(node, w1_coinbase_heights) - sent - fee
         assert_equal(balances(w1), (w1_trusted, 0, (COINBASE_MATURITY - 2) * SUBSIDY * COIN), "w1 after mining")
@@ -203,6 +221,7 @@ class WalletRpcTest(framework.FunctionalTest):
         assert_equal(balances(w2)[0], sent - 350_000_000 - back_fee, "w2 trusted: its change")
         assert_equal(balances(w1)[1], 350_000_000, "w1: w2's payment is untrusted_pending")
         rpc.generatetoaddress(1, outsider["address"])
+        sync_wallets(self, node)
         w1_trusted = mature_coinbase_units(node, w1_coinbase_heights) - sent - fee + 350_000_000
         w2_trusted = sent - 350_000_000 - back_fee
         assert_equal(balances(w1)[:2], (w1_trusted, 0), "w1 after the payment back")
@@ -226,6 +245,7 @@ class WalletRpcTest(framework.FunctionalTest):
         assert_raises_rpc_error(-18, NOT_LOADED, rpc.unloadwallet, "w2")
         late = w1.sendtoaddress(w2_address, 1)
         rpc.generatetoaddress(1, outsider["address"])
+        sync_wallets(self, node)
         w1_trusted = mature_coinbase_units(node, w1_coinbase_heights) - sent - fee + 350_000_000 - COIN \
             + units(w1.listtransactions("*", 1)[0]["fee"])
         assert_equal(balances(w1)[0], w1_trusted, "w1 after paying the unloaded w2")
@@ -260,6 +280,7 @@ class WalletRpcTest(framework.FunctionalTest):
         time.sleep(0.2)
         assert_raises_rpc_error(-13, "passphrase", w2.sendtoaddress, mine_address, 1)
         rpc.generatetoaddress(1, outsider["address"])
+        sync_wallets(self, node)
         w2_fee = -units([t for t in w2.listtransactions() if t["txid"] == unlocked_send][0]["fee"])
         w2_trusted -= COIN + w2_fee
         assert_equal(balances(w2)[0], w2_trusted, "w2 after its send")
@@ -282,6 +303,7 @@ class WalletRpcTest(framework.FunctionalTest):
         pay = w1.sendtoaddress(w2.getnewaddress(), 2)
         pay_fee = -units(w1.listtransactions("*", 1)[0]["fee"])
         (stale,) = rpc.generatetoaddress(1, mine_address)
+        sync_wallets(self, node)
         stale_coinbase = rpc.getblock(stale)["tx"][0]
         assert_equal(rpc.getblock(stale)["tx"][1:], [pay], "the payment is confirmed")
         assert_equal([t["confirmations"] for t in w2.listtransactions() if t["txid"] == pay], [1], "confirmed once")
@@ -313,6 +335,7 @@ class WalletRpcTest(framework.FunctionalTest):
         assert_equal(balances(w1)[0], w1_before[0] - 2 * COIN - pay_fee + matured, "w1 trusted after the reorg")
         # Mined again: confirmed again.
         rpc.generatetoaddress(1, outsider["address"])
+        sync_wallets(self, node)
         assert_equal([t["confirmations"] for t in w2.listtransactions() if t["txid"] == pay], [1], "confirmed again")
         assert_equal(balances(w2), (w2_before[0] + 2 * COIN, 0, 0), "w2 after the payment is mined again")
         w1_final = balances(w1)
@@ -334,6 +357,7 @@ class WalletRpcTest(framework.FunctionalTest):
         # Still able to spend after the restart.
         w1.sendtoaddress(fresh, 1)
         rpc.generatetoaddress(1, outsider["address"])
+        sync_wallets(self, node)
         assert_equal(rpc.getrawmempool(), [], "the send after the restart was mined")
         node.stop()
         other.stop()
