@@ -7,10 +7,10 @@
 #include "node/node.h"
 
 #include <crossproc/errors.h>
-#include <crossproc/task_group.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 
 namespace minicoin {
 
@@ -355,32 +355,64 @@ void WalletProcesses::Shutdown(std::chrono::milliseconds timeout) {
     m_attached->closed = true;
     attached.swap(m_attached->entries);
   }
-  // Every live wallet process is asked to unload at once; nobody waits past the timeout.
-  crossproc::TaskGroup group(crossproc::JoinMode::kBestEffort);
-  std::vector<std::string> names;
+  // Every live wallet process is asked to unload at once, each from a thread of its own making
+  // a blocking call (a wallet calls back into the node while it unloads, and such callbacks run
+  // on the calling thread while it waits). Nobody waits past the timeout: then the connections
+  // are closed, which ends the calls still waiting.
+  struct Unload {
+    std::string name;
+    std::string error;
+    bool done = false;
+  };
+  std::vector<Unload> unloads;
+  std::vector<ipc::WalletLoader*> loaders;
   for (auto& [name, wallet] : spawned) {
     wallet->closing = true;
     if (wallet->dead) continue;
-    auto* client = dynamic_cast<ipc::WalletLoaderClient*>(wallet->loader.get());
-    if (client == nullptr) continue;
-    group.Add(client->shutdownAsync());
-    names.push_back(name);
+    unloads.push_back(Unload{name, "", false});
+    loaders.push_back(wallet->loader.get());
   }
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<std::thread> threads;
   auto start = std::chrono::steady_clock::now();
-  group.JoinFor(timeout);
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (std::exception_ptr error = group.error(i)) {
+  for (std::size_t i = 0; i < unloads.size(); ++i) {
+    threads.emplace_back([&, i] {
+      std::string error;
       try {
-        std::rethrow_exception(error);
+        loaders[i]->shutdown();
       } catch (const std::exception& e) {
-        m_log.Warning("wallet %s: did not unload cleanly: %s", names[i].c_str(), e.what());
+        error = e.what();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      unloads[i].error = error;
+      unloads[i].done = true;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    cv.wait_until(lock, start + timeout, [&] {
+      return std::all_of(unloads.begin(), unloads.end(), [](const Unload& unload) { return unload.done; });
+    });
+    for (const Unload& unload : unloads) {
+      if (!unload.done) {
+        m_log.Warning("wallet %s: did not unload within %lld ms; cutting it off", unload.name.c_str(),
+                      static_cast<long long>(timeout.count()));
+      } else if (!unload.error.empty()) {
+        m_log.Warning("wallet %s: did not unload cleanly: %s", unload.name.c_str(), unload.error.c_str());
       }
     }
   }
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  if (!names.empty()) {
-    m_log.Info("unloaded %zu wallet processes in %lld ms", names.size(), static_cast<long long>(elapsed.count()));
+  if (!unloads.empty()) {
+    m_log.Info("unloaded %zu wallet processes in %lld ms", unloads.size(), static_cast<long long>(elapsed.count()));
   }
+  // Closing the connections fails the calls still waiting, so every thread ends.
+  for (auto& [name, wallet] : spawned) {
+    if (wallet->process.connection) wallet->process.connection->Close();
+  }
+  for (std::thread& thread : threads) thread.join();
   spawned.clear();  // closes the connections and reaps the processes
   attached.clear();
 }
