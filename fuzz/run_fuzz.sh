@@ -18,6 +18,9 @@ for input in "$regressions"/*; do
   [ -f "$input" ] || continue
   "$fuzzer" -timeout=30 "$input" >"$work/replay.log" 2>&1 || { cat "$work/replay.log"; echo "regression fails: $input" >&2; exit 1; }
 done
+# A target without regressions has no folder for them (git keeps no empty folders).
+dirs=("$work" "$seeds")
+[ -d "$regressions" ] && dirs+=("$regressions")
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
   exec "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-  -artifact_prefix="${CROSSPROC_FUZZ_ARTIFACTS:-$PWD}/$(basename "$fuzzer")-" "$@" "$work" "$seeds" "$regressions"
+  -artifact_prefix="${CROSSPROC_FUZZ_ARTIFACTS:-$PWD}/$(basename "$fuzzer")-" "$@" "${dirs[@]}"

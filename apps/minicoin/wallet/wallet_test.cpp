@@ -492,8 +492,15 @@ TEST_F(WalletTest, SecondOpenOfTheSameFolderFails) {
   EXPECT_NO_THROW(Reopen("w"));
 }
 
-TEST_F(WalletTest, DatabaseSurvivesAKillWithoutClose) {
-  const fs::path file = m_dir / "killed.sqlite";
+// Not a WalletTest: the fixture starts threads, and a child forked from a process with threads
+// may hang on a lock another thread held (ctest runs each test in a process of its own).
+TEST(WalletDatabaseTest, SurvivesAKillWithoutClose) {
+  const fs::path dir = fs::temp_directory_path() / ("minicoin-wallet-kill-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path file = dir / "killed.sqlite";
+  XOnlyPublicKey other{};
+  other[0] = 7;
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -501,7 +508,7 @@ TEST_F(WalletTest, DatabaseSurvivesAKillWithoutClose) {
     WalletDatabase db(file);
     KeyRecord key;
     key.index = 0;
-    key.pubkey = m_other;
+    key.pubkey = other;
     key.used = true;
     db.WriteKey(key);
     TxRecord tx;
@@ -520,13 +527,14 @@ TEST_F(WalletTest, DatabaseSurvivesAKillWithoutClose) {
   WalletDatabase db(file);
   std::vector<KeyRecord> keys = db.ReadKeys();
   ASSERT_EQ(keys.size(), 1u);
-  EXPECT_EQ(keys[0].pubkey, m_other);
+  EXPECT_EQ(keys[0].pubkey, other);
   EXPECT_TRUE(keys[0].used);
   std::vector<TxRecord> txs = db.ReadTransactions();
   ASSERT_EQ(txs.size(), 1u);
   EXPECT_EQ(txs[0].raw, (std::vector<uint8_t>{9, 9, 9}));
   EXPECT_EQ(txs[0].state, TxState::kMempool);
   EXPECT_FALSE(db.ReadIntSetting("uncommitted").has_value());
+  fs::remove_all(dir);
 }
 
 TEST_F(WalletTest, BalanceCallbacksFireAfterChangesUntilTheHandlerGoes) {
