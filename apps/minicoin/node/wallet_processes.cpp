@@ -124,20 +124,21 @@ void WalletProcesses::Watch(Spawned& spawned) {
   });
 }
 
-std::shared_ptr<ipc::Wallet> WalletProcesses::Create(const std::string& name, const std::string& passphrase) {
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_shut_down) throw WalletError(WalletError::kWalletError, "The node is shutting down");
-    auto it = m_spawned.find(name);
-    if ((it != m_spawned.end() && !it->second->dead) || m_pending.count(name) != 0) {
-      throw WalletError(WalletError::kAlreadyExists, "Wallet \"" + name + "\" is already loaded.");
-    }
-    m_pending.insert(name);
+void WalletProcesses::Reserve(const std::string& name, int already_code) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (m_shut_down) throw WalletError(WalletError::kWalletError, "The node is shutting down");
+  auto it = m_spawned.find(name);
+  if ((it != m_spawned.end() && !it->second->dead) || m_pending.count(name) != 0) {
+    throw WalletError(already_code, "Wallet \"" + name + "\" is already loaded.");
   }
+  m_pending.insert(name);
+}
+
+std::shared_ptr<ipc::Wallet> WalletProcesses::Open(const std::string& name, const OpenFn& open) {
   std::unique_ptr<Spawned> spawned;
   try {
     spawned = Spawn(name);
-    spawned->wallet = spawned->loader->createWallet(name, passphrase);
+    spawned->wallet = open(*spawned->loader);
   } catch (...) {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_pending.erase(name);
@@ -145,7 +146,7 @@ std::shared_ptr<ipc::Wallet> WalletProcesses::Create(const std::string& name, co
   }
   std::shared_ptr<ipc::Wallet> wallet = spawned->wallet;
   Watch(*spawned);
-  std::unique_ptr<Spawned> replaced;
+  std::unique_ptr<Spawned> replaced;  // a dead process of the same name, ended outside the lock
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_pending.erase(name);
@@ -156,16 +157,13 @@ std::shared_ptr<ipc::Wallet> WalletProcesses::Create(const std::string& name, co
   return wallet;
 }
 
+std::shared_ptr<ipc::Wallet> WalletProcesses::Create(const std::string& name, const std::string& passphrase) {
+  Reserve(name, WalletError::kAlreadyExists);
+  return Open(name, [&](ipc::WalletLoader& loader) { return loader.createWallet(name, passphrase); });
+}
+
 std::shared_ptr<ipc::Wallet> WalletProcesses::Load(const std::string& name) {
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_shut_down) throw WalletError(WalletError::kWalletError, "The node is shutting down");
-    auto it = m_spawned.find(name);
-    if ((it != m_spawned.end() && !it->second->dead) || m_pending.count(name) != 0) {
-      throw WalletError(WalletError::kAlreadyLoaded, "Wallet \"" + name + "\" is already loaded.");
-    }
-    m_pending.insert(name);
-  }
+  Reserve(name, WalletError::kAlreadyLoaded);
   for (const auto& attached : AttachedLoaders()) {
     try {
       for (const std::string& loaded : attached->loader->listWallets()) {
@@ -179,26 +177,7 @@ std::shared_ptr<ipc::Wallet> WalletProcesses::Load(const std::string& name) {
       DropAttached(attached, "disconnected");
     }
   }
-  std::unique_ptr<Spawned> spawned;
-  try {
-    spawned = Spawn(name);
-    spawned->wallet = spawned->loader->loadWallet(name);
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_pending.erase(name);
-    throw;
-  }
-  std::shared_ptr<ipc::Wallet> wallet = spawned->wallet;
-  Watch(*spawned);
-  std::unique_ptr<Spawned> replaced;
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_pending.erase(name);
-    m_crashed.erase(name);
-    replaced = std::move(m_spawned[name]);
-    m_spawned[name] = std::move(spawned);
-  }
-  return wallet;
+  return Open(name, [&](ipc::WalletLoader& loader) { return loader.loadWallet(name); });
 }
 
 void WalletProcesses::Unload(const std::string& name) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,7 +59,14 @@ class WalletProcesses final : public WalletDirectory {
   struct AttachedSet;
   class AttachHandler;
 
+  using OpenFn = std::function<std::unique_ptr<ipc::Wallet>(ipc::WalletLoader& loader)>;
+
   std::unique_ptr<Spawned> Spawn(const std::string& name);
+  // Marks `name` as being loaded; throws WalletError(`already_code`) if it is or is being.
+  void Reserve(const std::string& name, int already_code);
+  // Spawns a wallet process for the reserved `name`, opens the wallet in it with `open`, and
+  // serves it; on failure the reservation is dropped and the error rethrown.
+  std::shared_ptr<ipc::Wallet> Open(const std::string& name, const OpenFn& open);
   void Watch(Spawned& spawned);
   std::vector<std::shared_ptr<Attached>> AttachedLoaders();
   void DropAttached(const std::shared_ptr<Attached>& attached, const std::string& why);
