@@ -12,6 +12,7 @@ packages=(
   strace linux-perf valgrind
   libssl-dev libsecp256k1-dev
   libleveldb-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev
+  qt6-base-dev libgl-dev fonts-dejavu-core
   python3
 )
 # The JavaScript mining client's test needs Node.js and npm; use Debian's only if none is there.

@@ -1,7 +1,7 @@
 # Init: what a minicoin process offers to the process that spawned it or connected to it. Each
 # executable serves an Init and implements the methods that fit it; the others fail with a
 # clear error ("minicoin-echo does not offer makeChain").
-#   minicoin-node:   makeEcho, makeChain, makeMining, registerWalletLoader
+#   minicoin-node:   makeEcho, makeChain, makeMining, registerWalletLoader, makeNode
 #   minicoin-wallet: makeEcho, makeWalletLoader
 #   minicoin-echo:   makeEcho
 @0x9dfc1050947c1d26;
@@ -13,6 +13,7 @@ using Chain = import "chain.capnp";
 using Wallet = import "wallet.capnp";
 using Mining = import "mining.capnp";
 using Common = import "common.capnp";
+using Node = import "node.capnp";
 $Cxx.namespace("minicoin::ipc::wire");
 $Cp.namespace("minicoin::ipc");
 
@@ -28,4 +29,6 @@ interface Init {
   # RPCs until the handler is destroyed or the connection closes.
   makeMining @5 (context :Cp.Context) -> (result :Mining.Mining);
   # Block templates for an external miner.
+  makeNode @6 (context :Cp.Context) -> (result :Node.Node);
+  # The node as a front end sees it (minicoin-gui).
 }

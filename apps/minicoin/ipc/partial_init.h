@@ -21,6 +21,7 @@ class PartialInit : public Init {
     Unoffered("registerWalletLoader");
   }
   std::unique_ptr<Mining> makeMining() override { Unoffered("makeMining"); }
+  std::unique_ptr<Node> makeNode() override { Unoffered("makeNode"); }
 
  protected:
   [[noreturn]] void Unoffered(const char* method) const {
