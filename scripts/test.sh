@@ -52,12 +52,12 @@ if build "$root/build"; then
   run_suite default "$root/build"
 fi
 if build "$root/build-asan" "-DCROSSPROC_SANITIZE=address,undefined" -DCMAKE_BUILD_TYPE=Debug \
-    -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF; then
+    -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF -DMINICOIN_BUILD_GUI=OFF; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite asan "$root/build-asan" -L "unit|process"
 fi
 if build "$root/build-tsan" -DCROSSPROC_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug \
-    -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF; then
+    -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF -DMINICOIN_BUILD_GUI=OFF; then
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_suite tsan "$root/build-tsan" -L "unit"
 fi
 
