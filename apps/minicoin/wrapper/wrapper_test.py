@@ -2,11 +2,13 @@
 """The real `minicoin` command in a temporary tree of stand-in programs.
 
 Usage: wrapper_test.py <minicoin> <minicoin_wrapper_fake>
+       wrapper_test.py --real <minicoin>   (the built minicoin next to the real programs)
 
 The wrapper is copied (not linked: it finds programs next to its resolved /proc/self/exe) to
 <tmp>/bin; copies of the stand-in, which prints its /proc/self/exe and argv as JSON and exits
 with $MINICOIN_FAKE_EXIT, play minicoind, minicoin-node, ... in <tmp>/bin, <tmp>/libexec and a
-folder on PATH. Every selection rule of docs/wrapper.md is checked.
+folder on PATH. Every selection rule of docs/wrapper.md is checked. With --real, the built
+minicoin runs the real minicoind, minicoin-node and minicoin-cli beside it (their -h names them).
 """
 
 import json
@@ -260,7 +262,37 @@ def test_help(tree):
     check("'frobnicate'" in result.stderr, "unknown command named")
 
 
+def test_real_programs(wrapper):
+    def usage_of(args, home):
+        result = subprocess.run([wrapper] + args, env={"PATH": "/usr/bin:/bin", "HOME": home},
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        for line in result.stdout.splitlines():
+            if line.startswith("Usage:"):
+                return line.split()[1]
+        return "exit %d: %r" % (result.returncode, result.stderr)
+
+    with tempfile.TemporaryDirectory(prefix="minicoin_wrapper_real_") as home:
+        datadir = os.path.join(home, "data")
+        os.makedirs(datadir)
+        for args, program in ((["node", "-h"], "minicoind"),
+                              (["node", "-ipcbind=unix", "-h"], "minicoin-node"),
+                              (["node", "-noipcbind", "-h"], "minicoind"),
+                              (["-m", "node", "-h"], "minicoin-node"),
+                              (["-M", "node", "-ipcbind=unix", "-h"], "minicoind"),
+                              (["cli", "-h"], "minicoin-cli")):
+            found = usage_of(args, home)
+            check(found == program, "real %s: %s (%s)" % (args, program, found))
+        write(os.path.join(datadir, "minicoin.conf"), "ipcbind=unix\n")
+        found = usage_of(["node", "-datadir=" + datadir, "-h"], home)
+        check(found == "minicoin-node", "real node, ipcbind in the config file: minicoin-node (%s)"
+              % found)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--real":
+        test_real_programs(sys.argv[2])
+        finish()
+        return
     if len(sys.argv) != 3:
         sys.exit("usage: wrapper_test.py <minicoin> <minicoin_wrapper_fake>")
     wrapper, fake = sys.argv[1], sys.argv[2]
@@ -275,6 +307,10 @@ def main():
         test_auto_command_line(tree)
         test_auto_config(tree)
         test_help(tree)
+    finish()
+
+
+def finish():
     if failures:
         print("%d check(s) failed:" % len(failures))
         for failure in failures:
