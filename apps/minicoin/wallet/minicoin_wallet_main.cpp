@@ -17,6 +17,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,18 +43,19 @@ crossproc::ConnectionOptions IpcOptions(Logger& log) {
 // What a spawned wallet process offers its node. Thread-safe. `log` must outlive it.
 class WalletInit final : public ipc::PartialInit {
  public:
-  WalletInit(std::filesystem::path datadir, Logger& log)
-      : PartialInit("minicoin-wallet"), m_datadir(std::move(datadir)), m_log(log) {}
+  WalletInit(std::filesystem::path datadir, WalletOptions options, Logger& log)
+      : PartialInit("minicoin-wallet"), m_datadir(std::move(datadir)), m_options(std::move(options)), m_log(log) {}
 
   std::unique_ptr<ipc::Echo> makeEcho() override { return ipc::MakeEcho(); }
   std::unique_ptr<ipc::WalletLoader> makeWalletLoader(const std::shared_ptr<ipc::Chain>& chain) override {
     if (!chain) throw std::runtime_error("makeWalletLoader needs the node's chain");
     m_log.Info("wallet loader over %s/wallets for the node", m_datadir.string().c_str());
-    return MakeWalletLoader(m_datadir, chain, m_log);
+    return MakeWalletLoader(m_datadir, chain, m_options);
   }
 
  private:
   std::filesystem::path m_datadir;
+  const WalletOptions m_options;
   Logger& m_log;
 };
 
@@ -68,10 +70,26 @@ void AddWalletProcessOptions(ArgsManager& args) {
               "several times)", kArgAllowList, "Options");
   args.AddArg("-createwallet", "Create the -wallet wallets that do not exist yet (unencrypted)", kArgNone, "Options");
   AddLoggingArgs(args);
+  args.AddHiddenArg("-testnotificationdelay");  // =<ms>: sleep in each block notification before handling it
+}
+
+// The options of this process's wallets, from the command line; nullopt with `error` when bad.
+std::optional<WalletOptions> ProcessWalletOptions(const ArgsManager& args, Logger& log, std::string& error) {
+  WalletOptions options;
+  options.log = &log;
+  std::optional<int64_t> delay = args.GetIntArgChecked("-testnotificationdelay", 0, error);
+  if (!delay) return std::nullopt;
+  if (*delay < 0 || *delay > 600'000) {
+    error = "Invalid value for -testnotificationdelay: " + std::to_string(*delay) + " (0 to 600000 ms)";
+    return std::nullopt;
+  }
+  options.notification_delay_ms = static_cast<uint32_t>(*delay);
+  return options;
 }
 
 // Attached mode: returns the exit code.
-int RunAttached(const ArgsManager& args, Logger& log, const std::filesystem::path& datadir) {
+int RunAttached(const ArgsManager& args, Logger& log, const std::filesystem::path& datadir,
+                const WalletOptions& options) {
   const std::string path =
       crossproc::ResolveUnixAddress(args.GetArg("-ipcconnect", "unix"), (datadir / "node.sock").string());
   std::unique_ptr<crossproc::Connection> connection;
@@ -86,7 +104,7 @@ int RunAttached(const ArgsManager& args, Logger& log, const std::filesystem::pat
   // Shared by the loader and its wallets: the node's one Chain.
   std::shared_ptr<ipc::Chain> chain(init->makeChain());
   // Shared with the node, which calls it through the connection.
-  std::shared_ptr<ipc::WalletLoader> loader(MakeWalletLoader(datadir, chain, log));
+  std::shared_ptr<ipc::WalletLoader> loader(MakeWalletLoader(datadir, chain, options));
   for (const std::string& name : args.GetArgs("-wallet")) {
     try {
       loader->loadWallet(name);
@@ -199,14 +217,20 @@ int Main(int argc, char** argv) {
     }
     const std::filesystem::path datadir = args.GetDataDir();
     log.Info("%s (minicoin-wallet) starting, data directory %s", kVersion, datadir.string().c_str());
+    std::optional<WalletOptions> options = ProcessWalletOptions(args, log, error);
+    if (!options) {
+      log.Error("%s", error.c_str());
+      std::cerr << "Error: " << error << "\n";
+      return 1;
+    }
     if (spawned) {
-      auto init = std::make_shared<WalletInit>(datadir, log);
+      auto init = std::make_shared<WalletInit>(datadir, *options, log);
       std::optional<int> code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<ipc::Init>(init), IpcOptions(log));
       log.Info("the node disconnected; exiting");
       return code.value_or(1);
     }
     try {
-      return RunAttached(args, log, datadir);
+      return RunAttached(args, log, datadir, *options);
     } catch (const std::exception& e) {
       log.Error("%s", e.what());
       std::cerr << "Error: " << e.what() << "\n";

@@ -26,7 +26,8 @@ namespace minicoin {
 // Thread-safe.
 class NotificationForwarder final : public ipc::ChainNotifications {
  public:
-  explicit NotificationForwarder(Wallet* wallet, Logger* log) : m_wallet(wallet), m_log(log) {}
+  NotificationForwarder(Wallet* wallet, Logger* log, uint32_t block_delay_ms)
+      : m_wallet(wallet), m_log(log), m_block_delay_ms(block_delay_ms) {}
 
   void Detach() {
     std::lock_guard lock(m_mutex);
@@ -34,9 +35,11 @@ class NotificationForwarder final : public ipc::ChainNotifications {
   }
 
   void blockConnected(const std::vector<uint8_t>& block, uint32_t height) override {
+    DelayBlock();
     Deliver("blockConnected", [&](Wallet& wallet) { wallet.OnBlockConnected(block, height); });
   }
   void blockDisconnected(const std::vector<uint8_t>& block, uint32_t height) override {
+    DelayBlock();
     Deliver("blockDisconnected", [&](Wallet& wallet) { wallet.OnBlockDisconnected(block, height); });
   }
   void transactionAddedToMempool(const std::vector<uint8_t>& tx) override {
@@ -48,6 +51,11 @@ class NotificationForwarder final : public ipc::ChainNotifications {
   void updatedBlockTip(const ipc::BlockRef&) override {}
 
  private:
+  // The -testnotificationdelay hook: a slow wallet, without holding the forwarder's mutex.
+  void DelayBlock() const {
+    if (m_block_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_block_delay_ms));
+  }
+
   template <typename F>
   void Deliver(const char* event, F&& fn) {
     std::lock_guard lock(m_mutex);
@@ -63,6 +71,7 @@ class NotificationForwarder final : public ipc::ChainNotifications {
   std::mutex m_mutex;
   Wallet* m_wallet;  // guarded by m_mutex; null once detached
   Logger* m_log;
+  const uint32_t m_block_delay_ms;
 };
 
 // The callbacks registered with handleBalanceChanged. A callback that throws (its process went
@@ -312,7 +321,7 @@ void Wallet::LoadStored() {
 void Wallet::Start() {
   {
     std::lock_guard lock(m_mutex);
-    m_forwarder = std::make_shared<NotificationForwarder>(this, m_options.log);
+    m_forwarder = std::make_shared<NotificationForwarder>(this, m_options.log, m_options.notification_delay_ms);
     m_chain_handler = m_chain->handleNotifications(m_forwarder);
     CatchUp();
     Rebroadcast();

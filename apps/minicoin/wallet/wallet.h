@@ -40,6 +40,8 @@ struct WalletOptions {
   uint32_t scan_batch_blocks = kScanBatchBlocks;
   std::function<int64_t()> clock = {};  // unix seconds; null: the system clock
   Logger* log = nullptr;                // null: no log
+  // Test hook (-testnotificationdelay): sleep this long in each block notification before handling it.
+  uint32_t notification_delay_ms = 0;
 };
 
 class NotificationForwarder;
