@@ -1,15 +1,16 @@
 // Load test: many IPC clients calling a real minicoin-node at once.
 //
-//   minicoin-load-test <path to minicoin-node>
+//   minicoin-load-test <path to minicoin-node> [--long] [--clients=N] [--calls=N]
 //
 // Starts minicoin-node on a temporary data directory with -ipcbind=unix:<dir>/node.sock, then
 // opens one crossproc Connection per client (each client a thread of this process), asks each
 // for Init.makeEcho(), and has all of them call Echo.echo at the same time, checking every
-// answer. Prints errors (must be 0), throughput and the node's peak memory (VmHWM), and fails if
-// any call failed, any client could not connect, or the node did not stop cleanly.
+// answer. Prints errors (must be 0), throughput, call latencies (median, 99th percentile, maximum)
+// and the node's peak memory (VmHWM), and fails if any call failed, any client could not connect,
+// or the node did not stop cleanly.
 //
-// CROSSPROC_TEST_MODE=long: 200 clients x 1,000 calls; otherwise 100 x 100. CROSSPROC_LOAD_CLIENTS
-// and CROSSPROC_LOAD_CALLS override. The node's IPC listener serves at most 128 connections
+// --long or CROSSPROC_TEST_MODE=long: 200 clients x 1,000 calls; otherwise 100 x 100.
+// --clients/--calls, or CROSSPROC_LOAD_CLIENTS and CROSSPROC_LOAD_CALLS, override. The node's IPC listener serves at most 128 connections
 // unless it offers -ipcmaxconnections (found in its -help), which is then set above the count;
 // without it the long mode runs 120 clients (an explicit CROSSPROC_LOAD_CLIENTS is kept as is).
 #include "echo.crossproc.h"
@@ -24,6 +25,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -104,25 +106,62 @@ struct ClientResult {
   std::size_t calls = 0;
   std::size_t errors = 0;
   std::string first_error;
+  std::vector<float> latencies_us;  // of each answered call
 };
+
+// The `fraction` quantile of sorted values, 0 if there are none.
+double Quantile(const std::vector<float>& sorted, double fraction) {
+  if (sorted.empty()) return 0;
+  std::size_t index = static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1));
+  return sorted[index];
+}
+
+// A count given as "--name=N": true and `value` set if `arg` is that option; exits on a bad number.
+bool CountOption(const std::string& arg, const std::string& name, std::size_t& value) {
+  const std::string prefix = "--" + name + "=";
+  if (arg.rfind(prefix, 0) != 0) return false;
+  const std::string text = arg.substr(prefix.size());
+  char* end = nullptr;
+  unsigned long long parsed = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || parsed == 0 || parsed > 100000) {
+    std::fprintf(stderr, "load: %s wants a count from 1 to 100000, got '%s'\n", prefix.c_str(), text.c_str());
+    std::exit(2);
+  }
+  value = static_cast<std::size_t>(parsed);
+  return true;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <path to minicoin-node>\n", argv[0]);
+  if (argc < 2 || argv[1][0] == '-') {
+    std::fprintf(stderr, "usage: %s <path to minicoin-node> [--long] [--clients=N] [--calls=N]\n", argv[0]);
     return 2;
   }
   const std::string node_binary = argv[1];
-  const bool long_mode = std::getenv("CROSSPROC_TEST_MODE") && std::string(std::getenv("CROSSPROC_TEST_MODE")) == "long";
-  std::size_t clients = EnvCount("CROSSPROC_LOAD_CLIENTS", long_mode ? 200 : 100);
-  const std::size_t calls = EnvCount("CROSSPROC_LOAD_CALLS", long_mode ? 1000 : 100);
+  bool long_mode = std::getenv("CROSSPROC_TEST_MODE") && std::string(std::getenv("CROSSPROC_TEST_MODE")) == "long";
+  std::size_t clients_option = 0, calls_option = 0;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--long") {
+      long_mode = true;
+    } else if (!CountOption(arg, "clients", clients_option) && !CountOption(arg, "calls", calls_option)) {
+      std::fprintf(stderr, "load: unknown option '%s' (--long, --clients=N, --calls=N)\n", arg.c_str());
+      return 2;
+    }
+  }
+  std::size_t clients = clients_option ? clients_option : EnvCount("CROSSPROC_LOAD_CLIENTS", long_mode ? 200 : 100);
+  const std::size_t calls = calls_option ? calls_option : EnvCount("CROSSPROC_LOAD_CALLS", long_mode ? 1000 : 100);
+  if (clients == 0 || calls == 0) {
+    std::fprintf(stderr, "load: the client and call counts must be above 0\n");
+    return 2;
+  }
 
   std::vector<std::string> node_args = {node_binary};
   const bool has_limit_option = Capture({node_binary, "-help"}).find("-ipcmaxconnections") != std::string::npos;
   if (has_limit_option) {
     node_args.push_back("-ipcmaxconnections=" + std::to_string(clients + 16));
-  } else if (clients > kListenerDefaultLimit - 8 && !std::getenv("CROSSPROC_LOAD_CLIENTS")) {
+  } else if (clients > kListenerDefaultLimit - 8 && !std::getenv("CROSSPROC_LOAD_CLIENTS") && clients_option == 0) {
     std::printf("load: minicoin-node has no -ipcmaxconnections; its listener serves at most %zu connections: "
                 "running %zu clients instead of %zu\n",
                 kListenerDefaultLimit, kListenerDefaultLimit - 8, clients);
@@ -188,10 +227,14 @@ int main(int argc, char** argv) {
         if (!go) return;
       }
       if (!echo) return;
+      result.latencies_us.reserve(calls);
       for (std::size_t n = 0; n < calls; ++n) {
         std::string text = "client " + std::to_string(i) + " call " + std::to_string(n);
         try {
+          auto call_start = Clock::now();
           std::string answer = echo->echo(text);
+          result.latencies_us.push_back(
+              std::chrono::duration<float, std::micro>(Clock::now() - call_start).count());
           ++result.calls;
           if (answer != text) {
             if (result.errors++ == 0) result.first_error = "wrong answer: " + answer;
@@ -223,7 +266,9 @@ int main(int argc, char** argv) {
 
   std::size_t connected = 0, done = 0, errors = 0;
   std::string first_error;
+  std::vector<float> latencies;
   for (const auto& result : results) {
+    latencies.insert(latencies.end(), result.latencies_us.begin(), result.latencies_us.end());
     connected += result.connected;
     done += result.calls;
     errors += result.errors;
@@ -231,6 +276,9 @@ int main(int argc, char** argv) {
   }
   std::printf("load: %zu clients connected of %zu, %zu calls each; %zu calls answered, %zu errors in %.2f s: %.0f calls/s\n",
               connected, clients, calls, done, errors, seconds, done / (seconds > 0 ? seconds : 1));
+  std::sort(latencies.begin(), latencies.end());
+  std::printf("load: call latency: median %.0f us, 99th percentile %.0f us, max %.0f us\n", Quantile(latencies, 0.5),
+              Quantile(latencies, 0.99), latencies.empty() ? 0.0 : latencies.back());
   std::printf("load: node memory: VmRSS %.1f MiB before, %.1f MiB after, peak VmHWM %.1f MiB\n", rss_before / 1024.0,
               rss_after / 1024.0, peak / 1024.0);
   if (!first_error.empty()) std::printf("load: first error: %s\n", first_error.c_str());
