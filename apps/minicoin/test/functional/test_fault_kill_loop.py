@@ -112,8 +112,9 @@ class Activity:
     (generatetoaddress 1 block at a time) and a miner thread (minicoin-miner runs of 1 to 3
     blocks). Errors are expected while something is down: they are counted, not raised."""
 
-    def __init__(self, test, seed):
+    def __init__(self, test, seed, iteration):
         self.test = test
+        self.iteration = iteration
         self.node = test.node
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -169,7 +170,8 @@ class Activity:
         while not self.stop.is_set():
             try:
                 address = test.new_address(rng.choice(WALLETS))
-                hashes = self.node.call("generatetoaddress", 1, address, timeout=30)
+                count = rng.randint(5, 20) if rng.random() < 0.2 else 1  # now and then a burst
+                hashes = self.node.call("generatetoaddress", count, address, timeout=30)
                 test.record_accepted(hashes)
             except Exception as e:
                 self.note_error("generate", e)
@@ -184,7 +186,7 @@ class Activity:
                 self.note_error("miner address", e)
                 self.stop.wait(0.1)
                 continue
-            output_path = os.path.join(self.node.datadir, "miner-%d.txt" % self.miner_runs)
+            output_path = os.path.join(self.node.datadir, "miner-%d-%d.txt" % (self.iteration, self.miner_runs))
             self.miner_runs += 1
             with open(output_path, "wb") as output, self.lock:
                 if self.stop.is_set():
@@ -226,6 +228,33 @@ class Activity:
 
 class FaultKillLoopTest(framework.FunctionalTest):
     def run(self):
+        self.activity = None
+        try:
+            self.kill_loop()
+        except BaseException:
+            self.print_diagnostics()
+            raise
+
+    def print_diagnostics(self):
+        """What the framework does not print on a failure: the load's errors, the wallet processes'
+        log and the last miner's output."""
+        if self.activity is not None:
+            print("---- errors of the load in the last iteration ----")
+            for where, error in self.activity.errors[-20:]:
+                print("%s: %s" % (where, error))
+        node = self.nodes[0] if self.nodes else None
+        if node is None:
+            return
+        wallet_log = node.read_file("wallet-debug.log").splitlines()
+        if wallet_log:
+            print("---- wallet-debug.log tail ----\n" + "\n".join(wallet_log[-40:]))
+        runs = sorted((f for f in os.listdir(node.datadir) if f.startswith("miner-")),
+                      key=lambda f: os.path.getmtime(os.path.join(node.datadir, f)))
+        if runs:
+            print("---- %s ----\n%s" % (runs[-1], node.read_file(runs[-1]).strip()))
+        sys.stdout.flush()
+
+    def kill_loop(self):
         if os.path.basename(self.binary) != "minicoin-node":
             print("SKIP: the kill loop needs minicoin-node (wallet processes, -ipcbind); this is %s"
                   % os.path.basename(self.binary))
@@ -265,8 +294,9 @@ class FaultKillLoopTest(framework.FunctionalTest):
                 order = list(TARGETS)
                 rng.shuffle(order)
             target = order.pop()
-            delay = rng.uniform(0.3, 1.5)
-            activity = Activity(self, rng.randrange(1 << 30))
+            delay = rng.uniform(0.05, 1.5)
+            activity = Activity(self, rng.randrange(1 << 30), i + 1)
+            self.activity = activity
             activity.start()
             time.sleep(delay)
             killed = self.kill(target, activity)
