@@ -1,6 +1,7 @@
 // WalletProcesses.
 #include "node/wallet_processes.h"
 
+#include "common/args.h"
 #include "common/logging.h"
 #include "ipc/wallet_error.h"
 #include "node/chain_interface.h"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 
 namespace minicoin {
 
@@ -76,10 +78,48 @@ class WalletProcesses::AttachHandler final : public ipc::Handler {
   std::atomic<bool> m_done{false};
 };
 
+void AddWalletProcessOptions(ArgsManager& args) {
+  args.AddArg("-walletrpcport=<port>", "Each wallet process serves its wallet's RPC methods itself on <port> (0: any "
+              "free port; the port is written to <datadir>/wallets/<name>/.rpcport and logged, the cookie is "
+              "<datadir>/wallets/<name>/.cookie). A fixed port serves one wallet only. minicoin-node only",
+              kArgNone, "Wallet options");
+  args.AddArg("-walletrpcbind=<addr>[:port]", "Address the wallet processes' RPC servers listen on (default: "
+              "127.0.0.1; implies -walletrpcport=0 if that is not given). Can be specified multiple times. "
+              "minicoin-node only", kArgAllowList, "Wallet options");
+  args.AddArg("-walletsandbox", "Run each wallet process sandboxed (minicoin-wallet -sandbox: files only in its "
+              "wallet folder, only the system calls it needs). minicoin-node only", kArgNone, "Wallet options");
+  args.AddHiddenArg("-testwalletarg", kArgAllowList);  // =<argument>: passed on to every wallet process
+}
+
+namespace {
+
+// The arguments every wallet process gets from the node's options. Throws std::runtime_error.
+std::vector<std::string> ProcessArgs(const ArgsManager& args, bool& wallet_rpc) {
+  std::vector<std::string> result;
+  wallet_rpc = args.IsArgSet("-walletrpcport") || !args.GetArgs("-walletrpcbind").empty();
+  if (wallet_rpc) {
+    std::string error;
+    std::optional<int64_t> port = args.GetIntArgChecked("-walletrpcport", 0, error);
+    if (!port || *port < 0 || *port > 65535) {
+      throw std::runtime_error("Invalid port specified in -walletrpcport: '" + args.GetArg("-walletrpcport", "") +
+                               "' (0 to 65535; 0: any free port)");
+    }
+    result.push_back("-server");
+    result.push_back("-rpcport=" + std::to_string(*port));
+    for (const std::string& bind : args.GetArgs("-walletrpcbind")) result.push_back("-rpcbind=" + bind);
+  }
+  if (args.GetBoolArg("-walletsandbox", false)) result.push_back("-sandbox");
+  for (const std::string& extra : args.GetArgs("-testwalletarg")) result.push_back(extra);
+  return result;
+}
+
+}  // namespace
+
 WalletProcesses::WalletProcesses(Node& node, std::filesystem::path datadir)
     : m_node(node),
       m_log(node.log()),
       m_datadir(std::move(datadir)),
+      m_process_args(ProcessArgs(node.args(), m_wallet_rpc)),
       m_chain(MakeChain(node)),
       m_attached(std::make_shared<AttachedSet>(m_log)) {}
 
@@ -98,9 +138,11 @@ std::unique_ptr<WalletProcesses::Spawned> WalletProcesses::Spawn(const std::stri
     }
   };
   std::string datadir = m_datadir.string();
-  options.command_line = [datadir, debug_ipc](const std::string& executable, int fd) {
-    std::vector<std::string> args{executable, "-ipcfd", std::to_string(fd), "-datadir=" + datadir};
+  std::vector<std::string> extra = m_process_args;
+  options.command_line = [datadir, debug_ipc, name, extra](const std::string& executable, int fd) {
+    std::vector<std::string> args{executable, "-ipcfd", std::to_string(fd), "-datadir=" + datadir, "-wallet=" + name};
     if (debug_ipc) args.push_back("-debug=ipc");
+    args.insert(args.end(), extra.begin(), extra.end());
     return args;
   };
   auto spawned = std::make_unique<Spawned>();
@@ -145,6 +187,14 @@ std::shared_ptr<ipc::Wallet> WalletProcesses::Open(const std::string& name, cons
     throw;
   }
   std::shared_ptr<ipc::Wallet> wallet = spawned->wallet;
+  if (m_wallet_rpc) {
+    // Written by the wallet process before it answered.
+    const std::filesystem::path folder = m_datadir / "wallets" / name;
+    unsigned port = 0;
+    std::ifstream(folder / ".rpcport") >> port;
+    m_log.Info("wallet %s: its process serves the wallet RPC on port %u (cookie %s)", name.c_str(), port,
+               (folder / ".cookie").string().c_str());
+  }
   Watch(*spawned);
   std::unique_ptr<Spawned> replaced;  // a dead process of the same name, ended outside the lock
   {

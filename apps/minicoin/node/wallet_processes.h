@@ -20,16 +20,24 @@
 
 namespace minicoin {
 
+class ArgsManager;
 class Logger;
 class Node;
 
-// Spawns one minicoin-wallet per loaded wallet (`minicoin-wallet -ipcfd N -datadir=<datadir>`),
-// hands it the node's Chain, and reaches its wallet through crossproc. A wallet process that
+// Registers minicoin-node's options for the wallet processes it spawns: -walletrpcport,
+// -walletrpcbind (each wallet process serves its wallet's RPC), -walletsandbox, and the hidden
+// -testwalletarg=<argument> (passed on as is). Called by AddNodeOptions.
+void AddWalletProcessOptions(ArgsManager& args);
+
+// Spawns one minicoin-wallet per loaded wallet (`minicoin-wallet -ipcfd N -datadir=<datadir>
+// -wallet=<name>`, plus -server -rpcport/-rpcbind with -walletrpcport/-walletrpcbind, -sandbox
+// with -walletsandbox), hands it the node's Chain, and reaches its wallet through crossproc. A wallet process that
 // dies is logged at once; its wallet's RPCs then fail with a clear error until it is loaded
 // again, and no other wallet is affected. Wallet processes started on their own register their
 // loader (Attach); their wallets are listed and reached the same way. Thread-safe.
 class WalletProcesses final : public WalletDirectory {
  public:
+  // Throws std::runtime_error for a bad -walletrpcport.
   WalletProcesses(Node& node, std::filesystem::path datadir);
   ~WalletProcesses() override;  // Shutdown(5 s) if not done
   WalletProcesses(const WalletProcesses&) = delete;
@@ -74,6 +82,8 @@ class WalletProcesses final : public WalletDirectory {
   Node& m_node;
   Logger& m_log;
   std::filesystem::path m_datadir;
+  bool m_wallet_rpc = false;                // the wallet processes serve RPC (-walletrpcport/-walletrpcbind)
+  std::vector<std::string> m_process_args;  // for every wallet process, from the node's options (sets m_wallet_rpc)
   std::shared_ptr<ipc::Chain> m_chain;  // shared with every wallet process it is handed to
 
   std::mutex m_mutex;

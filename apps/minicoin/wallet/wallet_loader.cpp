@@ -44,11 +44,7 @@ class WalletHandle final : public ipc::Wallet {
 };
 
 void CheckName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 64 && name[0] != '.';
-  for (char c : name) {
-    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ok = false;
-  }
-  if (!ok) {
+  if (!IsValidWalletName(name)) {
     throw WalletError(WalletError::kInvalidParameter,
                       "Invalid wallet name \"" + name +
                           "\": 1 to 64 characters, no '/', '\\' or control characters, not starting with '.'");
@@ -157,6 +153,14 @@ class WalletLoaderImpl final : public ipc::WalletLoader {
 };
 
 }  // namespace
+
+bool IsValidWalletName(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 64 && name[0] != '.';
+  for (char c : name) {
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ok = false;
+  }
+  return ok;
+}
 
 std::unique_ptr<ipc::WalletLoader> MakeWalletLoader(const std::filesystem::path& datadir,
                                                     std::shared_ptr<ipc::Chain> chain, Logger& log) {

@@ -26,6 +26,10 @@ class Logger;
 //   std::unique_ptr<ipc::Wallet> wallet = loader->createWallet("w1", "");
 std::unique_ptr<ipc::WalletLoader> MakeWalletLoader(const std::filesystem::path& datadir,
                                                     std::shared_ptr<ipc::Chain> chain, Logger& log);
+// Whether `name` is a valid wallet name (the rule above), so that <datadir>/wallets/<name> is a
+// folder of its own.
+bool IsValidWalletName(const std::string& name);
+
 // The same with explicit options (tests: a fixed clock, few key-derivation rounds).
 std::unique_ptr<ipc::WalletLoader> MakeWalletLoader(const std::filesystem::path& datadir,
                                                     std::shared_ptr<ipc::Chain> chain, WalletOptions options);
