@@ -29,6 +29,10 @@ constexpr CategoryName kCategoryNames[] = {
 };
 
 thread_local std::string t_thread_name;
+// How many LogSinkPause (or sink calls) are active on this thread.
+thread_local int t_sink_pause = 0;
+// The sink running on this thread, if any (for a subscription destroyed from inside its sink).
+thread_local const void* t_running_sink = nullptr;
 
 std::string ThreadName() {
   if (!t_thread_name.empty()) return t_thread_name;
@@ -109,6 +113,18 @@ std::string LogCategoriesList() {
 
 void SetLogThreadName(const std::string& name) { t_thread_name = name; }
 
+struct LogSubscription::Sink {
+  LogCategory categories;
+  std::function<void(const std::string&)> function;
+  std::mutex mutex;      // held while the function runs: one line at a time, and removal waits
+  bool removed = false;  // guarded by mutex
+};
+
+LogSubscription::~LogSubscription() { m_logger.RemoveSink(m_sink); }
+
+LogSinkPause::LogSinkPause() { ++t_sink_pause; }
+LogSinkPause::~LogSinkPause() { --t_sink_pause; }
+
 Logger::~Logger() { Close(); }
 
 bool Logger::Open(const LoggerOptions& options, std::string& error) {
@@ -182,50 +198,113 @@ std::string Logger::Decorate(const std::string& message) const {
   return line;
 }
 
-void Logger::Write(const std::string& message) {
-  std::lock_guard lock(m_mutex);
-  if (!m_opened) {
+void Logger::Write(const std::string& message) { WriteLine(LogCategory::kNone, message); }
+
+void Logger::WriteLine(LogCategory category, const std::string& message) {
+  std::string line;
+  {
+    std::lock_guard lock(m_mutex);
     // Decorated now so the timestamp is that of the event; options default to timestamps only.
-    std::string line = Decorate(message);
-    if (m_buffer_bytes + line.size() <= kMaxBufferedBytes) {
-      m_buffer_bytes += line.size();
-      m_buffer.push_back(std::move(line));
+    line = Decorate(message);
+    if (!m_opened) {
+      if (m_buffer_bytes + line.size() <= kMaxBufferedBytes) {
+        m_buffer_bytes += line.size();
+        m_buffer.push_back(line);
+      }
+    } else {
+      if (m_file != nullptr) {
+        std::fputs(line.c_str(), m_file);
+        std::fflush(m_file);
+      }
+      if (m_options.print_to_console) {
+        std::fputs(line.c_str(), stdout);
+        std::fflush(stdout);
+      }
     }
-    return;
   }
-  std::string line = Decorate(message);
-  if (m_file != nullptr) {
-    std::fputs(line.c_str(), m_file);
-    std::fflush(m_file);
-  }
-  if (m_options.print_to_console) {
-    std::fputs(line.c_str(), stdout);
-    std::fflush(stdout);
+  if (m_sink_count.load(std::memory_order_relaxed) != 0 && t_sink_pause == 0) {
+    line.pop_back();  // the newline Decorate added
+    PublishToSinks(category, line);
   }
 }
 
-void Logger::WriteFormatted(const char* prefix, const char* format, va_list args) {
-  Write(prefix + VFormat(format, args));
+void Logger::PublishToSinks(LogCategory category, const std::string& line) {
+  std::vector<std::shared_ptr<LogSubscription::Sink>> targets;
+  {
+    std::lock_guard lock(m_sinks_mutex);
+    for (const auto& sink : m_sinks) {
+      uint32_t mask = static_cast<uint32_t>(sink->categories);
+      if (sink->categories == LogCategory::kAll || (mask & static_cast<uint32_t>(category)) != 0) {
+        targets.push_back(sink);
+      }
+    }
+  }
+  for (const auto& sink : targets) {
+    std::lock_guard lock(sink->mutex);
+    if (sink->removed) continue;
+    ++t_sink_pause;
+    const void* previous = t_running_sink;
+    t_running_sink = sink.get();
+    try {
+      sink->function(line);
+    } catch (...) {
+      // A failing sink must not break logging; it keeps receiving lines until removed.
+    }
+    t_running_sink = previous;
+    --t_sink_pause;
+  }
+}
+
+std::unique_ptr<LogSubscription> Logger::AddSink(LogCategory categories, std::function<void(const std::string&)> sink) {
+  auto entry = std::make_shared<LogSubscription::Sink>();
+  entry->categories = categories;
+  entry->function = std::move(sink);
+  {
+    std::lock_guard lock(m_sinks_mutex);
+    m_sinks.push_back(entry);
+    m_sink_count.store(m_sinks.size(), std::memory_order_relaxed);
+  }
+  return std::make_unique<LogSubscription>(*this, std::move(entry));
+}
+
+std::size_t Logger::sink_count() const { return m_sink_count.load(std::memory_order_relaxed); }
+
+void Logger::RemoveSink(const std::shared_ptr<LogSubscription::Sink>& sink) {
+  {
+    std::lock_guard lock(m_sinks_mutex);
+    std::erase(m_sinks, sink);
+    m_sink_count.store(m_sinks.size(), std::memory_order_relaxed);
+  }
+  if (t_running_sink == sink.get()) {
+    sink->removed = true;  // from inside the sink: this thread already holds its mutex
+    return;
+  }
+  std::lock_guard lock(sink->mutex);  // waits for a call in progress on another thread
+  sink->removed = true;
+}
+
+void Logger::WriteFormatted(LogCategory category, const char* prefix, const char* format, va_list args) {
+  WriteLine(category, prefix + VFormat(format, args));
 }
 
 void Logger::Info(const char* format, ...) {
   va_list args;
   va_start(args, format);
-  WriteFormatted("", format, args);
+  WriteFormatted(LogCategory::kNone, "", format, args);
   va_end(args);
 }
 
 void Logger::Warning(const char* format, ...) {
   va_list args;
   va_start(args, format);
-  WriteFormatted("[warning] ", format, args);
+  WriteFormatted(LogCategory::kNone, "[warning] ", format, args);
   va_end(args);
 }
 
 void Logger::Error(const char* format, ...) {
   va_list args;
   va_start(args, format);
-  WriteFormatted("[error] ", format, args);
+  WriteFormatted(LogCategory::kNone, "[error] ", format, args);
   va_end(args);
 }
 
@@ -234,7 +313,7 @@ void Logger::Debug(LogCategory category, const char* format, ...) {
   std::string prefix = "[" + LogCategoryName(category) + "] ";
   va_list args;
   va_start(args, format);
-  WriteFormatted(prefix.c_str(), format, args);
+  WriteFormatted(category, prefix.c_str(), format, args);
   va_end(args);
 }
 

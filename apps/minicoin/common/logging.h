@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -49,6 +51,35 @@ struct LoggerOptions {
   bool timestamps = true;         // "2024-05-01T12:00:00Z " (with microseconds if asked)
   bool microseconds = false;
   bool thread_names = false;      // "[thread] "
+};
+
+class Logger;
+
+// A sink registered with Logger::AddSink; destroying it removes the sink. Once the destructor
+// returns the sink is not running and is never called again (except when destroyed from inside
+// the sink itself, which is allowed). Must not outlive its Logger. Thread-safe.
+class LogSubscription {
+ public:
+  struct Sink;
+  LogSubscription(Logger& logger, std::shared_ptr<Sink> sink) : m_logger(logger), m_sink(std::move(sink)) {}
+  ~LogSubscription();
+  LogSubscription(const LogSubscription&) = delete;
+  LogSubscription& operator=(const LogSubscription&) = delete;
+
+ private:
+  Logger& m_logger;
+  std::shared_ptr<Sink> m_sink;  // shared with the logger's list while registered
+};
+
+// While one lives on a thread, the lines that thread logs reach no sink (they are still written
+// to the file and console). A sink's delivery thread uses it so that logging caused by the
+// delivery (an IPC call's -debug=ipc lines) does not feed itself. Nests.
+class LogSinkPause {
+ public:
+  LogSinkPause();
+  ~LogSinkPause();
+  LogSinkPause(const LogSinkPause&) = delete;
+  LogSinkPause& operator=(const LogSinkPause&) = delete;
 };
 
 // Writes "<timestamp> [thread] message" lines to the debug log file and optionally stdout.
@@ -95,10 +126,24 @@ class Logger {
   // Writes one message as is (plus prefixes).
   void Write(const std::string& message);
 
+  // Calls `sink` with each line logged from now on (as written to the file, without the
+  // trailing newline) whose category is in `categories`: kAll for every line (Info, Warning
+  // and Error lines too), otherwise the Debug lines of those categories. The sink runs on the
+  // logging thread, after the line is written and outside the logger's lock, one line at a
+  // time per sink; it must be quick (queue the line) and must not block on other threads that
+  // log. Lines the sink itself logs reach no sink. Removed when the returned object is destroyed.
+  std::unique_ptr<LogSubscription> AddSink(LogCategory categories, std::function<void(const std::string&)> sink);
+  std::size_t sink_count() const;
+
  private:
-  void WriteFormatted(const char* prefix, const char* format, va_list args)
-      __attribute__((format(printf, 3, 0)));
+  friend class LogSubscription;
+
+  void WriteLine(LogCategory category, const std::string& message);
+  void WriteFormatted(LogCategory category, const char* prefix, const char* format, va_list args)
+      __attribute__((format(printf, 4, 0)));
   std::string Decorate(const std::string& message) const;
+  void PublishToSinks(LogCategory category, const std::string& line);
+  void RemoveSink(const std::shared_ptr<LogSubscription::Sink>& sink);
 
   std::atomic<uint32_t> m_categories{0};
   mutable std::mutex m_mutex;
@@ -107,6 +152,10 @@ class Logger {
   std::FILE* m_file = nullptr;        // guarded by m_mutex
   std::vector<std::string> m_buffer;  // guarded by m_mutex; lines logged before Open()
   std::size_t m_buffer_bytes = 0;     // guarded by m_mutex
+
+  mutable std::mutex m_sinks_mutex;  // taken after m_mutex is released, never with it
+  std::vector<std::shared_ptr<LogSubscription::Sink>> m_sinks;  // guarded by m_sinks_mutex
+  std::atomic<std::size_t> m_sink_count{0};                      // m_sinks.size(), read unlocked
 };
 
 // Registers -debug, -debugexclude, -debuglogfile, -printtoconsole, -logtimestamps,

@@ -7,6 +7,7 @@
 #include "mining/block_assembler.h"
 #include "node/chain_interface.h"
 #include "node/mining_interface.h"
+#include "node/node_interface.h"
 #include "node/wallet_processes.h"
 #include "node/rpc_util.h"
 #include "rpc/protocol.h"
@@ -55,20 +56,24 @@ class SpawnedEcho final : public ipc::Echo {
   std::unique_ptr<ipc::Echo> m_echo;  // destroyed first: then the child's Init, connection, process
 };
 
-// What minicoin-node serves to programs that connect to its -ipcbind socket.
+// What minicoin-node serves to programs that connect to its -ipcbind socket or spawned it
+// (-ipcfd). Thread-safe; the runtime must outlive it.
 class NodeInit final : public ipc::PartialInit {
  public:
   // `wallets` is null when the node runs without wallets (-disablewallet).
-  NodeInit(Node& node, WalletProcesses* wallets) : PartialInit("minicoin-node"), m_node(node), m_wallets(wallets) {}
+  NodeInit(NodeRuntime& runtime, WalletProcesses* wallets)
+      : PartialInit("minicoin-node"), m_runtime(runtime), m_node(runtime.node()), m_wallets(wallets) {}
   std::unique_ptr<ipc::Echo> makeEcho() override { return ipc::MakeEcho(); }
   std::unique_ptr<ipc::Chain> makeChain() override { return MakeChain(m_node); }
   std::unique_ptr<ipc::Mining> makeMining() override { return MakeMining(m_node); }
+  std::unique_ptr<ipc::Node> makeNode() override { return m_runtime.MakeNodeInterface(); }
   std::unique_ptr<ipc::Handler> registerWalletLoader(const std::shared_ptr<ipc::WalletLoader>& loader) override {
     if (m_wallets == nullptr) throw std::runtime_error("this node runs without wallets (-disablewallet)");
     return m_wallets->Attach(loader);
   }
 
  private:
+  NodeRuntime& m_runtime;
   Node& m_node;
   WalletProcesses* m_wallets;
 };
@@ -267,6 +272,7 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-ipcmaxconnections=<n>", "Serve at most <n> connections at once on each -ipcbind socket; more are refused with a clear error (default: 128)", kArgNone, "IPC options");
   args.AddArg("-wallet=<name>", "Load the wallet <name> at start (in <datadir>/wallets/<name>), creating it if it does not exist. minicoin-node runs each wallet in a minicoin-wallet process of its own. Can be specified multiple times", kArgAllowList, "Wallet options");
   args.AddArg("-disablewallet", "Run without wallets: no wallet RPC methods", kArgNone, "Wallet options");
+  AddWalletProcessOptions(args);
   args.AddArg("-ipcbind=<address>", "Listen for connections from other minicoin processes and third-party programs on a unix socket: 'unix' (<datadir>/node.sock) or 'unix:<path>'. Can be specified multiple times. minicoin-node only", kArgAllowList, "IPC options");
   AddLoggingArgs(args);
   AddMiningOptions(args);
@@ -305,31 +311,63 @@ std::vector<std::string> RpcBindAddresses(const ArgsManager& args) {
   return binds;
 }
 
-int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
-  std::filesystem::path datadir = args.GetDataDir();
-  DataDirLock lock(datadir);
-  std::filesystem::path pid_file = PathArg(args, "-pid", options.executable_name + ".pid");
-  { std::ofstream(pid_file) << ::getpid() << "\n"; }
+}  // namespace
 
-  log.Info("%s", (std::string(kVersion) + " (" + options.executable_name + ") starting, data directory " + datadir.string()).c_str());
-  Node node(args, log, options);
-
+struct NodeRuntime::Parts {
+  // Destroyed from the bottom up: listeners, server, wallets, then the node; the lock last.
+  std::unique_ptr<DataDirLock> lock;
+  std::filesystem::path pid_file;
+  std::unique_ptr<Node> node;
   RpcTable table;
-  RegisterBlockchainRpc(table, node);
-  RegisterMempoolRpc(table, node);
-  RegisterMiningRpc(table, node);
-  RegisterMiscRpc(table, node);
-
   NodeWallets wallets;
-  if (!args.GetBoolArg("-disablewallet", false)) {
-    wallets = MakeNodeWallets(node, datadir, options);
-    RegisterWalletRpc(table, *wallets.directory);
-    LoadStartupWallets(args, log, *wallets.directory);
-  } else if (!args.GetArgs("-wallet").empty()) {
+  std::unique_ptr<HttpRpcServer> server;
+  std::vector<std::unique_ptr<crossproc::Listener>> listeners;
+};
+
+NodeRuntime::NodeRuntime(const ArgsManager& args, Logger& log, const NodeOptions& options)
+    : m_args(args), m_log(log), m_options(options), m_datadir(args.GetDataDir()), m_parts(std::make_unique<Parts>()) {}
+
+std::unique_ptr<NodeRuntime> NodeRuntime::Start(const ArgsManager& args, Logger& log, const NodeOptions& options) {
+  std::unique_ptr<NodeRuntime> runtime(new NodeRuntime(args, log, options));
+  try {
+    runtime->StartParts();
+  } catch (...) {
+    runtime->Stop();
+    throw;
+  }
+  return runtime;
+}
+
+void NodeRuntime::StartParts() {
+  const ArgsManager& args = m_args;
+  Logger& log = m_log;
+  const NodeOptions& options = m_options;
+  Parts& parts = *m_parts;
+  if (args.GetBoolArg("-disablewallet", false) && !args.GetArgs("-wallet").empty()) {
     throw std::runtime_error("-wallet and -disablewallet cannot be used together");
   }
+  if (!options.multiprocess && !args.GetArgs("-ipcbind").empty()) {
+    throw std::runtime_error("-ipcbind needs minicoin-node: " + options.executable_name + " runs everything in one process");
+  }
+  parts.lock = std::make_unique<DataDirLock>(m_datadir);
+  parts.pid_file = PathArg(args, "-pid", options.executable_name + ".pid");
+  { std::ofstream(parts.pid_file) << ::getpid() << "\n"; }
 
-  std::unique_ptr<HttpRpcServer> server;
+  log.Info("%s", (std::string(kVersion) + " (" + options.executable_name + ") starting, data directory " + m_datadir.string()).c_str());
+  parts.node = std::make_unique<Node>(args, log, options);
+  Node& node = *parts.node;
+
+  RegisterBlockchainRpc(parts.table, node);
+  RegisterMempoolRpc(parts.table, node);
+  RegisterMiningRpc(parts.table, node);
+  RegisterMiscRpc(parts.table, node);
+
+  if (!args.GetBoolArg("-disablewallet", false)) {
+    parts.wallets = MakeNodeWallets(node, m_datadir, options);
+    RegisterWalletRpc(parts.table, *parts.wallets.directory);
+    LoadStartupWallets(args, log, *parts.wallets.directory);
+  }
+
   if (args.GetBoolArg("-server", true)) {
     HttpRpcServerOptions rpc;
     rpc.bind = RpcBindAddresses(args);
@@ -343,29 +381,93 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
     rpc.password = args.GetArg("-rpcpassword", "");
     rpc.threads = static_cast<int>(std::clamp<int64_t>(args.GetIntArg("-rpcthreads", 4), 1, 64));
     rpc.log = &log;
-    server = std::make_unique<HttpRpcServer>(rpc, table);
-    server->Start();
-    log.Info("%s", ("RPC server listening on port " + std::to_string(server->port())).c_str());
+    parts.server = std::make_unique<HttpRpcServer>(rpc, parts.table);
+    parts.server->Start();
+    log.Info("%s", ("RPC server listening on port " + std::to_string(parts.server->port())).c_str());
   }
 
-  std::vector<std::unique_ptr<crossproc::Listener>> listeners;
   for (const std::string& address : args.GetArgs("-ipcbind")) {
-    if (!options.multiprocess) {
-      throw std::runtime_error("-ipcbind needs minicoin-node: " + options.executable_name + " runs everything in one process");
-    }
-    std::string path = crossproc::ResolveUnixAddress(address, (datadir / "node.sock").string());
+    std::string path = crossproc::ResolveUnixAddress(address, (m_datadir / "node.sock").string());
     crossproc::ListenOptions listen;
     listen.max_connections = static_cast<std::size_t>(std::clamp<int64_t>(args.GetIntArg("-ipcmaxconnections", 128), 1, 100000));
     listen.connection = IpcConnectionOptions(log, options.executable_name);
-    listeners.push_back(std::make_unique<crossproc::Listener>(
+    WalletProcesses* processes = parts.wallets.processes;
+    parts.listeners.push_back(std::make_unique<crossproc::Listener>(
         path,
-        [&node, &wallets] { return crossproc::MakeServer<ipc::Init>(std::make_shared<NodeInit>(node, wallets.processes)); },
+        [this, processes] { return crossproc::MakeServer<ipc::Init>(std::make_shared<NodeInit>(*this, processes)); },
         listen));
     log.Info("%s", ("IPC: listening on " + path).c_str());
   }
+}
+
+NodeRuntime::~NodeRuntime() {
+  Stop();
+  m_parts.reset();
+}
+
+Node& NodeRuntime::node() { return *m_parts->node; }
+const RpcTable& NodeRuntime::rpc_table() const { return m_parts->table; }
+WalletDirectory* NodeRuntime::wallets() { return m_parts->wallets.directory.get(); }
+WalletProcesses* NodeRuntime::wallet_processes() { return m_parts->wallets.processes; }
+std::unique_ptr<ipc::Node> NodeRuntime::MakeNodeInterface() { return minicoin::MakeNodeInterface(*this); }
+
+void NodeRuntime::Stop() {
+  std::lock_guard<std::mutex> lock(m_stop_mutex);
+  if (m_stopped) return;
+  m_stopped = true;
+  Parts& parts = *m_parts;
+  if (parts.node) parts.node->RequestShutdown();
+  if (parts.server) parts.server->Stop();
+  parts.wallets.Shutdown();
+  parts.listeners.clear();
+  if (parts.lock) {
+    std::error_code ignored;
+    std::filesystem::remove(parts.pid_file, ignored);
+  }
+}
+
+namespace {
+
+// Serves NodeInit to the process that spawned this one (-ipcfd <N>) and shuts the node down
+// when that connection closes. Destroying it closes the connection.
+class SpawnerConnection {
+ public:
+  SpawnerConnection(NodeRuntime& runtime, WalletProcesses* processes, int fd, Logger& log, const std::string& name)
+      : m_connection(fd, std::shared_ptr<ipc::Init>(std::make_shared<NodeInit>(runtime, processes)),
+                     IpcConnectionOptions(log, name)),
+        m_watch([this, &runtime, &log] {
+          m_connection.WaitForDisconnect();
+          if (!runtime.node().ShutdownRequested()) {
+            log.Info("IPC: the process that started this node (-ipcfd) disconnected; shutting down");
+            runtime.node().RequestShutdown();
+          }
+        }) {}
+  ~SpawnerConnection() {
+    m_connection.Close();
+    m_watch.join();
+  }
+  SpawnerConnection(const SpawnerConnection&) = delete;
+  SpawnerConnection& operator=(const SpawnerConnection&) = delete;
+
+ private:
+  crossproc::Connection m_connection;
+  std::thread m_watch;
+};
+
+// `ipcfd` is the descriptor of -ipcfd <N>, or -1.
+int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options, int ipcfd) {
+  std::unique_ptr<NodeRuntime> runtime = NodeRuntime::Start(args, log, options);
+  Node& node = runtime->node();
+  std::unique_ptr<SpawnerConnection> spawner;
+  if (ipcfd >= 0) {
+    spawner = std::make_unique<SpawnerConnection>(*runtime, runtime->wallet_processes(), ipcfd, log, options.executable_name);
+    log.Info("IPC: serving the process that started this node on descriptor %d", ipcfd);
+  }
 
   // SIGINT and SIGTERM are blocked in every thread (set before any was started) and taken here.
-  std::thread signals([&node] {
+  // A node started by another process (-ipcfd) leaves SIGINT (Ctrl-C reaches the whole process
+  // group) to that process, which stops it by closing the connection.
+  std::thread signals([&node, spawned = ipcfd >= 0] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -373,7 +475,7 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
     timespec wait{0, 200'000'000};
     while (!node.ShutdownRequested()) {
       int signal = sigtimedwait(&set, nullptr, &wait);
-      if (signal == SIGINT || signal == SIGTERM) node.RequestShutdown();
+      if (signal == SIGTERM || (signal == SIGINT && !spawned)) node.RequestShutdown();
     }
   });
 
@@ -381,13 +483,41 @@ int RunNode(const ArgsManager& args, Logger& log, const NodeOptions& options) {
   node.WaitForShutdown();
   log.Info("Shutdown: in progress...");
   signals.join();
-  if (server) server->Stop();
-  wallets.Shutdown();
-  listeners.clear();
-  std::error_code ignored;
-  std::filesystem::remove(pid_file, ignored);
+  spawner.reset();
+  runtime->Stop();
   log.Info("Shutdown: done");
   return 0;
+}
+
+// Takes `-ipcfd <N>` (crossproc's spawn convention: two arguments) out of the command line.
+// Returns N, -1 without it, or nullopt with `error` if N is not an open descriptor.
+std::optional<int> TakeIpcFd(int argc, char** argv, std::vector<char*>& rest, std::string& error) {
+  int fd = -1;
+  rest.assign(argv, argv + 1);
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "-ipcfd") != 0 && std::strcmp(argv[i], "--ipcfd") != 0) {
+      rest.push_back(argv[i]);
+      continue;
+    }
+    if (i + 1 >= argc) {
+      error = "-ipcfd needs a descriptor number: -ipcfd <N>";
+      return std::nullopt;
+    }
+    const char* value = argv[++i];
+    char* end = nullptr;
+    errno = 0;
+    long number = std::strtol(value, &end, 10);
+    if (end == value || *end != '\0' || errno != 0 || number < 0 || number > 1 << 20) {
+      error = std::string("-ipcfd needs a descriptor number, not '") + value + "'";
+      return std::nullopt;
+    }
+    if (::fcntl(static_cast<int>(number), F_GETFD) < 0) {
+      error = "-ipcfd " + std::string(value) + " is not an open descriptor";
+      return std::nullopt;
+    }
+    fd = static_cast<int>(number);
+  }
+  return fd;
 }
 
 }  // namespace
@@ -401,10 +531,23 @@ int NodeMain(int argc, char** argv, const NodeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  std::string error;
+  std::vector<char*> rest;
+  std::optional<int> ipcfd = TakeIpcFd(argc, argv, rest, error);
+  if (!ipcfd) {
+    std::cerr << "Error: " << error << "\n";
+    return 1;
+  }
+  if (*ipcfd >= 0 && !options.multiprocess) {
+    std::cerr << "Error: -ipcfd needs minicoin-node: " << options.executable_name
+              << " runs everything in one process and cannot be started by another one\n";
+    return 1;
+  }
+  if (*ipcfd >= 0) ::fcntl(*ipcfd, F_SETFD, FD_CLOEXEC);  // not inherited by wallet processes
+
   ArgsManager args;
   AddNodeOptions(args, options);
-  std::string error;
-  if (!args.ParseParameters(argc, argv, error)) {
+  if (!args.ParseParameters(static_cast<int>(rest.size()), rest.data(), error)) {
     std::cerr << "Error: " << error << "\n";
     return 1;
   }
@@ -432,7 +575,7 @@ int NodeMain(int argc, char** argv, const NodeOptions& options) {
       return 1;
     }
     try {
-      return RunNode(args, log, options);
+      return RunNode(args, log, options, *ipcfd);
     } catch (const std::exception& e) {
       log.Error("%s", e.what());
       std::cerr << "Error: " << e.what() << "\n";

@@ -11,6 +11,8 @@
 
 #include <crossproc/worker_pool.h>
 
+#include <filesystem>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,7 +21,15 @@
 #include <mutex>
 #include <vector>
 
+namespace minicoin::ipc {
+class Node;
+}  // namespace minicoin::ipc
+
 namespace minicoin {
+
+class RpcTable;
+class WalletDirectory;
+class WalletProcesses;
 
 // How an executable runs the node.
 struct NodeOptions {
@@ -108,6 +118,59 @@ class Node final : private ChainListener {
   std::atomic<bool> m_shutdown{false};
   std::mutex m_shutdown_mutex;
   std::condition_variable m_shutdown_cv;
+};
+
+// A started node with everything NodeMain runs around it: the data-directory lock and pid file,
+// the Node, the RPC table and server (-server), the wallets (-wallet, unless -disablewallet) and
+// the -ipcbind listeners. NodeMain runs one until a signal or the stop RPC; minicoin-qt runs one
+// beside its GUI in the same process. Thread-safe: node(), rpc_table(), wallets() and
+// MakeNodeInterface may be called from any thread until the runtime is destroyed; Stop from any
+// thread but one at a time. `args` and `log` must outlive it; so must every interface it made
+// be destroyed before it (the interfaces call into it).
+//
+//   auto runtime = NodeRuntime::Start(args, log, options);   // throws std::runtime_error
+//   std::unique_ptr<ipc::Node> node = runtime->MakeNodeInterface();
+//   ... node->getStatus() ...
+//   node.reset();
+//   runtime->Stop();
+class NodeRuntime {
+ public:
+  // Starts everything; throws std::runtime_error with a message for the user (the data
+  // directory is locked, a port is taken, a -wallet cannot be loaded...), having undone what
+  // it started.
+  static std::unique_ptr<NodeRuntime> Start(const ArgsManager& args, Logger& log, const NodeOptions& options);
+  ~NodeRuntime();  // Stop(), then the node is closed and the data directory unlocked
+  NodeRuntime(const NodeRuntime&) = delete;
+  NodeRuntime& operator=(const NodeRuntime&) = delete;
+
+  Node& node();
+  const RpcTable& rpc_table() const;
+  // The node's wallets; null under -disablewallet.
+  WalletDirectory* wallets();
+  // minicoin-node's wallet processes (for Init.registerWalletLoader); null in minicoind and
+  // under -disablewallet.
+  WalletProcesses* wallet_processes();
+  const std::filesystem::path& datadir() const { return m_datadir; }
+  // An ipc::Node working on this runtime in this process (see node_interface.h).
+  std::unique_ptr<ipc::Node> MakeNodeInterface();
+
+  // Orderly shutdown: requests the node's shutdown (mining loops stop), stops the RPC server,
+  // unloads the wallets, closes the -ipcbind listeners and removes the pid file. Idempotent.
+  // Blocks (up to the wallets' unload timeout); not from inside an RPC or IPC call.
+  void Stop();
+
+ private:
+  struct Parts;
+  NodeRuntime(const ArgsManager& args, Logger& log, const NodeOptions& options);
+  void StartParts();
+
+  const ArgsManager& m_args;
+  Logger& m_log;
+  NodeOptions m_options;
+  std::filesystem::path m_datadir;
+  std::mutex m_stop_mutex;
+  bool m_stopped = false;         // guarded by m_stop_mutex
+  std::unique_ptr<Parts> m_parts;  // the lock, the node and what serves it
 };
 
 // Registers the options minicoind and minicoin-node accept.
