@@ -25,6 +25,15 @@ class Logger;
 // dead subscriber delays nobody else; a subscriber whose calls fail (its process died) is
 // dropped. Listener methods only queue (they run under the chain's or mempool's lock).
 // Thread-safe.
+//
+// Why a queue and a thread per subscriber rather than one crossproc::TaskGroup per event (every
+// subscriber called at once, then joined): a join makes each event wait for the slowest
+// subscriber before the next event can be sent to anyone, so one wallet sleeping in a block
+// notification would hold every other wallet at the previous block. Here each subscriber
+// advances at its own pace and events still reach all of them concurrently; the price is a
+// thread per subscriber (idle while its queue is empty) and a queue that grows while its
+// subscriber is stuck. A subscriber stuck in a call to a live but hung process ends when that
+// process's connection is closed (the node closes them at shutdown before destroying the hub).
 class NotificationHub final : public ChainListener, public MempoolListener {
  public:
   explicit NotificationHub(Logger& log);

@@ -103,6 +103,7 @@ const std::vector<JsonParam>& JsonParams() {
       {"settxfee", 0, "amount"},
       {"rescanblockchain", 0, "start_height"},
       {"rescanblockchain", 1, "stop_height"},
+      {"listwalletbalances", 0, "timeout"},
       {"bumpfee", 1, "options"},
       {"fundrawtransaction", 1, "options"},
       {"estimatesmartfee", 0, "conf_target"},

@@ -7,10 +7,16 @@
 #include "rpc/protocol.h"
 #include "rpc/util.h"
 
+#include <crossproc/errors.h>
+#include <crossproc/task_group.h>
+#include <crossproc/worker_pool.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 namespace minicoin {
@@ -102,6 +108,146 @@ std::shared_ptr<ipc::Wallet> WalletForRequest(const RpcRequest& request, WalletD
   std::shared_ptr<ipc::Wallet> wallet = wallets.Get(names[0]);
   if (!wallet) throw RpcError(kRpcWalletNotFound, "Requested wallet does not exist or is not loaded");
   return wallet;
+}
+
+namespace {
+
+// The RPC error code and message for a failed balance call.
+std::pair<int, std::string> DescribeError(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const WalletError& e) {
+    return {e.code(), e.message()};
+  } catch (const crossproc::Disconnected& e) {
+    return {kRpcWalletError, "the wallet's process is gone: " + e.message()};
+  } catch (const crossproc::RemoteError& e) {
+    return {kRpcWalletError, e.message()};
+  } catch (const std::exception& e) {
+    return {kRpcWalletError, e.what()};
+  } catch (...) {
+    return {kRpcWalletError, "unknown error"};
+  }
+}
+
+// Where one branch of a Collect puts its answer: written by the branch's handler, read after
+// the group has joined.
+struct BalancesSlot {
+  std::optional<ipc::Balances> balances;
+};
+
+// One wallet's balance call, started on the pool: the call to the wallet's process once it is
+// sent, and whether the caller gave up first. Thread-safe.
+struct PendingBalances {
+  std::mutex mutex;
+  crossproc::Future<ipc::Balances> sent;  // guarded by mutex; invalid until sent
+  bool canceled = false;                  // guarded by mutex
+};
+
+std::exception_ptr CanceledError() {
+  return std::make_exception_ptr(crossproc::RemoteError(crossproc::ErrorKind::kFailed, "", "canceled"));
+}
+
+}  // namespace
+
+WalletBalancesFanout::WalletBalancesFanout(WalletDirectory& wallets) : m_wallets(wallets) {}
+
+WalletBalancesFanout::~WalletBalancesFanout() = default;
+
+crossproc::WorkerPool& WalletBalancesFanout::Pool() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (!m_pool) {
+    m_pool = std::make_unique<crossproc::WorkerPool>(crossproc::WorkerPoolOptions{.threads = kThreads, .name = "walletrpc"});
+  }
+  return *m_pool;
+}
+
+crossproc::Future<ipc::Balances> WalletBalancesFanout::Start(const std::string& name) {
+  using State = crossproc::Future<ipc::Balances>::State;
+  auto result = std::make_shared<State>();
+  auto pending = std::make_shared<PendingBalances>();
+  // A cancel (the timeout) fails the result at once and cancels the call if it was sent.
+  std::weak_ptr<State> weak = result;
+  result->SetCanceler([weak, pending] {
+    crossproc::Future<ipc::Balances> sent;
+    {
+      std::lock_guard<std::mutex> lock(pending->mutex);
+      pending->canceled = true;
+      sent = pending->sent;
+    }
+    if (sent.valid()) sent.Cancel();
+    if (auto state = weak.lock()) state->SetError(CanceledError());
+  });
+  WalletDirectory* wallets = &m_wallets;
+  bool posted = Pool().Post([wallets, name, result, pending] {
+    try {
+      {
+        std::lock_guard<std::mutex> lock(pending->mutex);
+        if (pending->canceled) return;
+      }
+      std::shared_ptr<ipc::Wallet> wallet = wallets->Get(name);
+      if (!wallet) throw WalletError(WalletError::kNotFound, "Requested wallet does not exist or is not loaded");
+      auto* client = dynamic_cast<ipc::WalletClient*>(wallet.get());
+      if (client == nullptr) {
+        result->SetValue(wallet->getBalances());  // in this process: no asynchronous twin
+        return;
+      }
+      crossproc::Future<ipc::Balances> sent = client->getBalancesAsync();
+      bool canceled;
+      {
+        std::lock_guard<std::mutex> lock(pending->mutex);
+        pending->sent = sent;
+        canceled = pending->canceled;
+      }
+      if (canceled) sent.Cancel();
+      sent.OnComplete([sent, result]() mutable {
+        if (std::exception_ptr error = sent.error()) {
+          result->SetError(error);
+        } else {
+          result->SetValue(sent.get());
+        }
+      });
+    } catch (...) {
+      result->SetError(std::current_exception());
+    }
+  });
+  if (!posted) result->SetError(std::make_exception_ptr(std::runtime_error("the wallet RPC is shutting down")));
+  return crossproc::Future<ipc::Balances>(result);
+}
+
+std::vector<WalletBalancesEntry> WalletBalancesFanout::Collect(std::chrono::milliseconds timeout) {
+  std::vector<std::string> names = m_wallets.List();
+  std::vector<WalletBalancesEntry> entries(names.size());
+  std::vector<std::shared_ptr<BalancesSlot>> slots(names.size());
+  std::vector<crossproc::Future<ipc::Balances>> futures(names.size());
+  std::vector<std::size_t> branches(names.size());
+  crossproc::TaskGroup group(crossproc::JoinMode::kBestEffort);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    entries[i].name = names[i];
+    slots[i] = std::make_shared<BalancesSlot>();
+    futures[i] = Start(names[i]);
+    branches[i] = group.Add(futures[i], [slot = slots[i]](ipc::Balances balances) { slot->balances = balances; });
+  }
+  // Every call is on its way: wait for the answers until the deadline (the waits overlap, so the
+  // total is at most `timeout`), note which ended by then, and cancel the others.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& future : futures) {
+    future.wait_for(std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
+  }
+  std::vector<bool> in_time(names.size(), false);
+  for (std::size_t i = 0; i < names.size(); ++i) in_time[i] = futures[i].ready();
+  group.JoinFor(std::chrono::milliseconds(0));  // cancels what still runs, waits for the handlers
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    WalletBalancesEntry& entry = entries[i];
+    if (slots[i]->balances) {
+      entry.balances = slots[i]->balances;
+    } else if (!in_time[i]) {
+      entry.error_code = kRpcWalletError;
+      entry.error = "the wallet did not answer within " + std::to_string(timeout.count()) + " ms";
+    } else if (std::exception_ptr error = group.error(branches[i])) {
+      std::tie(entry.error_code, entry.error) = DescribeError(error);
+    }
+  }
+  return entries;
 }
 
 void RegisterWalletRpc(RpcTable& table, WalletDirectory& wallets) {
@@ -439,6 +585,51 @@ void RegisterWalletRpc(RpcTable& table, WalletDirectory& wallets) {
         if (start < 0 || start > 0xffffffffLL) throw RpcError(kRpcInvalidParameter, "Invalid start_height");
         uint32_t stop = WalletForRequest(request, *dir)->rescan(static_cast<uint32_t>(start));
         return json{{"start_height", start}, {"stop_height", stop}};
+      });
+
+  // Shared by the copies of the handler the table keeps; lives as long as the table.
+  auto fanout = std::make_shared<WalletBalancesFanout>(wallets);
+  Add(table, "listwalletbalances", {"timeout"},
+      "listwalletbalances ( timeout )\n\n"
+      "Returns the balances of every loaded wallet. All the wallets are asked at once (with\n"
+      "minicoin-node, each in its own process), so the call takes as long as the slowest wallet,\n"
+      "not the sum. Best effort: a wallet that fails, whose process died, or that does not answer\n"
+      "within `timeout` gets an error entry and the others are still listed. No wallet loaded: an\n"
+      "empty list.\n\n"
+      "Arguments:\n"
+      "1. timeout    (numeric, optional, default=5) Seconds to wait for the wallets' answers\n"
+      "              (above 0, at most 3600; fractions allowed)\n\n"
+      "Result:\n{\n  \"wallets\" : [\n    {\n"
+      "      \"name\" : \"str\",              (string) The wallet name\n"
+      "      \"mine\" : {                   (json object, when the wallet answered) as in getbalances\n"
+      "        \"trusted\" : n, \"untrusted_pending\" : n, \"immature\" : n\n      },\n"
+      "      \"error\" : {                  (json object, when it did not)\n"
+      "        \"code\" : n,                (numeric) The RPC error code (-4 failed or timed out,\n"
+      "                                   -18 not loaded any more)\n"
+      "        \"message\" : \"str\"          (string) What happened\n      }\n    },\n    ...\n  ]\n}\n\n"
+      "Examples:\n> minicoin-cli listwalletbalances\n> minicoin-cli listwalletbalances 0.5\n",
+      [fanout](const RpcRequest& request) -> json {
+        std::chrono::milliseconds timeout = kDefaultWalletBalancesTimeout;
+        if (HasParam(request, 0)) {
+          const json& value = Param(request, 0);
+          if (!value.is_number()) throw RpcError(kRpcTypeError, "timeout must be a number of seconds");
+          double seconds = value.get<double>();
+          if (!std::isfinite(seconds) || seconds <= 0 || seconds > 3600) {
+            throw RpcError(kRpcInvalidParameter, "timeout must be above 0 and at most 3600 seconds");
+          }
+          timeout = std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000)));
+        }
+        json list = json::array();
+        for (const WalletBalancesEntry& entry : fanout->Collect(timeout)) {
+          json item{{"name", entry.name}};
+          if (entry.balances) {
+            item["mine"] = BalancesToJson(*entry.balances);
+          } else {
+            item["error"] = json{{"code", entry.error_code}, {"message", entry.error}};
+          }
+          list.push_back(std::move(item));
+        }
+        return json{{"wallets", list}};
       });
 }
 

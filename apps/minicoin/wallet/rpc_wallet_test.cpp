@@ -9,10 +9,18 @@
 #include "wallet/test_chain.h"
 #include "wallet/wallet_loader.h"
 
+#include <crossproc/connection.h>
+#include <crossproc/listener.h>
+#include <crossproc/server.h>
+
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 
 namespace minicoin {
 namespace {
@@ -200,7 +208,251 @@ TEST_F(WalletRpcTest, HelpStartsWithTheUsageLine) {
     EXPECT_EQ(method->help.rfind(name, 0), 0u) << name;
     EXPECT_EQ(method->category, "Wallet") << name;
   }
-  EXPECT_EQ(m_table.Methods().size(), 16u);
+  EXPECT_EQ(m_table.Methods().size(), 17u);
+}
+
+TEST_F(WalletRpcTest, ListWalletBalancesOfRealWallets) {
+  EXPECT_EQ(Call("listwalletbalances"), (json{{"wallets", json::array()}}));
+  Call("createwallet", json{"a"});
+  Call("createwallet", json{"b"});
+  std::string address = Call("getnewaddress", json::array(), "/wallet/b").get<std::string>();
+  Mine(address);
+  json result = Call("listwalletbalances");
+  ASSERT_EQ(result["wallets"].size(), 2u);
+  EXPECT_EQ(result["wallets"][0], (json{{"name", "a"}, {"mine", {{"trusted", 0.0}, {"untrusted_pending", 0.0}, {"immature", 0.0}}}}));
+  EXPECT_EQ(result["wallets"][1], (json{{"name", "b"}, {"mine", {{"trusted", 0.0}, {"untrusted_pending", 0.0}, {"immature", 50.0}}}}));
+  EXPECT_EQ(Call("listwalletbalances", json{{"timeout", 0.5}})["wallets"].size(), 2u);
+  EXPECT_EQ(ErrorOf("listwalletbalances", json{0}), kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("listwalletbalances", json{-1}), kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("listwalletbalances", json{3601}), kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("listwalletbalances", json{"5"}), kRpcTypeError);
+  EXPECT_EQ(ErrorOf("listwalletbalances", json{1, 2}), kRpcMiscError);
+}
+
+// A wallet that answers getBalances as told and implements nothing else.
+class FakeWallet final : public ipc::Wallet {
+ public:
+  enum class Mode { kAnswer, kThrow, kHang, kMeet };
+  // Shared by the fakes of one test: releases hung calls, and lets kMeet calls see each other.
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool open = false;      // guarded by mutex; hung calls return
+    int met = 0;            // guarded by mutex; kMeet calls that have started
+    int canceled_seen = 0;  // guarded by mutex; hung calls that were told they were canceled
+  };
+
+  FakeWallet(std::string name, Mode mode, uint64_t confirmed, std::shared_ptr<Gate> gate)
+      : m_name(std::move(name)), m_mode(mode), m_confirmed(confirmed), m_gate(std::move(gate)) {}
+
+  std::string getName() override { return m_name; }
+  ipc::Balances getBalances() override {
+    using namespace std::chrono_literals;
+    std::unique_lock<std::mutex> lock(m_gate->mutex);
+    switch (m_mode) {
+      case Mode::kAnswer:
+        break;
+      case Mode::kThrow:
+        throw WalletError(WalletError::kWalletError, "the database is locked");
+      case Mode::kHang: {
+        // Until the test opens the gate (bounded), or the caller cancels the call.
+        auto deadline = std::chrono::steady_clock::now() + 20s;
+        while (!m_gate->open && std::chrono::steady_clock::now() < deadline) {
+          if (crossproc::CurrentCallCanceled()) {
+            ++m_gate->canceled_seen;
+            m_gate->cv.notify_all();
+            throw std::runtime_error("canceled");
+          }
+          m_gate->cv.wait_for(lock, 10ms);
+        }
+        break;
+      }
+      case Mode::kMeet:
+        // Answers only once every kMeet wallet has been asked: they must be asked together.
+        ++m_gate->met;
+        m_gate->cv.notify_all();
+        if (!m_gate->cv.wait_for(lock, 10s, [&] { return m_gate->met >= 3; })) {
+          throw std::runtime_error("asked one after the other");
+        }
+        break;
+    }
+    return ipc::Balances{m_confirmed, 1, 2};
+  }
+  std::string getNewAddress(const std::string&) override { throw std::logic_error("not implemented"); }
+  std::vector<uint8_t> sendToAddress(const std::string&, uint64_t, uint64_t) override { throw std::logic_error("not implemented"); }
+  std::vector<ipc::WalletTransaction> listTransactions(uint32_t, uint32_t) override { throw std::logic_error("not implemented"); }
+  std::vector<ipc::UnspentOutput> listUnspent() override { throw std::logic_error("not implemented"); }
+  ipc::WalletInfo getWalletInfo() override { throw std::logic_error("not implemented"); }
+  void encryptWallet(const std::string&) override { throw std::logic_error("not implemented"); }
+  void walletPassphrase(const std::string&, uint32_t) override { throw std::logic_error("not implemented"); }
+  void walletLock() override { throw std::logic_error("not implemented"); }
+  uint32_t rescan(uint32_t) override { throw std::logic_error("not implemented"); }
+  std::unique_ptr<ipc::Handler> handleBalanceChanged(const std::function<void(const ipc::Balances&)>&) override {
+    throw std::logic_error("not implemented");
+  }
+
+ private:
+  std::string m_name;
+  Mode m_mode;
+  uint64_t m_confirmed;
+  std::shared_ptr<Gate> m_gate;
+};
+
+// Wallets by name, each either in this process or behind a crossproc connection of its own
+// (over a socket pair, so its calls are real messages). "gone" is listed but no longer found;
+// "crashed" fails to be found. Thread-safe after setup.
+class FakeWalletDirectory final : public WalletDirectory {
+ public:
+  ~FakeWalletDirectory() override {
+    m_wallets.clear();
+    m_connections.clear();
+  }
+  void AddLocal(const std::string& name, std::shared_ptr<ipc::Wallet> wallet) { m_wallets[name] = std::move(wallet); }
+  void AddRemote(const std::string& name, std::shared_ptr<ipc::Wallet> wallet) {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    auto server = std::make_unique<crossproc::Connection>(fds[0], crossproc::MakeServer<ipc::Wallet>(std::move(wallet)));
+    auto client = std::make_unique<crossproc::Connection>(fds[1]);
+    m_wallets[name] = std::shared_ptr<ipc::Wallet>(client->Bootstrap<ipc::Wallet>());
+    m_connections[name] = {std::move(server), std::move(client)};
+  }
+  // Closes the server end of a remote wallet's connection, as if its process had died.
+  void Kill(const std::string& name) { m_connections.at(name).first.reset(); }
+
+  std::shared_ptr<ipc::Wallet> Create(const std::string&, const std::string&) override { throw std::logic_error("no"); }
+  std::shared_ptr<ipc::Wallet> Load(const std::string&) override { throw std::logic_error("no"); }
+  void Unload(const std::string&) override { throw std::logic_error("no"); }
+  std::shared_ptr<ipc::Wallet> Get(const std::string& name) override {
+    if (name == "crashed") throw WalletError(WalletError::kNotFound, "Wallet \"crashed\" is not available");
+    auto it = m_wallets.find(name);
+    return it == m_wallets.end() ? nullptr : it->second;
+  }
+  std::vector<std::string> List() override {
+    std::vector<std::string> names{"crashed", "gone"};
+    for (const auto& [name, wallet] : m_wallets) names.push_back(name);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  std::vector<std::string> ListDir() override { return List(); }
+
+ private:
+  std::map<std::string, std::shared_ptr<ipc::Wallet>> m_wallets;
+  std::map<std::string, std::pair<std::unique_ptr<crossproc::Connection>, std::unique_ptr<crossproc::Connection>>> m_connections;
+};
+
+using Mode = FakeWallet::Mode;
+using Clock = std::chrono::steady_clock;
+
+std::map<std::string, const WalletBalancesEntry*> ByName(const std::vector<WalletBalancesEntry>& entries) {
+  std::map<std::string, const WalletBalancesEntry*> by_name;
+  for (const WalletBalancesEntry& entry : entries) by_name[entry.name] = &entry;
+  return by_name;
+}
+
+// One wallet per way of failing, in this process and in others: each gets its own entry, and a
+// hung one costs the timeout, not more.
+void CheckFailuresStayApart(bool remote) {
+  auto gate = std::make_shared<FakeWallet::Gate>();
+  FakeWalletDirectory directory;
+  auto add = [&](const std::string& name, std::shared_ptr<ipc::Wallet> wallet) {
+    if (remote) {
+      directory.AddRemote(name, std::move(wallet));
+    } else {
+      directory.AddLocal(name, std::move(wallet));
+    }
+  };
+  add("good", std::make_shared<FakeWallet>("good", Mode::kAnswer, 7, gate));
+  add("hangs", std::make_shared<FakeWallet>("hangs", Mode::kHang, 0, gate));
+  add("throws", std::make_shared<FakeWallet>("throws", Mode::kThrow, 0, gate));
+  if (remote) {
+    add("dead", std::make_shared<FakeWallet>("dead", Mode::kAnswer, 0, gate));
+    directory.Kill("dead");
+  }
+  {
+    WalletBalancesFanout fanout(directory);
+    auto start = Clock::now();
+    std::vector<WalletBalancesEntry> entries = fanout.Collect(std::chrono::milliseconds(300));
+    auto elapsed = Clock::now() - start;
+    EXPECT_GE(elapsed, std::chrono::milliseconds(300));
+    EXPECT_LT(elapsed, std::chrono::seconds(5));  // not the hung call's 20 s
+    ASSERT_EQ(entries.size(), remote ? 6u : 5u);
+    EXPECT_EQ(entries[0].name, "crashed");  // in List's order
+    auto by_name = ByName(entries);
+    ASSERT_TRUE(by_name["good"]->balances);
+    EXPECT_EQ(by_name["good"]->balances->confirmed, 7u);
+    EXPECT_EQ(by_name["good"]->balances->immature, 2u);
+    EXPECT_EQ(by_name["good"]->error_code, 0);
+    EXPECT_FALSE(by_name["hangs"]->balances);
+    EXPECT_EQ(by_name["hangs"]->error_code, kRpcWalletError);
+    EXPECT_EQ(by_name["hangs"]->error, "the wallet did not answer within 300 ms");
+    EXPECT_FALSE(by_name["throws"]->balances);
+    EXPECT_EQ(by_name["throws"]->error_code, kRpcWalletError);
+    EXPECT_NE(by_name["throws"]->error.find("the database is locked"), std::string::npos) << by_name["throws"]->error;
+    EXPECT_EQ(by_name["gone"]->error_code, kRpcWalletNotFound);
+    EXPECT_EQ(by_name["crashed"]->error_code, kRpcWalletNotFound);
+    EXPECT_EQ(by_name["crashed"]->error, "Wallet \"crashed\" is not available");
+    if (remote) {
+      EXPECT_FALSE(by_name["dead"]->balances);
+      EXPECT_EQ(by_name["dead"]->error_code, kRpcWalletError);
+      EXPECT_NE(by_name["dead"]->error.find("process is gone"), std::string::npos) << by_name["dead"]->error;
+      // The hung wallet's process was told its call is no longer wanted.
+      std::unique_lock<std::mutex> lock(gate->mutex);
+      EXPECT_TRUE(gate->cv.wait_for(lock, std::chrono::seconds(10), [&] { return gate->canceled_seen == 1; }));
+    }
+    // Asking again works the same (the hung in-process call still holds a pool thread).
+    EXPECT_TRUE(ByName(fanout.Collect(std::chrono::milliseconds(100)))["good"]->balances);
+    {
+      std::lock_guard<std::mutex> lock(gate->mutex);
+      gate->open = true;
+    }
+    gate->cv.notify_all();
+  }  // the fanout waits for the in-process calls here
+}
+
+TEST(WalletBalancesFanout, InProcessFailuresStayApart) { CheckFailuresStayApart(false); }
+TEST(WalletBalancesFanout, OtherProcessFailuresStayApart) { CheckFailuresStayApart(true); }
+
+// Three wallets that answer only once all three have been asked: the calls are in flight together.
+TEST(WalletBalancesFanout, AsksEveryWalletAtOnce) {
+  for (bool remote : {false, true}) {
+    auto gate = std::make_shared<FakeWallet::Gate>();
+    FakeWalletDirectory directory;
+    for (const char* name : {"w1", "w2", "w3"}) {
+      auto wallet = std::make_shared<FakeWallet>(name, Mode::kMeet, 5, gate);
+      if (remote) {
+        directory.AddRemote(name, wallet);
+      } else {
+        directory.AddLocal(name, wallet);
+      }
+    }
+    WalletBalancesFanout fanout(directory);
+    std::vector<WalletBalancesEntry> entries = fanout.Collect(std::chrono::seconds(20));
+    auto by_name = ByName(entries);
+    for (const char* name : {"w1", "w2", "w3"}) {
+      ASSERT_TRUE(by_name[name]->balances) << name << (remote ? " remote: " : " local: ") << by_name[name]->error;
+      EXPECT_EQ(by_name[name]->balances->confirmed, 5u);
+    }
+  }
+}
+
+TEST(WalletBalancesFanout, ThroughTheRpcTable) {
+  auto gate = std::make_shared<FakeWallet::Gate>();
+  FakeWalletDirectory directory;
+  directory.AddRemote("good", std::make_shared<FakeWallet>("good", Mode::kAnswer, 150'000'000, gate));
+  directory.AddRemote("hangs", std::make_shared<FakeWallet>("hangs", Mode::kHang, 0, gate));
+  RpcTable table;
+  RegisterWalletRpc(table, directory);
+  RpcRequest request;
+  request.method = "listwalletbalances";
+  json result = table.Execute(request, json{0.2});
+  ASSERT_EQ(result["wallets"].size(), 4u);
+  EXPECT_EQ(result["wallets"][0]["name"], "crashed");
+  EXPECT_EQ(result["wallets"][0]["error"]["code"], kRpcWalletNotFound);
+  EXPECT_EQ(result["wallets"][2], (json{{"name", "good"}, {"mine", {{"trusted", 1.5}, {"untrusted_pending", 0.00000001}, {"immature", 0.00000002}}}}));
+  EXPECT_EQ(result["wallets"][3], (json{{"name", "hangs"}, {"error", {{"code", kRpcWalletError}, {"message", "the wallet did not answer within 200 ms"}}}}));
+  std::lock_guard<std::mutex> lock(gate->mutex);
+  gate->open = true;
+  gate->cv.notify_all();
 }
 
 }  // namespace
