@@ -310,7 +310,7 @@ HttpRpcServerOptions ServerOptions(const WalletRpcArgs& rpc, const std::filesyst
 
 // -sandbox: confines the process to its wallet folders (and the cookie's, if elsewhere); before
 // any thread starts. Returns false with `error` if the kernel refuses.
-bool Sandbox(const ArgsManager& args, Logger& log, const std::filesystem::path& datadir,
+bool Sandbox(Logger& log, const std::filesystem::path& datadir,
              const std::vector<std::string>& wallets, const HttpRpcServerOptions* server, bool attached,
              std::string& error) {
   SandboxOptions sandbox;
@@ -347,6 +347,11 @@ bool Sandbox(const ArgsManager& args, Logger& log, const std::filesystem::path& 
     error = e.what();
     return false;
   }
+  return true;
+}
+
+// -testsandboxprobe=<path>: tries to open each path (after the sandbox, if any) and logs the outcome.
+void RunProbes(const ArgsManager& args, Logger& log) {
   for (const std::string& path : args.GetArgs("-testsandboxprobe")) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -357,7 +362,6 @@ bool Sandbox(const ArgsManager& args, Logger& log, const std::filesystem::path& 
       log.Info("sandbox probe %s: refused: %s (errno %d)", path.c_str(), std::strerror(code), code);
     }
   }
-  return true;
 }
 
 // Attached mode: returns the exit code.
@@ -368,12 +372,13 @@ int RunAttached(const ArgsManager& args, Logger& log, const std::filesystem::pat
   const HttpRpcServerOptions server_options = ServerOptions(rpc, folder, log);
   if (args.GetBoolArg("-sandbox", false)) {
     std::string error;
-    if (!Sandbox(args, log, datadir, names, rpc.server ? &server_options : nullptr, /*attached=*/true, error)) {
+    if (!Sandbox(log, datadir, names, rpc.server ? &server_options : nullptr, /*attached=*/true, error)) {
       log.Error("-sandbox: %s", error.c_str());
       std::cerr << "Error: -sandbox: " << error << "\n";
       return 1;
     }
   }
+  RunProbes(args, log);
   const std::string path =
       crossproc::ResolveUnixAddress(args.GetArg("-ipcconnect", "unix"), (datadir / "node.sock").string());
   std::unique_ptr<crossproc::Connection> connection;
@@ -462,13 +467,14 @@ int RunSpawned(int argc, char** argv, const ArgsManager& args, Logger& log, cons
   const HttpRpcServerOptions server_options = ServerOptions(rpc, folder, log);
   if (args.GetBoolArg("-sandbox", false)) {
     std::string error;
-    if (!Sandbox(args, log, datadir, names, rpc.server ? &server_options : nullptr, /*attached=*/false, error)) {
+    if (!Sandbox(log, datadir, names, rpc.server ? &server_options : nullptr, /*attached=*/false, error)) {
       // Exits before serving: the node's spawn reports the process gone, this log says why.
       log.Error("-sandbox: %s", error.c_str());
       std::cerr << "Error: -sandbox: " << error << "\n";
       return 1;
     }
   }
+  RunProbes(args, log);
   ProcessWalletDirectory wallets(/*spawned=*/true);
   std::unique_ptr<WalletRpcService> service;
   std::string startup_error;
