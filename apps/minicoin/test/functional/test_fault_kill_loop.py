@@ -273,7 +273,10 @@ class FaultKillLoopTest(framework.FunctionalTest):
         self.addresses = {w: [] for w in WALLETS}  # handed out, in order
         self.all_addresses = set()
         self.sent = {}  # txid -> (source, target, address, amount units)
-        self.accepted = {}  # height -> hash, reported accepted as the new tip
+        self.accepted = {}  # height -> hash: reported as the new tip, or seen in the active chain
+        self.miner_tips = set()  # hashes the miner reported as new tips
+        self.generated = {}  # hash -> height: returned by generatetoaddress, not yet seen in the active chain
+        self.stale_generated = 0
         self.hangs = []
         self.findings = []
         started = time.monotonic()
@@ -317,9 +320,10 @@ class FaultKillLoopTest(framework.FunctionalTest):
 
         self.final_checks()
         elapsed = time.monotonic() - started
-        print("kill loop: seed %d, %d iterations in %.1f s; kills: %s; %d blocks, %d sends, %d addresses"
+        print("kill loop: seed %d, %d iterations in %.1f s; kills: %s; %d blocks, %d sends, %d addresses; "
+              "%d generated blocks lost a race with the miner (stored off the active chain)"
               % (seed, iterations, elapsed, ", ".join("%s %d" % kv for kv in kills.items()),
-                 node.rpc.getblockcount(), len(self.sent), len(self.all_addresses)), flush=True)
+                 node.rpc.getblockcount(), len(self.sent), len(self.all_addresses), self.stale_generated), flush=True)
 
     # Bookkeeping (called from the activity threads too)
 
@@ -333,10 +337,20 @@ class FaultKillLoopTest(framework.FunctionalTest):
         return address
 
     def record_accepted(self, hashes):
+        """Blocks generatetoaddress returned. They were accepted, but not necessarily as the tip: a
+        miner's block at the same height may have come first (the RPC then still returns the hash
+        of its block, stored off the active chain). check() sorts them out."""
+        heights = [self.node.call("getblockheader", block_hash, timeout=30)["height"] for block_hash in hashes]
         with self.lock:
-            for block_hash in hashes:
-                height = self.node.call("getblockheader", block_hash, timeout=30)["height"]
-                self.accepted[height] = block_hash
+            self.generated.update(zip(hashes, heights))
+
+    def record_tip(self, height, block_hash, source):
+        """Under self.lock."""
+        known = self.accepted.get(height)
+        if known is not None and known != block_hash:
+            self.findings.append("two blocks at height %d taken as the tip: %s and %s (%s)"
+                                 % (height, known, block_hash, source))
+        self.accepted[height] = block_hash
 
     def record_miner_output(self, path):
         try:
@@ -349,7 +363,8 @@ class FaultKillLoopTest(framework.FunctionalTest):
                 parts = line.split()
                 # "block <hash> height <h> accepted": a new tip; "accepted (valid-but-not-tip)" is not.
                 if len(parts) == 5 and parts[0] == "block" and parts[4] == "accepted":
-                    self.accepted[int(parts[3])] = parts[1]
+                    self.record_tip(int(parts[3]), parts[1], "the miner")
+                    self.miner_tips.add(parts[1])
 
     # Kill and restart
 
@@ -425,6 +440,24 @@ class FaultKillLoopTest(framework.FunctionalTest):
         assert_equal(units(stats["total_amount"]), SUBSIDY * COIN * height, "coin set total " + what)
         assert_true(height >= getattr(self, "last_height", 0), "the height went down %s" % what)
         self.last_height = height
+        with self.lock:
+            generated = dict(self.generated)
+            self.generated.clear()
+        # A generated block is kept (even through a kill); in the active chain it is held to the
+        # rule below from now on; off it, the active block at its height is one the miner
+        # reported as a new tip (the only source racing generatetoaddress).
+        for block_hash, h in generated.items():
+            header = rpc.getblockheader(block_hash)
+            assert_equal(header["height"], h, "height of generated block %s %s" % (block_hash, what))
+            active = rpc.getblockhash(h) if h <= height else None
+            with self.lock:
+                if active == block_hash:
+                    self.record_tip(h, block_hash, "generatetoaddress")
+                else:
+                    assert_true(active in self.miner_tips, "generated block %s at height %d is off the active chain, "
+                                "whose block there (%s) no miner reported %s" % (block_hash, h, active, what))
+                    self.stale_generated += 1
+        assert_equal(self.findings, [], what)
         with self.lock:
             accepted = dict(self.accepted)
             sent = dict(self.sent)
