@@ -14,6 +14,7 @@ import signal
 import socket
 import stat
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -130,6 +131,7 @@ class WalletServerTest(framework.FunctionalTest):
             node = self.add_node(["-wallet=w1", "-walletrpcport=0", "-ipcbind=unix"])
             self.spawned_layout(node)
             self.attached_layout(node)
+            self.notification_delay(node)
             self.spawned_port_conflict()
         finally:
             for process in self.attached:
@@ -301,6 +303,22 @@ class WalletServerTest(framework.FunctionalTest):
         assert_true(not os.path.exists(own.cookie_path), "a1 cookie removed")
         assert_true(not os.path.exists(os.path.join(folder, ".rpcport")), "a1 port file removed")
         wait_until(lambda: "a1" not in rpc.listwallets(), timeout=10, message="a1 detached")
+
+    def notification_delay(self, node):
+        """-testnotificationdelay=<ms>: the wallet handles each block that much later."""
+        rpc = node.rpc
+        process = self.start_attached(node, "slow", "-testnotificationdelay=1500")
+        slow = NodeWallet(node, "slow")
+        start = time.monotonic()
+        rpc.generatetoaddress(1, self.outsider)
+        tip = rpc.getbestblockhash()
+        assert_true(slow.getwalletinfo()["lastprocessedblock"]["hash"] != tip, "the slow wallet has not yet handled the block")
+        wait_until(lambda: slow.getwalletinfo()["lastprocessedblock"]["hash"] == tip, timeout=20,
+                   message="the slow wallet to handle the block")
+        elapsed = time.monotonic() - start
+        assert_true(elapsed >= 1.2, "the block was handled after the delay (%.2f s)" % elapsed)
+        process.send_signal(signal.SIGTERM)
+        assert_equal(process.wait(timeout=30), 0, "slow wallet exit code")
 
     def spawned_port_conflict(self):
         taken = socket.socket()
