@@ -465,6 +465,10 @@ int RunSpawned(int argc, char** argv, const ArgsManager& args, Logger& log, cons
   const std::vector<std::string> names = args.GetArgs("-wallet");
   const std::filesystem::path folder = WalletFolder(datadir, names);
   const HttpRpcServerOptions server_options = ServerOptions(rpc, folder, log);
+  std::error_code exists_error;
+  // A folder made here for the RPC files or the sandbox, left empty (the wallet was not
+  // created), goes at exit (when the sandbox lets it).
+  const bool folder_existed = std::filesystem::exists(folder, exists_error);
   if (args.GetBoolArg("-sandbox", false)) {
     std::string error;
     if (!Sandbox(log, datadir, names, rpc.server ? &server_options : nullptr, /*attached=*/false, error)) {
@@ -498,6 +502,9 @@ int RunSpawned(int argc, char** argv, const ArgsManager& args, Logger& log, cons
   log.Info("the node disconnected; exiting");
   if (service) service->Stop();
   wallets.SetLoader(nullptr);
+  init.reset();
+  std::error_code ec;
+  if (!folder_existed && std::filesystem::is_empty(folder, ec)) std::filesystem::remove(folder, ec);
   return code.value_or(1);
 }
 
