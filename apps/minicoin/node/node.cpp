@@ -552,7 +552,13 @@ int NodeMain(int argc, char** argv, const NodeOptions& options) {
     return 1;
   }
   if (args.IsArgSet("-help") || args.IsArgSet("-?") || args.IsArgSet("-h")) {
-    std::cout << kVersion << "\n\nUsage: " << options.executable_name << " [options]\n\n" << args.GetHelpMessage();
+    std::cout << kVersion << "\n\nUsage: " << options.executable_name << " [options]\n";
+    if (options.multiprocess) {
+      std::cout << "       " << options.executable_name
+                << " -ipcfd <N> [options]   started by a front end (minicoin-gui): also serves it on descriptor N"
+                   " and shuts down when it closes that connection\n";
+    }
+    std::cout << "\n" << args.GetHelpMessage();
     return 0;
   }
   if (args.IsArgSet("-version")) {

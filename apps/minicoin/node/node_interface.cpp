@@ -97,9 +97,10 @@ LogCategory ParseCategories(const std::string& text) {
     name.erase(name.find_last_not_of(" \t") + 1);
     if (!name.empty()) {
       LogCategory category;
-      if (!ParseLogCategory(name, category) || category == LogCategory::kNone) {
+      if (!ParseLogCategory(name, category)) {
         throw std::runtime_error("unknown log category '" + name + "' (known: " + LogCategoriesList() + ", all)");
       }
+      if (category == LogCategory::kNone) throw std::runtime_error("log category '" + name + "' selects no lines");
       mask |= static_cast<uint32_t>(category);
       any = true;
     }

@@ -292,6 +292,7 @@ TEST_F(NodeRuntimeTest, LogLinesByCategory) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("unknown log category 'nosuch'"), std::string::npos) << e.what();
   }
+  EXPECT_THROW(node->handleLog("none", [](const std::string&) {}), std::runtime_error);
   // A callback that throws (its receiver went away) ends its delivery, nobody else's.
   auto failing = node->handleLog("", [](const std::string&) { throw std::runtime_error("gone"); });
   m_log.Debug(LogCategory::kMempool, "still delivered");
