@@ -264,22 +264,36 @@ void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::
 // Leader/follower machinery.
 
 void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self) {
-  m_reader = &self;
-  lock.unlock();
-  transport::Frame frame;
-  std::string error;
-  try {
-    frame = m_frames.ReadFrame(m_fd.get());
-    if (!frame) error = "peer closed the connection";
-  } catch (const std::exception& e) {
-    error = e.what();
+  // Reads one frame, then the ones already buffered (no more system calls), so that the calls
+  // among them are all queued before any runs: their answers can then leave together.
+  if (OutboxDueBeforeRead()) {
+    // Deferred messages (Finish) leave before a read that may block.
+    lock.unlock();
+    Flush();
+    lock.lock();
+    if (m_reader != nullptr || m_closed) return;  // someone else took the role meanwhile
   }
-  lock.lock();
-  m_reader = nullptr;
-  if (!error.empty()) {
-    Disconnect(lock, error);
-  } else if (!m_closed) {
-    Dispatch(lock, self, std::move(frame));
+  bool more = true;
+  while (more) {
+    m_reader = &self;
+    lock.unlock();
+    transport::Frame frame;
+    std::string error;
+    try {
+      frame = m_frames.ReadFrame(m_fd.get());
+      if (!frame) error = "peer closed the connection";
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    lock.lock();
+    m_reader = nullptr;
+    more = false;
+    if (!error.empty()) {
+      Disconnect(lock, error);
+    } else if (!m_closed) {
+      Dispatch(lock, self, std::move(frame));
+      more = !m_closed && m_reader == nullptr && BufferedFrame();
+    }
   }
   if (!m_deferred.empty()) {
     auto deferred = std::move(m_deferred);
@@ -350,7 +364,7 @@ void ConnectionState::IoThreadMain() {
     if (m_reader == nullptr && m_role_wanters.empty()) {
       auto idle = std::chrono::steady_clock::now() - m_last_release;
       if (idle >= kIdleBeforeEventLoopReads || m_async_outstanding > 0) {
-        if (!m_outbox.empty()) {  // deferred messages (Finish) of a connection gone quiet
+        if (OutboxDueBeforeRead()) {  // replies, or deferred messages (Finish) before a read that may block
           lock.unlock();
           Flush();
           lock.lock();
@@ -401,9 +415,22 @@ void ConnectionState::IoThreadMain() {
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-void ConnectionState::Queue(std::shared_ptr<capnp::MallocMessageBuilder> message) {
+void ConnectionState::Queue(std::shared_ptr<capnp::MallocMessageBuilder> message, bool deferrable) {
   if (m_write_failed) return;  // nothing reaches the peer any more
   m_outbox.push_back(std::move(message));
+  if (!deferrable) m_outbox_urgent = true;
+}
+
+bool ConnectionState::BufferedFrame() const {
+  try {
+    return m_frames.HasBufferedFrame();
+  } catch (const std::exception&) {
+    return false;  // a malformed frame: the next read reports it
+  }
+}
+
+bool ConnectionState::OutboxDueBeforeRead() const {
+  return !m_outbox.empty() && (m_outbox_urgent || !BufferedFrame());
 }
 
 void ConnectionState::Flush() {
@@ -418,6 +445,7 @@ void ConnectionState::Flush() {
   std::vector<int> fds;
   while (!m_outbox.empty() && !m_write_failed) {
     batch.swap(m_outbox);
+    m_outbox_urgent = false;
     lock.unlock();
     bool ok = true;
     std::string error;
@@ -678,13 +706,18 @@ void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self,
   } catch (const kj::Exception& e) {
     AbortConnection(lock, std::string("malformed message from peer: ") + e.getDescription().cStr());
   }
-  if (message || !m_outbox.empty()) {
+  if (message || m_outbox_urgent) {
     // Whatever is left of the message may hold capabilities: drop it, and write replies,
-    // outside the lock.
+    // outside the lock. Deferrable messages alone (the Finish of an answer just handled) wait
+    // for the next message or for the event-loop thread.
     lock.unlock();
     message.reset();
-    Flush();
     lock.lock();
+    if (m_outbox_urgent) {
+      lock.unlock();
+      Flush();
+      lock.lock();
+    }
   }
 }
 
@@ -1114,7 +1147,7 @@ void ConnectionState::FinishQuestion(uint32_t question_id, bool flush_now) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_closed) return;
-    Queue(std::move(message));
+    Queue(std::move(message), !flush_now);
   }
   // A Finish alone would wake the peer's thread for nothing: it normally leaves with the next
   // message, or with the event-loop thread's flush when the connection goes quiet. It goes at
