@@ -264,8 +264,6 @@ void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::
 // Leader/follower machinery.
 
 void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self) {
-  // Reads one frame, then the ones already buffered (no more system calls), so that the calls
-  // among them are all queued before any runs: their answers can then leave together.
   if (OutboxDueBeforeRead()) {
     // Deferred messages (Finish) leave before a read that may block.
     lock.unlock();
@@ -273,27 +271,22 @@ void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& s
     lock.lock();
     if (m_reader != nullptr || m_closed) return;  // someone else took the role meanwhile
   }
-  bool more = true;
-  while (more) {
-    m_reader = &self;
-    lock.unlock();
-    transport::Frame frame;
-    std::string error;
-    try {
-      frame = m_frames.ReadFrame(m_fd.get());
-      if (!frame) error = "peer closed the connection";
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    lock.lock();
-    m_reader = nullptr;
-    more = false;
-    if (!error.empty()) {
-      Disconnect(lock, error);
-    } else if (!m_closed) {
-      Dispatch(lock, self, std::move(frame));
-      more = !m_closed && m_reader == nullptr && BufferedFrame();
-    }
+  m_reader = &self;
+  lock.unlock();
+  transport::Frame frame;
+  std::string error;
+  try {
+    frame = m_frames.ReadFrame(m_fd.get());
+    if (!frame) error = "peer closed the connection";
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  lock.lock();
+  m_reader = nullptr;
+  if (!error.empty()) {
+    Disconnect(lock, error);
+  } else if (!m_closed) {
+    Dispatch(lock, self, std::move(frame));
   }
   if (!m_deferred.empty()) {
     auto deferred = std::move(m_deferred);
@@ -362,8 +355,9 @@ void ConnectionState::IoThreadMain() {
     }
     if (m_closed) break;
     if (m_reader == nullptr && m_role_wanters.empty()) {
-      auto idle = std::chrono::steady_clock::now() - m_last_release;
-      if (idle >= kIdleBeforeEventLoopReads || m_async_outstanding > 0) {
+      auto idle = m_async_outstanding > 0 ? kIdleBeforeEventLoopReads  // no need to read the clock
+                                          : std::chrono::steady_clock::now() - m_last_release;
+      if (idle >= kIdleBeforeEventLoopReads) {
         if (OutboxDueBeforeRead()) {  // replies, or deferred messages (Finish) before a read that may block
           lock.unlock();
           Flush();
@@ -875,7 +869,8 @@ void ConnectionState::ExecuteCall(Work& work, Waiter& self) {
                                                                                 work.message->content) +
                               " on " + CurrentThreadName());
   }
-  auto started = std::chrono::steady_clock::now();
+  // Timed only for the debug log: reading the clock is not free on every machine.
+  auto started = m_options.debug_ipc ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   {
     IncomingCallImpl incoming(this, method_id, work.message->content, content, results->getOrphanage());
     try {
@@ -1254,7 +1249,8 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
                           caps.imbue(call.getParams().getContent()).asReader()) +
                 " from " + state.waiter->name);
   }
-  auto started = std::chrono::steady_clock::now();
+  // Timed only for the debug log: reading the clock is not free on every machine.
+  auto started = m_options.debug_ipc ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   SendAndWait(lock, *state.waiter, question);
   lock.unlock();
   if (m_options.debug_ipc) {

@@ -352,8 +352,8 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // True if the event-loop thread, about to read, should write the outbox first: it holds a
   // message that must leave now, or the read may block (no whole frame is buffered).
   bool OutboxDueBeforeRead() const;
-  // True if a whole frame is buffered, so that reading it needs no system call. Called by the
-  // thread about to take the reader role, with m_mutex held and the role free.
+  // True if a whole frame is buffered, so that reading it needs no system call. Called with
+  // m_mutex held and the reader role free.
   bool BufferedFrame() const;
 
   const uint64_t m_id;
