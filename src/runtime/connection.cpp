@@ -264,6 +264,13 @@ void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::
 // Leader/follower machinery.
 
 void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self) {
+  if (OutboxDueBeforeRead()) {
+    // Deferred messages (Finish) leave before a read that may block.
+    lock.unlock();
+    Flush();
+    lock.lock();
+    if (m_reader != nullptr || m_closed) return;  // someone else took the role meanwhile
+  }
   m_reader = &self;
   lock.unlock();
   transport::Frame frame;
@@ -348,9 +355,10 @@ void ConnectionState::IoThreadMain() {
     }
     if (m_closed) break;
     if (m_reader == nullptr && m_role_wanters.empty()) {
-      auto idle = std::chrono::steady_clock::now() - m_last_release;
-      if (idle >= kIdleBeforeEventLoopReads || m_async_outstanding > 0) {
-        if (!m_outbox.empty()) {  // deferred messages (Finish) of a connection gone quiet
+      auto idle = m_async_outstanding > 0 ? kIdleBeforeEventLoopReads  // no need to read the clock
+                                          : std::chrono::steady_clock::now() - m_last_release;
+      if (idle >= kIdleBeforeEventLoopReads) {
+        if (OutboxDueBeforeRead()) {  // replies, or deferred messages (Finish) before a read that may block
           lock.unlock();
           Flush();
           lock.lock();
@@ -401,9 +409,22 @@ void ConnectionState::IoThreadMain() {
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-void ConnectionState::Queue(std::shared_ptr<capnp::MallocMessageBuilder> message) {
+void ConnectionState::Queue(std::shared_ptr<capnp::MallocMessageBuilder> message, bool deferrable) {
   if (m_write_failed) return;  // nothing reaches the peer any more
   m_outbox.push_back(std::move(message));
+  if (!deferrable) m_outbox_urgent = true;
+}
+
+bool ConnectionState::BufferedFrame() const {
+  try {
+    return m_frames.HasBufferedFrame();
+  } catch (const std::exception&) {
+    return false;  // a malformed frame: the next read reports it
+  }
+}
+
+bool ConnectionState::OutboxDueBeforeRead() const {
+  return !m_outbox.empty() && (m_outbox_urgent || !BufferedFrame());
 }
 
 void ConnectionState::Flush() {
@@ -418,6 +439,7 @@ void ConnectionState::Flush() {
   std::vector<int> fds;
   while (!m_outbox.empty() && !m_write_failed) {
     batch.swap(m_outbox);
+    m_outbox_urgent = false;
     lock.unlock();
     bool ok = true;
     std::string error;
@@ -678,13 +700,18 @@ void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self,
   } catch (const kj::Exception& e) {
     AbortConnection(lock, std::string("malformed message from peer: ") + e.getDescription().cStr());
   }
-  if (message || !m_outbox.empty()) {
+  if (message || m_outbox_urgent) {
     // Whatever is left of the message may hold capabilities: drop it, and write replies,
-    // outside the lock.
+    // outside the lock. Deferrable messages alone (the Finish of an answer just handled) wait
+    // for the next message or for the event-loop thread.
     lock.unlock();
     message.reset();
-    Flush();
     lock.lock();
+    if (m_outbox_urgent) {
+      lock.unlock();
+      Flush();
+      lock.lock();
+    }
   }
 }
 
@@ -842,7 +869,8 @@ void ConnectionState::ExecuteCall(Work& work, Waiter& self) {
                                                                                 work.message->content) +
                               " on " + CurrentThreadName());
   }
-  auto started = std::chrono::steady_clock::now();
+  // Timed only for the debug log: reading the clock is not free on every machine.
+  auto started = m_options.debug_ipc ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   {
     IncomingCallImpl incoming(this, method_id, work.message->content, content, results->getOrphanage());
     try {
@@ -1114,7 +1142,7 @@ void ConnectionState::FinishQuestion(uint32_t question_id, bool flush_now) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_closed) return;
-    Queue(std::move(message));
+    Queue(std::move(message), !flush_now);
   }
   // A Finish alone would wake the peer's thread for nothing: it normally leaves with the next
   // message, or with the event-loop thread's flush when the connection goes quiet. It goes at
@@ -1221,7 +1249,8 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
                           caps.imbue(call.getParams().getContent()).asReader()) +
                 " from " + state.waiter->name);
   }
-  auto started = std::chrono::steady_clock::now();
+  // Timed only for the debug log: reading the clock is not free on every machine.
+  auto started = m_options.debug_ipc ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   SendAndWait(lock, *state.waiter, question);
   lock.unlock();
   if (m_options.debug_ipc) {

@@ -344,9 +344,17 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   Waiter& PickPoolWaiter();
   void KeepThreadImport(const std::shared_ptr<CapRef>& thread);
 
-  // Outgoing messages: queued, then written by whichever thread holds the write role.
-  void Queue(std::shared_ptr<capnp::MallocMessageBuilder> message);  // needs m_mutex
-  void Flush();                                                       // must not hold m_mutex
+  // Outgoing messages: queued, then written by whichever thread holds the write role. A
+  // `deferrable` message (a Finish) does not need to leave at once: it waits for the next
+  // message that does, or for the event-loop thread (see FlushesDeferred).
+  void Queue(std::shared_ptr<capnp::MallocMessageBuilder> message, bool deferrable = false);  // needs m_mutex
+  void Flush();  // must not hold m_mutex
+  // True if the event-loop thread, about to read, should write the outbox first: it holds a
+  // message that must leave now, or the read may block (no whole frame is buffered).
+  bool OutboxDueBeforeRead() const;
+  // True if a whole frame is buffered, so that reading it needs no system call. Called with
+  // m_mutex held and the reader role free.
+  bool BufferedFrame() const;
 
   const uint64_t m_id;
   const ConnectionOptions m_options;
@@ -377,6 +385,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // Writing: whole frames, from m_outbox, by the one thread that set m_writing.
   std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> m_outbox;
   bool m_writing = false;
+  bool m_outbox_urgent = false;    // m_outbox holds a message that is not deferrable
   bool m_flush_requested = false;  // the event-loop thread should write the outbox
   bool m_write_failed = false;
 

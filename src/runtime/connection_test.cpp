@@ -5,9 +5,11 @@
 #include <crossproc/errors.h>
 
 #include "runtime/connection_state.h"
+#include "transport/framing.h"
 #include "runtime_test.capnp.h"
 #include "transport/socket.h"
 
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -285,6 +287,71 @@ TEST(Async, SixtyFourCallsInFlightFromOneThread) {
   for (int i = 0; i < 64; ++i) futures.push_back(client->echoAsync("call " + std::to_string(i)));
   for (int i = 0; i < 64; ++i) EXPECT_EQ(futures[i].get(), "call " + std::to_string(i));
   EXPECT_EQ(echo->echo("sync after async"), "sync after async");
+}
+
+// Relays a client and a server through a second socket pair and counts the Finish messages
+// the client sends: those that leave with a later message or with the event-loop thread's
+// flush must all arrive.
+TEST(Async, EveryAnswerIsFinishedOnceTheCallerGoesQuiet) {
+  auto [server_end, relay_server] = crossproc::transport::SocketPair();
+  auto [client_end, relay_client] = crossproc::transport::SocketPair();
+  std::atomic<int> finishes{0};
+  int to_server = relay_server.get();
+  int to_client = relay_client.get();
+  std::thread upstream([&] {  // client -> server, frame by frame
+    crossproc::transport::FrameReader reader(crossproc::transport::FrameLimits{});
+    try {
+      while (auto frame = reader.ReadFrame(to_client)) {
+        kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments(frame.segments.data(), frame.segments.size());
+        capnp::SegmentArrayMessageReader message(segments);
+        if (message.getRoot<capnp::rpc::Message>().isFinish()) ++finishes;
+        auto flat = capnp::messageToFlatArray(segments);
+        auto bytes = flat.asBytes();
+        if (::send(to_server, bytes.begin(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) break;
+      }
+    } catch (...) {
+    }
+    ::shutdown(to_server, SHUT_WR);
+  });
+  std::thread downstream([&] {  // server -> client, bytes
+    char buffer[4096];
+    ssize_t count;
+    while ((count = ::read(to_server, buffer, sizeof(buffer))) > 0) {
+      if (::send(to_client, buffer, static_cast<std::size_t>(count), MSG_NOSIGNAL) != count) break;
+    }
+    ::shutdown(to_client, SHUT_WR);
+  });
+  {
+    crossproc::ConnectionOptions quiet;
+    quiet.log = nullptr;
+    crossproc::Connection server(server_end.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()), quiet);
+    crossproc::Connection client(client_end.release(), quiet);
+    auto init = client.Bootstrap<rt::Init>();
+    auto echo = init->makeEcho();
+    auto* proxy = static_cast<rt::EchoClient*>(echo.get());
+    EXPECT_EQ(echo->echo("mapped"), "mapped");
+    auto wait_for = [&](int count) {
+      auto started = std::chrono::steady_clock::now();
+      while (finishes < count && std::chrono::steady_clock::now() - started < std::chrono::seconds(5)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      return finishes.load();
+    };
+    int before = wait_for(1);  // the bootstrap calls' Finishes, and the synchronous call's
+    for (int round = 0; round < 3; ++round) {
+      std::vector<crossproc::Future<std::string>> futures;
+      {
+        crossproc::SendBatch batch;
+        for (int i = 0; i < 64; ++i) futures.push_back(proxy->echoAsync(std::to_string(i)));
+      }
+      for (int i = 0; i < 64; ++i) EXPECT_EQ(futures[i].get(), std::to_string(i));
+      // No further call: the Finishes still leave, by the event-loop thread.
+      EXPECT_GE(wait_for(before + 64 * (round + 1)), before + 64 * (round + 1));
+    }
+    EXPECT_EQ(echo->echo("after"), "after");
+  }
+  upstream.join();
+  downstream.join();
 }
 
 TEST(Async, CallsFromOneThreadQueueInOrderOnItsServerThread) {
