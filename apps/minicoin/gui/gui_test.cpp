@@ -372,8 +372,9 @@ class GuiTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(Text(window, "sendResult"), QString("Payment failed: Insufficient funds"), kTimeoutMs);
 
     // The console: RPC results and errors, and the node's IPC log lines.
-    auto* console = Child<QPlainTextEdit>(window, "consoleLog");
-    QTRY_VERIFY_WITH_TIMEOUT(console->toPlainText().contains("fake#1: call #100 Mining.block"), kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(Child<QPlainTextEdit>(window, "ipcLog")->toPlainText().contains("fake#1: call #100 Mining.block"),
+                             kTimeoutMs);
+    auto* console = Child<QPlainTextEdit>(window, "rpcOutput");
     Child<QLineEdit>(window, "consoleInput")->setText("getblockcount");
     QTest::keyClick(Child<QLineEdit>(window, "consoleInput"), Qt::Key_Return);
     QTRY_VERIFY_WITH_TIMEOUT(console->toPlainText().contains("> getblockcount\n101"), kTimeoutMs);
@@ -419,7 +420,9 @@ class GuiTest : public QObject {
     QVERIFY(!Child<QPushButton>(window, "mineButton")->isEnabled());
     QVERIFY(!Child<QPushButton>(window, "sendButton")->isEnabled());
     // And from outside (the executables watch their connection).
-    gui::MainWindow second(std::make_unique<FakeNode>(state));
+    auto connected = std::make_shared<FakeState>();
+    gui::MainWindow second(std::make_unique<FakeNode>(connected));
+    QTRY_VERIFY_WITH_TIMEOUT(Text(second, "connectionState").startsWith("connected"), kTimeoutMs);
     second.NotifyDisconnected("socket closed");
     QTRY_COMPARE_WITH_TIMEOUT(Text(second, "connectionState"), QString("disconnected: socket closed"), kTimeoutMs);
   }

@@ -319,16 +319,25 @@ QWidget* MainWindow::BuildMiningTab() {
 QWidget* MainWindow::BuildConsoleTab() {
   auto* tab = new QWidget();
   auto* layout = new QVBoxLayout(tab);
-  m_console_log = new QPlainTextEdit(tab);
-  m_console_log->setObjectName("consoleLog");
-  m_console_log->setReadOnly(true);
-  m_console_log->setMaximumBlockCount(5000);
-  m_console_log->setFont(QFont("monospace"));
+  QFont monospace("monospace");
+  monospace.setStyleHint(QFont::Monospace);
+  m_ipc_log = new QPlainTextEdit(tab);
+  m_ipc_log->setObjectName("ipcLog");
+  m_ipc_log->setReadOnly(true);
+  m_ipc_log->setMaximumBlockCount(5000);
+  m_ipc_log->setFont(monospace);
+  m_rpc_output = new QPlainTextEdit(tab);
+  m_rpc_output->setObjectName("rpcOutput");
+  m_rpc_output->setReadOnly(true);
+  m_rpc_output->setMaximumBlockCount(5000);
+  m_rpc_output->setFont(monospace);
   m_console_input = new QLineEdit(tab);
   m_console_input->setObjectName("consoleInput");
   m_console_input->setPlaceholderText("RPC command, e.g. getblockchaininfo or getblockhash 1");
-  layout->addWidget(new QLabel("IPC log (-debug=ipc) and RPC console", tab));
-  layout->addWidget(m_console_log, 1);
+  layout->addWidget(new QLabel("IPC log of the node (its -debug=ipc lines)", tab));
+  layout->addWidget(m_ipc_log, 3);
+  layout->addWidget(new QLabel("RPC console", tab));
+  layout->addWidget(m_rpc_output, 2);
   layout->addWidget(m_console_input);
   QObject::connect(m_console_input, &QLineEdit::returnPressed, this, [this] { ExecuteConsole(); });
   return tab;
@@ -374,7 +383,7 @@ void MainWindow::StartSession() {
           throw;
         } catch (const std::exception& e) {
           std::string text = "(no IPC log: " + ErrorText(e) + ")";
-          PostToUi([this, text] { AppendConsole(text); });
+          PostToUi([this, text] { m_ipc_log->appendPlainText(Q(text)); });
         }
         if (!status.walletsEnabled) return;
         std::vector<std::string> loaded = m_node->listWallets();
@@ -458,6 +467,7 @@ void MainWindow::RequestWalletRefresh() {
 void MainWindow::ShowTip(const ipc::BlockRef& tip) {
   m_height->setText(QString::number(tip.height));
   m_tip_hash->setText(Q(HashToHex(tip.hash)));
+  if (m_options.on_tip_shown) m_options.on_tip_shown(tip);
 }
 
 void MainWindow::ShowBalances(const ipc::Balances& balances) {
@@ -494,7 +504,7 @@ void MainWindow::ShowWalletState() {
   m_wallet_state->setText(text);
 }
 
-void MainWindow::AppendConsole(const std::string& text) { m_console_log->appendPlainText(Q(text)); }
+void MainWindow::AppendConsole(const std::string& text) { m_rpc_output->appendPlainText(Q(text)); }
 
 void MainWindow::FlushLog() {
   std::vector<std::string> lines;
@@ -502,7 +512,7 @@ void MainWindow::FlushLog() {
     std::lock_guard<std::mutex> lock(m_log_mutex);
     lines.swap(m_log_lines);
   }
-  for (const std::string& line : lines) AppendConsole(line);
+  for (const std::string& line : lines) m_ipc_log->appendPlainText(Q(line));
 }
 
 void MainWindow::SetActionsEnabled() {

@@ -33,6 +33,8 @@ struct MainWindowOptions {
   // Asked on the UI thread before each payment with a summary of it; true sends. Empty: a
   // question dialog.
   std::function<bool(const std::string& summary)> confirm_send;
+  // Called on the UI thread after each tip the window shows (the first from getStatus).
+  std::function<void(const ipc::BlockRef& tip)> on_tip_shown;
 };
 
 // Shows one node and, if one is loaded, one of its wallets. Owns the ipc::Node.
@@ -88,7 +90,7 @@ class MainWindow final : public QMainWindow {
   void ShowBalances(const ipc::Balances& balances);
   void ShowTransactions(const std::vector<ipc::WalletTransaction>& transactions);
   void ShowWalletState();
-  void AppendConsole(const std::string& text);
+  void AppendConsole(const std::string& text);  // to the RPC output
   void FlushLog();
   void SetActionsEnabled();
   void LoadWallet();
@@ -164,7 +166,8 @@ class MainWindow final : public QMainWindow {
   QPushButton* m_mine_cancel = nullptr;
   QProgressBar* m_mine_progress = nullptr;
   QLabel* m_mine_result = nullptr;
-  QPlainTextEdit* m_console_log = nullptr;
+  QPlainTextEdit* m_ipc_log = nullptr;
+  QPlainTextEdit* m_rpc_output = nullptr;
   QLineEdit* m_console_input = nullptr;
 
   // Declared last: destroyed (after the destructor's explicit Stop) before everything above.

@@ -44,6 +44,7 @@ struct GuiOptions {
   std::string ipcconnect;                  // empty: spawn
   std::string datadir;                     // -datadir, if given
   std::vector<std::string> node_options;   // forwarded to the spawned node
+  bool print_tip = false;                  // -testprinttip
 };
 
 bool StartsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
@@ -73,6 +74,11 @@ int main(int argc, char** argv) {
     if (arg.empty() || arg[0] != '-') {
       std::cerr << "Error: Command line contains unexpected token '" << arg << "', see minicoin-gui -h for a list of options.\n";
       return 1;
+    }
+    if (arg == "-testprinttip") {
+      // Hidden, for the tests: print the first tip shown and close.
+      options.print_tip = true;
+      continue;
     }
     if (StartsWith(arg, "-ipcconnect=")) {
       options.ipcconnect = arg.substr(std::string("-ipcconnect=").size());
@@ -135,6 +141,12 @@ int main(int argc, char** argv) {
   }
 
   bool spawned_node = spawned != nullptr;
+  if (options.print_tip) {
+    window_options.on_tip_shown = [](const minicoin::ipc::BlockRef& tip) {
+      std::cout << "tip height=" << tip.height << " hash=" << minicoin::gui::HashToHex(tip.hash) << std::endl;
+      QMetaObject::invokeMethod(qApp, [] { QApplication::closeAllWindows(); }, Qt::QueuedConnection);
+    };
+  }
   auto window = std::make_unique<minicoin::gui::MainWindow>(std::move(node), window_options);
   window->setWindowTitle(spawned_node ? "minicoin-gui" : "minicoin-gui (attached)");
   window->show();
