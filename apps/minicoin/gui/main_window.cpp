@@ -542,17 +542,21 @@ void MainWindow::LoadWallet() {
       m_jobs,
       [this, name, loaded] {
         std::shared_ptr<ipc::Wallet> wallet = loaded ? m_node->getWallet(name) : m_node->loadWallet(name);
-        m_calls.Post([this, wallet] {
-          try {
-            UseWallet(wallet);
-            RefreshWalletList();
-          } catch (const std::exception& e) {
-            std::string error = ErrorText(e);
-            PostToUi([this, error] { m_wallet_state->setText(Q("error: " + error)); });
-          }
-        });
+        AdoptWallet(wallet);
       },
       [this](const std::string& error) { m_wallet_state->setText(Q("error: " + error)); });
+}
+
+void MainWindow::AdoptWallet(std::shared_ptr<ipc::Wallet> wallet) {
+  m_calls.Post([this, wallet] {
+    try {
+      UseWallet(wallet);
+      RefreshWalletList();
+    } catch (const std::exception& e) {
+      std::string error = ErrorText(e);
+      PostToUi([this, error] { m_wallet_state->setText(Q("error: " + error)); });
+    }
+  });
 }
 
 void MainWindow::CreateWallet() {
@@ -567,15 +571,7 @@ void MainWindow::CreateWallet() {
       [this, name] {
         std::shared_ptr<ipc::Wallet> wallet = m_node->createWallet(name, "");
         PostToUi([this] { m_wallet_new_name->clear(); });
-        m_calls.Post([this, wallet] {
-          try {
-            UseWallet(wallet);
-            RefreshWalletList();
-          } catch (const std::exception& e) {
-            std::string error = ErrorText(e);
-            PostToUi([this, error] { m_wallet_state->setText(Q("error: " + error)); });
-          }
-        });
+        AdoptWallet(wallet);
       },
       [this](const std::string& error) { m_wallet_state->setText(Q("error: " + error)); });
 }

@@ -82,6 +82,8 @@ class MainWindow final : public QMainWindow {
   void StartSession();
   void RefreshWalletList();
   void UseWallet(std::shared_ptr<ipc::Wallet> wallet);  // m_calls thread
+  // Switches to `wallet` (just opened or created) on the m_calls thread; errors show in the wallet row.
+  void AdoptWallet(std::shared_ptr<ipc::Wallet> wallet);
   void RequestWalletRefresh();                          // any thread
   std::shared_ptr<ipc::Wallet> Wallet();                // any thread
 
