@@ -4,6 +4,9 @@
 #include "primitives/hash.h"
 #include "primitives/transaction.h"
 
+#include <QByteArray>
+#include <QtGlobal>
+
 #include <pthread.h>
 
 #include <algorithm>
@@ -12,6 +15,16 @@
 #include <cstdio>
 
 namespace minicoin::gui {
+
+void AllowInfoOptionsWithoutDisplay(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-help" || arg == "--help" || arg == "-h" || arg == "-?" || arg == "-version" || arg == "--version") {
+      if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+      return;
+    }
+  }
+}
 
 std::string FormatAmount(int64_t units) {
   // The magnitude as unsigned, so that INT64_MIN formats too.

@@ -22,6 +22,10 @@ std::optional<uint64_t> ParseAmount(const std::string& text);
 // A 32-byte hash as the RPC methods show it (Uint256::ToHex); other sizes as plain hex.
 std::string HashToHex(const std::vector<uint8_t>& hash);
 
+// Lets -help and -version (which open no window) run without a display: when one of them is in
+// argv and no Qt platform is chosen, selects the offscreen one. Call before creating QApplication.
+void AllowInfoOptionsWithoutDisplay(int argc, char** argv);
+
 // One console line split into an RPC method and its JSON array of parameters:
 //   "getblockhash 5"            -> {"getblockhash", "[5]"}
 //   "sendtoaddress mcrt1q... 1" -> {"sendtoaddress", "[\"mcrt1q...\",1]"}

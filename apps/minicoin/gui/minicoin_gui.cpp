@@ -10,6 +10,8 @@
 #include <crossproc/listener.h>
 #include <crossproc/process.h>
 
+#include "gui/gui_util.h"
+
 #include <QApplication>
 #include <QPointer>
 
@@ -57,14 +59,7 @@ std::string Normalized(const std::string& arg) { return StartsWith(arg, "--") ? 
 
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
-  // -help and -version open no window: they work without a display.
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "-help" || arg == "--help" || arg == "-h" || arg == "-?" || arg == "-version" || arg == "--version") {
-      if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-      break;
-    }
-  }
+  minicoin::gui::AllowInfoOptionsWithoutDisplay(argc, argv);  // before QApplication
   QApplication app(argc, argv);  // takes Qt's own options (-platform, ...) out of argv
   QApplication::setApplicationName("minicoin-gui");
 

@@ -6,6 +6,8 @@
 #include "gui/main_window.h"
 #include "node/node.h"
 
+#include "gui/gui_util.h"
+
 #include <QApplication>
 #include <QPointer>
 
@@ -31,14 +33,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  // -help and -version open no window: they work without a display.
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "-help" || arg == "--help" || arg == "-h" || arg == "-?" || arg == "-version" || arg == "--version") {
-      if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-      break;
-    }
-  }
+  minicoin::gui::AllowInfoOptionsWithoutDisplay(argc, argv);  // before QApplication
   QApplication app(argc, argv);  // takes Qt's own options (-platform, ...) out of argv
   QApplication::setApplicationName("minicoin-qt");
 
