@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -32,6 +33,70 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------
+// Watchdog: every phase of the run says what it measures and which child process serves it. A
+// phase that takes longer than the limit is reported with the stacks of both processes (when gdb
+// is installed), and the run fails instead of hanging.
+
+class Watchdog {
+ public:
+  void Start(double limit_s, bool verbose) {
+    m_limit = std::chrono::duration<double>(limit_s);
+    m_verbose = verbose;
+    m_thread = std::thread([this] { Run(); });
+  }
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_done = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+  }
+  void Phase(const std::string& name, pid_t child) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_phase = name;
+    m_child = child;
+    m_started = Clock::now();
+    if (m_verbose) std::fprintf(stderr, "crossproc-bench: %s\n", name.c_str());
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (!m_done) {
+      m_cv.wait_for(lock, std::chrono::seconds(1));
+      if (m_done || m_phase.empty() || Clock::now() - m_started < m_limit) continue;
+      std::fprintf(stderr, "crossproc-bench: phase \"%s\" has run for over %.0f s; stacks follow\n", m_phase.c_str(),
+                   m_limit.count());
+      DumpStacks(::getpid());
+      if (m_child > 0) DumpStacks(m_child);
+      std::fflush(stderr);
+      std::_Exit(3);
+    }
+  }
+  static void DumpStacks(pid_t pid) {
+    if (::access("/usr/bin/gdb", X_OK) != 0) return;
+    std::string command = "/usr/bin/gdb -p " + std::to_string(pid) +
+                          " -batch -nx -ex 'set pagination off' -ex 'thread apply all bt' 1>&2 2>/dev/null";
+    std::fprintf(stderr, "--- process %d ---\n", static_cast<int>(pid));
+    std::fflush(stderr);
+    if (std::system(command.c_str()) != 0) std::fprintf(stderr, "(gdb could not attach)\n");
+  }
+
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::thread m_thread;
+  std::chrono::duration<double> m_limit{0};
+  bool m_verbose = false;
+  bool m_done = false;
+  std::string m_phase;
+  pid_t m_child = 0;
+  Clock::time_point m_started;
+};
+
+Watchdog g_watchdog;
 
 // ---------------------------------------------------------------------------------------------
 // Servers (run in the child process).
@@ -117,6 +182,28 @@ double ResidentKiB(pid_t pid) {
   long resident = 0;
   statm >> size >> resident;
   return resident * (::sysconf(_SC_PAGESIZE) / 1024.0);
+}
+
+// Voluntary context switches of each thread of a process, by "tid name".
+std::map<std::string, long> SwitchesByThread(pid_t pid) {
+  std::map<std::string, long> threads;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  if (DIR* tasks = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(tasks)) {
+      if (entry->d_name[0] == '.') continue;
+      std::string name;
+      std::ifstream(dir + "/" + entry->d_name + "/comm") >> name;
+      std::ifstream status(dir + "/" + entry->d_name + "/status");
+      std::string line;
+      while (std::getline(status, line)) {
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
+          threads[std::string(entry->d_name) + " " + name] = std::stol(line.substr(line.find(':') + 1));
+        }
+      }
+    }
+    ::closedir(tasks);
+  }
+  return threads;
 }
 
 long Switches(pid_t child) { return ContextSwitches(::getpid()) + ContextSwitches(child); }
@@ -226,6 +313,7 @@ crossproc::CommandLineBuilder Mode(const char* flag) {
 
 void MeasureFloor(const Settings& settings, const std::string& self, Report& report) {
   auto child = crossproc::SpawnWithSocket(self, Mode("--floor-fd"));
+  g_watchdog.Phase("socketpair round trip", child.process->pid());
   int fd = child.fd;
   char buffer[64] = {};
   auto round_trip = [&] {
@@ -248,6 +336,7 @@ void MeasureFloor(const Settings& settings, const std::string& self, Report& rep
 
 void MeasureKj(const Settings& settings, const std::string& self, Report& report) {
   auto child = crossproc::SpawnWithSocket(self, Mode("--kj-fd"));
+  g_watchdog.Phase("Cap'n Proto null call", child.process->pid());
   auto io = kj::setupAsyncIo();
   auto stream = io.lowLevelProvider->wrapSocketFd(child.fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
   capnp::TwoPartyClient client(*stream);
@@ -260,8 +349,10 @@ void MeasureKj(const Settings& settings, const std::string& self, Report& report
   for (int i = 0; i < n; ++i) ping();
   report.Add("capnp_call_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per call");
+  g_watchdog.Phase("Cap'n Proto system calls (strace)", 0);
   double syscalls = SyscallsPerCall(self, "--kj-null-calls", settings.quick ? 200 : 2000);
   if (syscalls >= 0) report.Add("capnp_call_syscalls", syscalls, "syscalls", "  system calls per call (strace)");
+  g_watchdog.Phase("Cap'n Proto 64 calls in flight", child.process->pid());
   int batches = settings.quick ? 30 : 300;
   double async_us = MicrosPerOp(settings, batches, [&] {
     auto promises = kj::heapArrayBuilder<kj::Promise<void>>(64);
@@ -269,6 +360,7 @@ void MeasureKj(const Settings& settings, const std::string& self, Report& report
     kj::joinPromises(promises.finish()).wait(io.waitScope);
   });
   report.Add("capnp_async64_calls_per_s", 64e6 / async_us, "calls/s", "Cap'n Proto RPC, 64 calls in flight");
+  g_watchdog.Phase("Cap'n Proto 1 MiB Data", child.process->pid());
   std::vector<uint8_t> blob(1 << 20, 7);
   double mib_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] {
     auto request = target.sendRequest();
@@ -280,6 +372,8 @@ void MeasureKj(const Settings& settings, const std::string& self, Report& report
 
 void MeasureCrossproc(const Settings& settings, const std::string& self, Report& report) {
   auto child = crossproc::SpawnProcess<bench::Init>(self);
+  pid_t pid = child.process->pid();
+  g_watchdog.Phase("crossproc null call", pid);
   std::shared_ptr<bench::Target> target = child.init->makeTarget();
   int n = settings.quick ? 2000 : 20000;
   report.Add("call_us", MicrosPerOp(settings, n, [&] { target->ping(); }), "us", "crossproc null call");
@@ -287,8 +381,10 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   for (int i = 0; i < n; ++i) target->ping();
   report.Add("call_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per call");
+  g_watchdog.Phase("crossproc system calls (strace)", 0);
   double syscalls = SyscallsPerCall(self, "--null-calls", settings.quick ? 200 : 2000);
   if (syscalls >= 0) report.Add("call_syscalls", syscalls, "syscalls", "  system calls per call (strace)");
+  g_watchdog.Phase("crossproc Data arguments", pid);
 
   for (auto [size, key, what] : {std::tuple<std::size_t, const char*, const char*>{64, "data_64b_us", "crossproc call with 64 B of Data"},
                                  {4096, "data_4kib_us", "crossproc call with 4 KiB of Data"}}) {
@@ -304,6 +400,7 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
     shm_options.connection.log = nullptr;
     shm_options.connection.shared_memory_threshold = 256u << 10;
     auto shm_child = crossproc::SpawnProcess<bench::Init>(self, shm_options);
+    g_watchdog.Phase("crossproc 1 MiB Data through shared memory", shm_child.process->pid());
     auto shm_target = shm_child.init->makeTarget();
     double shm_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] { shm_target->send(mib); });
     report.Add("data_1mib_shm_gbps", (1 << 20) / shm_us / 1e3, "GB/s",
@@ -314,11 +411,16 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
     void call() override {}
   };
   auto callback = std::make_shared<Nothing>();
+  g_watchdog.Phase("crossproc callback", pid);
   report.Add("callback_us", MicrosPerOp(settings, n / 2, [&] { target->callBack(callback); }), "us",
              "crossproc call + callback into the caller");
+  before = Switches(pid);
+  for (int i = 0; i < n / 2; ++i) target->callBack(callback);
+  report.Add("callback_ctxsw", double(Switches(pid) - before) / (n / 2), "switches", "  context switches per call");
 
   for (int threads : {1, 2, 4, 8}) {
     int per_thread = (settings.quick ? 2000 : 10000) / threads;
+    g_watchdog.Phase("crossproc " + std::to_string(threads) + " client thread(s)", pid);
     std::vector<double> samples;
     for (int r = 0; r < settings.repetitions; ++r) {
       std::vector<std::thread> workers;
@@ -357,11 +459,13 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
       for (auto& future : futures) future.get();
     });
   };
+  g_watchdog.Phase("crossproc 64 async calls in flight", pid);
   report.Add("async64_calls_per_s", 64e6 / in_flight(true), "calls/s",
              "crossproc, 64 async calls in flight (SendBatch)");
   report.Add("async64_unbatched_calls_per_s", 64e6 / in_flight(false), "calls/s",
              "crossproc, 64 async calls in flight, one write each");
 
+  g_watchdog.Phase("crossproc remote objects", pid);
   report.Add("object_create_destroy_us", MicrosPerOp(settings, n / 4, [&] { target->makeObject().reset(); }), "us",
              "crossproc remote object created and destroyed");
 
@@ -369,6 +473,7 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   // hold one (thread stacks included as far as they are touched).
   {
     constexpr int kThreads = 32;
+    g_watchdog.Phase("crossproc memory per server thread", pid);
     double resident_before = ResidentKiB(child.process->pid());
     std::mutex mutex;
     std::condition_variable cv;
@@ -399,9 +504,42 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   }
 }
 
+// The null call and the callback again, with both sides polling the socket for a while before
+// they sleep (ConnectionOptions::spin_before_sleep; the child reads its setting from the
+// environment).
+void MeasureSpinning(const Settings& settings, const std::string& self, Report& report, int spin_us) {
+  crossproc::SpawnOptions options;
+  options.connection.log = nullptr;
+  options.connection.spin_before_sleep = std::chrono::microseconds(spin_us);
+  ::setenv("CROSSPROC_BENCH_SPIN_US", std::to_string(spin_us).c_str(), 1);
+  auto child = crossproc::SpawnProcess<bench::Init>(self, options);
+  ::unsetenv("CROSSPROC_BENCH_SPIN_US");
+  pid_t pid = child.process->pid();
+  g_watchdog.Phase("crossproc null call, spinning " + std::to_string(spin_us) + " us", pid);
+  std::shared_ptr<bench::Target> target = child.init->makeTarget();
+  int n = settings.quick ? 2000 : 20000;
+  std::string suffix = "_spin" + std::to_string(spin_us);
+  std::string what = ", polling " + std::to_string(spin_us) + " us before sleeping";
+  report.Add("call" + suffix + "_us", MicrosPerOp(settings, n, [&] { target->ping(); }), "us", "crossproc null call" + what);
+  long before = Switches(pid);
+  for (int i = 0; i < n; ++i) target->ping();
+  report.Add("call" + suffix + "_ctxsw", double(Switches(pid) - before) / n, "switches", "  context switches per call");
+  struct Nothing final : bench::Callback {
+    void call() override {}
+  };
+  auto callback = std::make_shared<Nothing>();
+  report.Add("callback" + suffix + "_us", MicrosPerOp(settings, n / 2, [&] { target->callBack(callback); }), "us",
+             "crossproc call + callback" + what);
+  before = Switches(pid);
+  for (int i = 0; i < n / 2; ++i) target->callBack(callback);
+  report.Add("callback" + suffix + "_ctxsw", double(Switches(pid) - before) / (n / 2), "switches",
+             "  context switches per call");
+}
+
 // Memory of idle connections: 32 pairs in this process, both ends bootstrapped.
 void MeasureIdleConnections(Report& report) {
   constexpr int kPairs = 32;
+  g_watchdog.Phase("memory per idle connection", 0);
   crossproc::ConnectionOptions quiet;
   quiet.log = nullptr;
   std::vector<std::unique_ptr<crossproc::Connection>> connections;
@@ -433,6 +571,9 @@ int main(int argc, char** argv) {
   }
   crossproc::ConnectionOptions quiet;
   quiet.log = nullptr;
+  if (const char* spin = std::getenv("CROSSPROC_BENCH_SPIN_US")) {
+    quiet.spin_before_sleep = std::chrono::microseconds(std::atoi(spin));
+  }
   if (auto code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<bench::Init>(std::make_shared<InitImpl>()), quiet)) {
     return *code;
   }
@@ -472,6 +613,39 @@ int main(int argc, char** argv) {
                 data ? "1 MiB call" : "batch of 64");
     return 0;
   }
+  // Where the context switches of a null call or a callback go: N calls, then each thread's
+  // voluntary switches per call in both processes. A third argument is spin_before_sleep in us.
+  if (argc >= 3 && (std::strcmp(argv[1], "--switches-null") == 0 || std::strcmp(argv[1], "--switches-callback") == 0)) {
+    crossproc::SpawnOptions options;
+    options.connection = quiet;
+    if (argc == 4) {
+      options.connection.spin_before_sleep = std::chrono::microseconds(std::atoi(argv[3]));
+      ::setenv("CROSSPROC_BENCH_SPIN_US", argv[3], 1);
+    }
+    auto child = crossproc::SpawnProcess<bench::Init>(argv[0], options);
+    auto target = child.init->makeTarget();
+    struct Nothing final : bench::Callback {
+      void call() override {}
+    };
+    auto callback = std::make_shared<Nothing>();
+    bool null = std::strcmp(argv[1], "--switches-null") == 0;
+    auto op = [&] { null ? target->ping() : target->callBack(callback); };
+    for (int i = 0; i < 100; ++i) op();
+    pid_t pids[2] = {::getpid(), child.process->pid()};
+    std::map<std::string, long> before[2] = {SwitchesByThread(pids[0]), SwitchesByThread(pids[1])};
+    int n = std::atoi(argv[2]);
+    auto started = Clock::now();
+    for (int i = 0; i < n; ++i) op();
+    double us = std::chrono::duration<double, std::micro>(Clock::now() - started).count() / n;
+    for (int p = 0; p < 2; ++p) {
+      for (const auto& [thread, count] : SwitchesByThread(pids[p])) {
+        double per_call = double(count - before[p][thread]) / n;
+        if (per_call >= 0.005) std::printf("%s %-28s %.3f switches per call\n", p ? "server" : "client", thread.c_str(), per_call);
+      }
+    }
+    std::printf("%.1f us per call\n", us);
+    return 0;
+  }
   if (argc == 3 && std::strcmp(argv[1], "--kj-null-calls") == 0) {
     auto child = crossproc::SpawnWithSocket(argv[0], Mode("--kj-fd"));
     auto io = kj::setupAsyncIo();
@@ -483,6 +657,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   Settings settings;
+  double watchdog_s = 0;
+  bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--quick") {
@@ -492,17 +668,26 @@ int main(int argc, char** argv) {
       settings.json = argv[++i];
     } else if (arg == "--repetitions" && i + 1 < argc) {
       settings.repetitions = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--watchdog" && i + 1 < argc) {
+      watchdog_s = std::atof(argv[++i]);
+    } else if (arg == "--verbose") {
+      verbose = true;
     } else {
-      std::fprintf(stderr, "usage: crossproc-bench [--quick] [--repetitions N] [--json FILE]\n");
+      std::fprintf(stderr,
+                   "usage: crossproc-bench [--quick] [--repetitions N] [--json FILE] [--watchdog SECONDS] [--verbose]\n");
       return 2;
     }
   }
   std::string self = crossproc::FindExecutable(argv[0]);
+  // No phase takes more than a few seconds in quick mode or half a minute in full mode on a
+  // loaded machine; the default limit leaves a wide margin over that.
+  g_watchdog.Start(watchdog_s > 0 ? watchdog_s : (settings.quick ? 60 : 240), verbose);
   Report report;
   auto started = Clock::now();
   MeasureFloor(settings, self, report);
   MeasureKj(settings, self, report);
   MeasureCrossproc(settings, self, report);
+  MeasureSpinning(settings, self, report, 50);
   MeasureIdleConnections(report);
   report.Add("call_vs_socketpair", report["call_us"] / report["socketpair_rtt_us"], "ratio",
              "crossproc null call / socketpair round trip");

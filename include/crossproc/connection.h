@@ -4,6 +4,7 @@
 #include <crossproc/interface.h>
 #include <crossproc/log.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -42,6 +43,13 @@ struct ConnectionOptions {
   // threads peers map their threads to); 0 keeps the system's default (8 MiB of address space,
   // of which only what is touched takes memory).
   std::size_t thread_stack_bytes = 0;
+  // A thread of this side that is about to sleep in a read of the socket (a caller waiting for
+  // its answer, a server thread waiting for its next call) first polls the socket for up to this
+  // long. An answer or call that arrives meanwhile is taken without the thread being put to
+  // sleep and woken again, which costs more than the call itself when the two processes run on
+  // different CPUs; the price is CPU time spent polling, and a few system calls per wait. 0 (the
+  // default) never polls. The event-loop thread never polls. See docs/performance.md.
+  std::chrono::microseconds spin_before_sleep{0};
 };
 
 // One end of a connection. Owns the socket and the threads that serve it. Thread-safe: any

@@ -69,6 +69,10 @@ class ServerBase {
   virtual std::optional<capnp::InterfaceSchema> Schema() const { return std::nullopt; }
   // Runs the call. Exceptions propagate to the runtime, which returns them to the caller.
   virtual void Dispatch(IncomingCall& call) = 0;
+  // True if destroying this object now runs no implementation code (someone else still shares
+  // the implementation). The runtime then drops it where the peer released it, instead of
+  // handing it to the connection's event-loop thread.
+  virtual bool DropIsTrivial() const { return false; }
 };
 
 // Base of the generated server adapter of interface I: holds the implementation. The schema's
@@ -88,6 +92,13 @@ class ServerFor : public ServerBase {
     std::shared_ptr<I> impl = this->impl();
     if (!impl) ThrowDestroyed(InterfaceName());
     return impl;
+  }
+  // Nothing to destroy, or a local owner (the caller that passed this object as an argument,
+  // typically) still shares the implementation. If that owner lets go at the same moment, the
+  // destructor runs where the adapter is dropped: still outside the runtime's locks.
+  bool DropIsTrivial() const override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_impl == nullptr || m_impl.use_count() > 1;
   }
   // Drops this adapter's reference; the implementation's destructor runs here unless a local
   // caller still shares it.

@@ -265,24 +265,32 @@ void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::
 
 void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self) {
   if (OutboxDueBeforeRead()) {
-    // Deferred messages (Finish) leave before a read that may block.
+    // Deferred messages (Finish) leave before a read that may block. While the lock is released
+    // for the write, another reader may read and dispatch the very answer (or call) this thread
+    // waits for, and let the role go again: then back to the caller's loop, which checks its
+    // condition before reading. (Returning always would spin while another thread's write
+    // blocks, and this thread must read then.)
+    uint64_t reads = m_reads;
     lock.unlock();
     Flush();
+    if (g_test_hook_after_flush_before_read) g_test_hook_after_flush_before_read();
     lock.lock();
-    if (m_reader != nullptr || m_closed) return;  // someone else took the role meanwhile
+    if (m_reader != nullptr || m_closed || m_reads != reads || !self.inbox.empty() || self.stop) return;
   }
   m_reader = &self;
   lock.unlock();
   transport::Frame frame;
   std::string error;
   try {
-    frame = m_frames.ReadFrame(m_fd.get());
+    frame = m_frames.ReadFrame(m_fd.get(), &self == m_io_waiter.get() ? std::chrono::microseconds{0}
+                                                                       : m_options.spin_before_sleep);
     if (!frame) error = "peer closed the connection";
   } catch (const std::exception& e) {
     error = e.what();
   }
   lock.lock();
   m_reader = nullptr;
+  ++m_reads;
   if (!error.empty()) {
     Disconnect(lock, error);
   } else if (!m_closed) {
@@ -649,6 +657,12 @@ void ConnectionState::ReleaseExport(uint32_t id, uint32_t count) {
     }
     // A thread handle owns nothing but its waiter: drop it here. (Callback handles are
     // exported and released once per call, so this path is hot.)
+    return;
+  }
+  // A callback whose implementation the caller still holds: releasing it is only a reference
+  // count, done after the lock is released (see ReadAsReader), without waking anybody.
+  if (server->DropIsTrivial()) {
+    Defer(std::move(server));
     return;
   }
   // The last reference runs the implementation's destructor: do it on the event-loop thread,

@@ -377,6 +377,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   Waiter* m_reader = nullptr;
   std::deque<Waiter*> m_role_wanters;
   transport::FrameReader m_frames;
+  uint64_t m_reads = 0;  // frames read (or reads failed) so far, under m_mutex
   std::chrono::steady_clock::time_point m_last_release;
   std::shared_ptr<Waiter> m_io_waiter;
   bool m_io_untimed = false;
@@ -466,6 +467,10 @@ void FillException(capnp::rpc::Exception::Builder builder, ErrorKind kind, const
 RemoteError ErrorFromException(capnp::rpc::Exception::Reader exception);
 // Describes the exception in flight as (kind, "<type>: <message>").
 std::pair<ErrorKind, std::string> DescribeCurrentException();
+
+// Tests only: runs in the window where a reader has written its outbox and has not yet taken
+// the lock back, to make races there likely. Never set in production code.
+inline void (*g_test_hook_after_flush_before_read)() = nullptr;
 
 template <typename Done>
 void ConnectionState::WaitLoop(std::unique_lock<std::mutex>& lock, Waiter& waiter, Done&& done) {

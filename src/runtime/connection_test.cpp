@@ -533,6 +533,42 @@ TEST(Connection, ManyThreadsCallConcurrently) {
   EXPECT_EQ(ok.load(), 8 * 200);
 }
 
+// Threads that take turns at reading the socket, each with Finishes waiting to be written before
+// it reads: a thread whose answer another reader dispatched while it was writing must not go on
+// to read (it would wait forever). Rounds of new threads, whose first call also maps a server
+// thread, as a burst of concurrent calls. Fails by timing out, not by hanging the suite.
+TEST(Connection, NoAnswerIsMissedWhileReadersTakeTurns) {
+  crossproc::detail::g_test_hook_after_flush_before_read = [] { std::this_thread::sleep_for(std::chrono::microseconds(200)); };
+  struct Unhook {
+    ~Unhook() { crossproc::detail::g_test_hook_after_flush_before_read = nullptr; }
+  } unhook;
+  Pair pair;
+  std::shared_ptr<rt::Echo> echo = pair.init->makeEcho();
+  auto run = std::async(std::launch::async, [&] {
+    int ok = 0;
+    for (int round = 0; round < 40; ++round) {
+      std::vector<std::thread> threads;
+      std::atomic<int> round_ok{0};
+      for (int t = 0; t < 6; ++t) {
+        threads.emplace_back([&] {
+          for (int i = 0; i < 150; ++i) {
+            echo->ping();
+            ++round_ok;
+          }
+        });
+      }
+      for (auto& thread : threads) thread.join();
+      ok += round_ok.load();
+    }
+    return ok;
+  });
+  if (run.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    std::fprintf(stderr, "NoAnswerIsMissedWhileReadersTakeTurns: calls still waiting after 20 s\n");
+    std::abort();  // the threads cannot be joined
+  }
+  EXPECT_EQ(run.get(), 40 * 6 * 150);
+}
+
 TEST(Connection, EventLoopMethodRuns) {
   Pair pair;
   auto echo = pair.init->makeEcho();

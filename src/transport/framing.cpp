@@ -3,6 +3,8 @@
 
 #include "transport/socket.h"
 
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -41,9 +43,9 @@ FrameReader::FrameReader(FrameLimits limits, bool accept_shared)
       m_accept_shared(accept_shared),
       m_buffer(kj::heapArray<capnp::word>(kBufferBytes / sizeof(capnp::word))) {}
 
-long FrameReader::ReadBytes(int fd, void* buffer, std::size_t size) {
+long FrameReader::ReadBytes(int fd, void* buffer, std::size_t size, int flags) {
   std::size_t before = m_fds.size();
-  long count = ReadSome(fd, buffer, size, m_fds);
+  long count = ReadSome(fd, buffer, size, m_fds, flags);
   if (m_fds.size() != before && !m_accept_shared) {
     m_fds.clear();  // closes descriptors nobody asked for
     m_next_fd = 0;
@@ -51,6 +53,24 @@ long FrameReader::ReadBytes(int fd, void* buffer, std::size_t size) {
   // Descriptors are claimed in order; more waiting than one frame may reference is abuse.
   if (m_fds.size() - m_next_fd > m_limits.max_segments) throw FramingError("peer passed too many descriptors");
   return count;
+}
+
+long FrameReader::ReadBytesSpinning(int fd, void* buffer, std::size_t size) {
+  // Polls without blocking, with a pause between tries so that a wait of tens of microseconds
+  // costs a few system calls rather than hundreds; then falls back to a blocking read.
+  auto deadline = std::chrono::steady_clock::now() + m_spin;
+  do {
+    long count = ReadBytes(fd, buffer, size, MSG_DONTWAIT);
+    if (count >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return count;
+    for (int i = 0; i < 64; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#elif defined(__aarch64__)
+      asm volatile("yield");
+#endif
+    }
+  } while (std::chrono::steady_clock::now() < deadline);
+  return ReadBytes(fd, buffer, size);
 }
 
 Frame FrameReader::Split(kj::Array<capnp::word> words) {
@@ -84,8 +104,16 @@ Frame FrameReader::Split(kj::Array<capnp::word> words) {
   return frame;
 }
 
-Frame FrameReader::ReadFrame(int fd) {
-  kj::Array<capnp::word> words = Read(fd);
+Frame FrameReader::ReadFrame(int fd, std::chrono::nanoseconds spin) {
+  m_spin = spin;
+  kj::Array<capnp::word> words;
+  try {
+    words = Read(fd);
+  } catch (...) {
+    m_spin = {};
+    throw;
+  }
+  m_spin = {};
   if (words == nullptr) return Frame{};
   bool large = words.size() * sizeof(capnp::word) > kBufferBytes;
   Frame frame = Split(kj::mv(words));
@@ -146,7 +174,8 @@ kj::Array<capnp::word> FrameReader::Read(int fd) {
       m_end -= m_begin;
       m_begin = 0;
     }
-    long count = ReadBytes(fd, bytes + m_end, kBufferBytes - m_end);
+    long count = m_spin.count() > 0 ? ReadBytesSpinning(fd, bytes + m_end, kBufferBytes - m_end)
+                                    : ReadBytes(fd, bytes + m_end, kBufferBytes - m_end);
     if (count < 0) throw std::system_error(errno, std::generic_category(), "read from connection");
     if (count == 0) {
       if (m_end != m_begin) throw FramingError("connection closed in the middle of a message");

@@ -8,6 +8,7 @@
 #include <kj/array.h>
 #include <sys/uio.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -81,7 +82,9 @@ class FrameReader {
   // std::system_error for a failed read. Refuses frames with shared segments.
   kj::Array<capnp::word> Read(int fd);
   // The same, for frames that may have shared segments; an empty Frame at the end of stream.
-  Frame ReadFrame(int fd);
+  // With `spin` above zero, a read that finds nothing polls the socket for up to that long
+  // before it blocks (trading CPU time for the wake-up of a sleeping thread).
+  Frame ReadFrame(int fd, std::chrono::nanoseconds spin = {});
 
   // True if a whole frame is already buffered, so Read will not block.
   bool HasBufferedFrame() const;
@@ -91,7 +94,8 @@ class FrameReader {
   // complete yet.
   std::size_t BufferedFrameSize() const;
   kj::Array<capnp::word> ReadLarge(int fd, std::size_t total, kj::Array<capnp::word> frame);
-  long ReadBytes(int fd, void* buffer, std::size_t size);
+  long ReadBytes(int fd, void* buffer, std::size_t size, int flags = 0);
+  long ReadBytesSpinning(int fd, void* buffer, std::size_t size);
   // Splits a frame read from the stream into its segments, mapping the shared ones.
   Frame Split(kj::Array<capnp::word> words);
 
@@ -103,6 +107,7 @@ class FrameReader {
   std::vector<UniqueFd> m_fds;  // received, not yet claimed by a frame
   std::shared_ptr<BufferPool> m_pool = std::make_shared<BufferPool>();
   std::size_t m_next_fd = 0;
+  std::chrono::nanoseconds m_spin{0};  // for the current ReadFrame
 };
 
 // The segment table of one outgoing message; the segments themselves are referenced, not copied.

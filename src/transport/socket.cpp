@@ -72,7 +72,7 @@ long ReadSome(int fd, void* buffer, std::size_t size) {
   }
 }
 
-long ReadSome(int fd, void* buffer, std::size_t size, std::vector<UniqueFd>& fds) {
+long ReadSome(int fd, void* buffer, std::size_t size, std::vector<UniqueFd>& fds, int flags) {
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerWrite)];
   iovec iov{buffer, size};
   while (true) {
@@ -81,7 +81,7 @@ long ReadSome(int fd, void* buffer, std::size_t size, std::vector<UniqueFd>& fds
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
-    ssize_t count = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    ssize_t count = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | flags);
     if (count < 0 && errno == EINTR) continue;
     if (count < 0) return count;
     for (cmsghdr* header = CMSG_FIRSTHDR(&msg); header != nullptr; header = CMSG_NXTHDR(&msg, header)) {

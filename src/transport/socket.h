@@ -41,7 +41,7 @@ inline constexpr std::size_t kMaxFdsPerWrite = 250;
 long ReadSome(int fd, void* buffer, std::size_t size);
 // The same, appending descriptors passed with the bytes (SCM_RIGHTS, close-on-exec) to `fds`.
 // Fails with EMSGSIZE if the peer passed more than fit in one read.
-long ReadSome(int fd, void* buffer, std::size_t size, std::vector<UniqueFd>& fds);
+long ReadSome(int fd, void* buffer, std::size_t size, std::vector<UniqueFd>& fds, int flags = 0);
 
 // A connected pair of stream sockets, both close-on-exec.
 std::pair<UniqueFd, UniqueFd> SocketPair();
