@@ -105,14 +105,16 @@ class InitImpl final : public rt::Init {
 
 // A server and a client connected by a socket pair, in this process.
 struct Pair {
-  Pair() {
+  explicit Pair(std::chrono::microseconds spin = {}) {
     auto [a, b] = crossproc::transport::SocketPair();
     crossproc::ConnectionOptions server_options;
     server_options.name = "server";
+    server_options.spin_before_sleep = spin;
     server = std::make_unique<crossproc::Connection>(a.release(), std::shared_ptr<rt::Init>(std::make_shared<InitImpl>()),
                                                      server_options);
     crossproc::ConnectionOptions client_options;
     client_options.name = "client";
+    client_options.spin_before_sleep = spin;
     client = std::make_unique<crossproc::Connection>(b.release(), client_options);
     init = client->Bootstrap<rt::Init>();
   }
@@ -567,6 +569,45 @@ TEST(Connection, NoAnswerIsMissedWhileReadersTakeTurns) {
     std::abort();  // the threads cannot be joined
   }
   EXPECT_EQ(run.get(), 40 * 6 * 150);
+}
+
+// With both sides polling before they sleep: calls, callbacks on the waiting thread, many
+// threads, asynchronous calls, and a peer that goes away while a thread polls.
+TEST(Connection, PollingBeforeSleepingChangesNothingButTheWaiting) {
+  auto pair = std::make_unique<Pair>(std::chrono::microseconds(200));
+  std::shared_ptr<rt::Echo> echo = pair->init->makeEcho();
+  EXPECT_EQ(echo->echo("polled"), "polled");
+  struct Here final : rt::Callback {
+    int32_t call(int32_t value) override {
+      ran_on = std::this_thread::get_id();
+      return value * 2;
+    }
+    std::thread::id ran_on;
+  };
+  auto here = std::make_shared<Here>();
+  EXPECT_EQ(echo->callBack(here, 20), 41);
+  EXPECT_EQ(here->ran_on, std::this_thread::get_id());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string text = std::to_string(t) + "/" + std::to_string(i);
+        if (echo->echo(text) == text) ++ok;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 4 * 200);
+  auto* client = static_cast<rt::EchoClient*>(echo.get());
+  std::vector<crossproc::Future<std::string>> futures;
+  for (int i = 0; i < 64; ++i) futures.push_back(client->echoAsync(std::to_string(i)));
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(futures[i].get(), std::to_string(i));
+  // The server side goes while the client's thread may be polling for its next message.
+  auto started = std::chrono::steady_clock::now();
+  pair->server.reset();
+  EXPECT_THROW(echo->echo("gone"), crossproc::Disconnected);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
 }
 
 TEST(Connection, EventLoopMethodRuns) {

@@ -53,6 +53,32 @@ TEST(Framing, SeveralFramesInOneRead) {
   }
 }
 
+// A reader that polls before it blocks gets frames that arrive while it polls, frames that
+// arrive after it has given up polling, and the end of the stream, as a blocking reader does.
+TEST(Framing, PollingReadGetsEarlyAndLateFramesAndTheEnd) {
+  auto [a, b] = SocketPair();
+  FrameReader reader(FrameLimits{16u << 20, 512});
+  for (auto delay : {std::chrono::microseconds(0), std::chrono::microseconds(200), std::chrono::microseconds(20000)}) {
+    capnp::MallocMessageBuilder message;
+    message.initRoot<capnp::AnyPointer>().initAs<capnp::Data>(4096)[17] = 42;
+    std::thread writer([&, fd = a.get()] {
+      std::this_thread::sleep_for(delay);
+      WriteMessage(fd, message);
+    });
+    Frame frame = reader.ReadFrame(b.get(), std::chrono::milliseconds(2));
+    writer.join();
+    ASSERT_TRUE(frame);
+    capnp::SegmentArrayMessageReader received(kj::arrayPtr(frame.segments.data(), frame.segments.size()));
+    EXPECT_EQ(received.getRoot<capnp::AnyPointer>().getAs<capnp::Data>()[17], 42);
+  }
+  std::thread closer([fd = a.release()] {
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+    ::close(fd);
+  });
+  EXPECT_FALSE(reader.ReadFrame(b.get(), std::chrono::milliseconds(2)));
+  closer.join();
+}
+
 TEST(Framing, RejectsTooManySegments) {
   auto [a, b] = SocketPair();
   uint32_t header[2] = {100000, 0};
