@@ -14,6 +14,8 @@ cat > "$data.latency" <<DATA
 "Cap'n Proto\nnull call" $(value capnp_call_us)
 "crossproc\nnull call" $(value call_us)
 "crossproc\ncallback" $(value callback_us)
+"null call,\npolling 50 us" $(value call_spin50_us)
+"callback,\npolling 50 us" $(value callback_spin50_us)
 "crossproc\n4 KiB" $(value data_4kib_us)
 "crossproc object\ncreate+destroy" $(value object_create_destroy_us)
 DATA

@@ -6,6 +6,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 ipc=$root/apps/minicoin/ipc
 cd "$here"
+# The minicoind and minicoin-node suites may build at the same time; npm ci starts by deleting
+# node_modules, so one build at a time.
+exec 9>"$here/.build.lock"
+flock 9
 npm ci --no-audit --no-fund --loglevel=error
 rm -rf gen gen-js
 mkdir gen
