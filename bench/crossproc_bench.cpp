@@ -206,6 +206,29 @@ std::map<std::string, long> SwitchesByThread(pid_t pid) {
   return threads;
 }
 
+// CPU time (user and system) of a whole process so far, in microseconds, from /proc.
+double CpuMicros(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);  // one line
+  if (text.rfind(')') == std::string::npos) return 0;
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (name) "
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// CPU microseconds per operation over both processes: far steadier than elapsed time when the
+// time goes mostly into waiting for wake-ups.
+double CpuMicrosPerOp(pid_t child, int iterations, const std::function<void()>& op) {
+  double before = CpuMicros(::getpid()) + CpuMicros(child);
+  for (int i = 0; i < iterations; ++i) op();
+  return (CpuMicros(::getpid()) + CpuMicros(child) - before) / iterations;
+}
+
 long Switches(pid_t child) { return ContextSwitches(::getpid()) + ContextSwitches(child); }
 
 // System calls per null call over both processes, counted by strace: a run making `n` calls
@@ -331,6 +354,8 @@ void MeasureFloor(const Settings& settings, const std::string& self, Report& rep
   for (int i = 0; i < n; ++i) round_trip();
   report.Add("socketpair_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per round trip");
+  report.Add("socketpair_cpu_us", CpuMicrosPerOp(child.process->pid(), n, round_trip), "us cpu",
+             "  CPU time per round trip, both processes");
   ::close(fd);
 }
 
@@ -349,6 +374,8 @@ void MeasureKj(const Settings& settings, const std::string& self, Report& report
   for (int i = 0; i < n; ++i) ping();
   report.Add("capnp_call_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per call");
+  report.Add("capnp_call_cpu_us", CpuMicrosPerOp(child.process->pid(), n, ping), "us cpu",
+             "  CPU time per call, both processes");
   g_watchdog.Phase("Cap'n Proto system calls (strace)", 0);
   double syscalls = SyscallsPerCall(self, "--kj-null-calls", settings.quick ? 200 : 2000);
   if (syscalls >= 0) report.Add("capnp_call_syscalls", syscalls, "syscalls", "  system calls per call (strace)");
@@ -381,6 +408,8 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   for (int i = 0; i < n; ++i) target->ping();
   report.Add("call_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per call");
+  report.Add("call_cpu_us", CpuMicrosPerOp(pid, n, [&] { target->ping(); }), "us cpu",
+             "  CPU time per call, both processes");
   g_watchdog.Phase("crossproc system calls (strace)", 0);
   double syscalls = SyscallsPerCall(self, "--null-calls", settings.quick ? 200 : 2000);
   if (syscalls >= 0) report.Add("call_syscalls", syscalls, "syscalls", "  system calls per call (strace)");
@@ -524,6 +553,8 @@ void MeasureSpinning(const Settings& settings, const std::string& self, Report& 
   long before = Switches(pid);
   for (int i = 0; i < n; ++i) target->ping();
   report.Add("call" + suffix + "_ctxsw", double(Switches(pid) - before) / n, "switches", "  context switches per call");
+  report.Add("call" + suffix + "_cpu_us", CpuMicrosPerOp(pid, n, [&] { target->ping(); }), "us cpu",
+             "  CPU time per call, both processes");
   struct Nothing final : bench::Callback {
     void call() override {}
   };
@@ -693,6 +724,8 @@ int main(int argc, char** argv) {
              "crossproc null call / socketpair round trip");
   report.Add("call_vs_capnp", report["call_us"] / report["capnp_call_us"], "ratio",
              "crossproc null call / Cap'n Proto null call");
+  report.Add("call_cpu_vs_capnp", report["call_cpu_us"] / report["capnp_call_cpu_us"], "ratio",
+             "the same in CPU time per call, both processes");
   report.Print(report["socketpair_rtt_us"]);
   std::printf("\n(%d repetitions, medians; %.1f s)\n", settings.repetitions,
               std::chrono::duration<double>(Clock::now() - started).count());
