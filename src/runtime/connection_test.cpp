@@ -518,21 +518,26 @@ TEST(Connection, ThreadStackSizeIsConfigurable) {
   EXPECT_LT(size, 2u * 1024 * 1024);
 }
 
-TEST(Connection, ManyThreadsCallConcurrently) {
-  Pair pair;
-  std::shared_ptr<rt::Echo> echo = pair.init->makeEcho();
-  std::vector<std::thread> threads;
+// `threads` threads each echo `calls` distinct texts; returns how many came back unchanged.
+int EchoFromThreads(rt::Echo& echo, int threads, int calls) {
+  std::vector<std::thread> workers;
   std::atomic<int> ok{0};
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) {
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < calls; ++i) {
         std::string text = std::to_string(t) + ":" + std::to_string(i);
-        if (echo->echo(text) == text) ++ok;
+        if (echo.echo(text) == text) ++ok;
       }
     });
   }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(ok.load(), 8 * 200);
+  for (auto& worker : workers) worker.join();
+  return ok.load();
+}
+
+TEST(Connection, ManyThreadsCallConcurrently) {
+  Pair pair;
+  std::shared_ptr<rt::Echo> echo = pair.init->makeEcho();
+  EXPECT_EQ(EchoFromThreads(*echo, 8, 200), 8 * 200);
 }
 
 // Threads that take turns at reading the socket, each with Finishes waiting to be written before
@@ -587,18 +592,7 @@ TEST(Connection, PollingBeforeSleepingChangesNothingButTheWaiting) {
   auto here = std::make_shared<Here>();
   EXPECT_EQ(echo->callBack(here, 20), 41);
   EXPECT_EQ(here->ran_on, std::this_thread::get_id());
-  std::vector<std::thread> threads;
-  std::atomic<int> ok{0};
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) {
-        std::string text = std::to_string(t) + "/" + std::to_string(i);
-        if (echo->echo(text) == text) ++ok;
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(ok.load(), 4 * 200);
+  EXPECT_EQ(EchoFromThreads(*echo, 4, 200), 4 * 200);
   auto* client = static_cast<rt::EchoClient*>(echo.get());
   std::vector<crossproc::Future<std::string>> futures;
   for (int i = 0; i < 64; ++i) futures.push_back(client->echoAsync(std::to_string(i)));
