@@ -44,6 +44,7 @@ crossproc::ConnectionOptions QuietConnection() {
 void SetNodeArgs(minicoin::ArgsManager& args, const std::string& datadir) {
   minicoin::AddNodeOptions(args, {});
   args.ForceSetArg("-datadir", datadir);
+  args.ForceSetArg("-regtest", "1");
 }
 
 // Serves the Chain of a node on `datadir` to the parent (child side of the IPC layout).

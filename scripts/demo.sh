@@ -52,7 +52,7 @@ if [ "$what" = gui ] || [ "$what" = qt ]; then
   exit 0
 fi
 
-cli() { "$bin/minicoin-cli" -datadir="$datadir" -rpcport="$port" "$@"; }
+cli() { "$bin/minicoin-cli" -datadir="$datadir" -regtest -rpcport="$port" "$@"; }
 
 echo "=== minicoin-node with two wallets, each in a minicoin-wallet process"
 "$bin/minicoin-node" -datadir="$datadir" -regtest -rpcport="$port" -wallet=alice -wallet=bob \

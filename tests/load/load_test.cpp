@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string socket_path = (dir / "node.sock").string();
-  node_args.insert(node_args.end(), {"-datadir=" + dir.string(), "-server=0", "-printtoconsole=0",
+  node_args.insert(node_args.end(), {"-datadir=" + dir.string(), "-regtest", "-server=0", "-printtoconsole=0",
                                      "-ipcbind=unix:" + socket_path});
   pid_t node = Spawn(node_args);
   if (node < 0) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 
 namespace minicoin {
@@ -162,7 +163,9 @@ void AddBlockJob::Run() {
 // ---------------------------------------------------------------------------------------------
 // Opening
 
-ChainState::ChainState(ChainStateOptions options) : m_options(std::move(options)) {
+ChainState::ChainState(ChainStateOptions options)
+    : m_options(std::move(options)),
+      m_params(m_options.params != nullptr ? *m_options.params : ChainParams::Get(ChainType::kRegtest)) {
   if (m_options.pool != nullptr) {
     m_pool = m_options.pool;
   } else {
@@ -205,7 +208,7 @@ BlockIndex* ChainState::InsertIndex(const BlockIndex& fields) {
 }
 
 void ChainState::CreateGenesis() {
-  const Block& genesis = GenesisBlock();
+  const Block& genesis = m_params.genesis;
   BlockIndex fields;
   fields.hash = genesis.header.Hash();
   fields.header = genesis.header;
@@ -254,10 +257,13 @@ void ChainState::Load() {
 
   // The block tree: parents before children.
   std::sort(entries.begin(), entries.end(), [](const BlockIndex& a, const BlockIndex& b) { return a.height < b.height; });
-  const Uint256 genesis_hash = GenesisBlock().header.Hash();
+  const Uint256& genesis_hash = m_params.GenesisHash();
   for (BlockIndex& entry : entries) {
     if (entry.height == 0) {
-      if (entry.hash != genesis_hash) throw Corrupt(dir, "the stored genesis block is not minicoin's");
+      if (entry.hash != genesis_hash) {
+        throw Corrupt(dir, "the stored genesis block is not that of the " + m_params.name +
+                               " chain (another chain's data, or made by an older minicoin)");
+      }
       entry.prev = nullptr;
       entry.chain_work = BlockWork(entry.header.bits);
     } else {
@@ -349,16 +355,8 @@ ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint25
     result.reason = "bad-prevblk";
     return result;
   }
-  if (block.header.bits != kRegtestBits) {
-    result.reason = "bad-diffbits";
-    return result;
-  }
-  if (block.transactions[0].height != parent.height + 1) {
-    result.reason = "bad-cb-height";
-    return result;
-  }
-  if (static_cast<int64_t>(block.header.time) > now + kMaxFutureBlockTime) {
-    result.reason = "time-too-new";
+  if (std::string reason = ContextualCheck(block, parent, now); !reason.empty()) {
+    result.reason = std::move(reason);
     return result;
   }
 
@@ -461,7 +459,7 @@ void ChainState::FlushDirty() {
 
 bool ChainState::ConnectTip(BlockIndex& index, const Block& block, std::string& reason) {
   BlockUndo undo;
-  if (auto error = ConnectBlock(block, index.height, m_coins, *m_pool, undo)) {
+  if (auto error = ConnectBlock(block, ContextOf(index), m_coins, *m_pool, undo)) {
     reason = error->reason;
     return false;
   }
@@ -536,7 +534,7 @@ void ChainState::DisconnectTip() {
     m_db->Write(batch, m_options.sync_writes);
   } catch (...) {
     BlockUndo again;
-    ConnectBlock(*block, index.height, m_coins, *m_pool, again);  // back to the state on disk
+    ConnectBlock(*block, ContextOf(index), m_coins, *m_pool, again);  // back to the state on disk
     throw;
   }
   m_dirty.clear();
@@ -670,9 +668,45 @@ ChainState::CoinsStats ChainState::GetCoinsStats() const {
   return stats;
 }
 
+BlockContext ChainState::ContextOf(const BlockIndex& index) const {
+  if (index.prev == nullptr) return BlockContext{.height = 0, .subsidy = BlockSubsidy(0, m_params)};
+  return NextContext(*index.prev);
+}
+
+BlockContext ChainState::NextContext(const BlockIndex& parent) const {
+  const uint32_t height = parent.height + 1;
+  return BlockContext{.height = height,
+                      .subsidy = BlockSubsidy(height, m_params),
+                      .median_time_past = MedianTimePast(parent)};
+}
+
+std::string ChainState::ContextualCheck(const Block& block, const BlockIndex& parent, int64_t now) const {
+  if (block.header.bits != NextBits(parent)) return "bad-diffbits";
+  if (block.transactions.empty() || block.transactions[0].height != parent.height + 1) return "bad-cb-height";
+  if (block.header.time <= MedianTimePast(parent)) return "time-too-old";
+  if (static_cast<int64_t>(block.header.time) > now + kMaxFutureBlockTime) return "time-too-new";
+  if (block.EncodedSize() > m_params.max_block_size) return "bad-blk-length";
+  return {};
+}
+
+uint32_t ChainState::NextBlockTime(const BlockIndex& parent, int64_t now) const {
+  int64_t earliest = static_cast<int64_t>(MedianTimePast(parent)) + 1;
+  return static_cast<uint32_t>(std::clamp<int64_t>(std::max(now, earliest), 0, UINT32_MAX));
+}
+
+uint32_t ChainState::NextBits(const BlockIndex& parent) const {
+  uint32_t first_time = parent.header.time;
+  if (IsRetargetHeight(parent.height + 1, m_params)) {
+    const BlockIndex* first = parent.Ancestor(parent.height + 1 - m_params.retarget_interval);
+    if (first == nullptr) throw std::logic_error("NextBits: the interval's first block is missing");
+    first_time = first->header.time;
+  }
+  return NextWorkRequired(parent.header.bits, parent.height, first_time, parent.header.time, m_params);
+}
+
 uint32_t ChainState::MedianTimePast(const BlockIndex& index) const {
   std::vector<uint32_t> times;
-  for (const BlockIndex* walk = &index; walk != nullptr && times.size() < 11; walk = walk->prev) {
+  for (const BlockIndex* walk = &index; walk != nullptr && times.size() < kMedianTimeSpan; walk = walk->prev) {
     times.push_back(walk->header.time);
   }
   std::sort(times.begin(), times.end());

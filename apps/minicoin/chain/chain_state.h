@@ -2,6 +2,7 @@
 // blocks, and the validation engine that accepts new blocks (AddBlockJob).
 #pragma once
 
+#include "chain/params.h"
 #include "primitives/block.h"
 #include "storage/block_files.h"
 #include "validation/block_check.h"
@@ -70,6 +71,7 @@ class ChainListener {
 
 struct ChainStateOptions {
   std::filesystem::path dir = {};             // holds blocks/ and chainstate/; created if missing
+  const ChainParams* params = nullptr;        // the chain's rules; null: regtest's. Must outlive the state.
   crossproc::WorkerPool* pool = nullptr;      // runs jobs and signature checks; null: an own pool
   bool sync_writes = true;                    // fsync the files and sync the database writes
   uint32_t max_block_file_size = 128u << 20;  // start a new blk/rev file past this size
@@ -179,6 +181,19 @@ class ChainState {
 
   // The median of the times of `index` and its up to 10 ancestors.
   uint32_t MedianTimePast(const BlockIndex& index) const;
+  // The bits a block on `parent` must carry (NextWorkRequired with the parent's interval).
+  uint32_t NextBits(const BlockIndex& parent) const;
+  // The height, subsidy and lock-time cut-off of a block on `parent` (what ConnectBlock applies).
+  BlockContext NextContext(const BlockIndex& parent) const;
+  // The rules a block on `parent` must meet that depend on the parent and the clock `now`, in
+  // order: "bad-diffbits" (NextBits), "bad-cb-height", "time-too-old" (not after the parent's
+  // median time past), "time-too-new" (more than kMaxFutureBlockTime ahead of `now`),
+  // "bad-blk-length" (over the chain's maximum block size). Empty if all hold.
+  std::string ContextualCheck(const Block& block, const BlockIndex& parent, int64_t now) const;
+  // The time a new block on `parent` should carry: `now`, or the earliest time the
+  // median-time-past rule allows if that is later.
+  uint32_t NextBlockTime(const BlockIndex& parent, int64_t now) const;
+  const ChainParams& params() const { return m_params; }
   // Blocks without known children, and the active tip; with their state, for getchaintips.
   std::vector<const BlockIndex*> ChainTips() const;
   // The last block `index` and the active chain have in common.
@@ -202,6 +217,8 @@ class ChainState {
   BlockIndex* InsertIndex(const BlockIndex& fields);
   void ActivateBestChain(const BlockIndex* received, const Block* received_block, bool& tip_changed);
   bool ConnectTip(BlockIndex& index, const Block& block, std::string& reason);
+  // The height, subsidy and lock-time cut-off ConnectBlock applies to `index`'s block.
+  BlockContext ContextOf(const BlockIndex& index) const;
   void DisconnectTip();
   void MarkInvalid(BlockIndex& index);
   void FindBestCandidate();
@@ -211,6 +228,7 @@ class ChainState {
   std::optional<Block> ReadBlockUnlocked(const BlockIndex& index, std::string* error) const;
 
   ChainStateOptions m_options;
+  const ChainParams& m_params;
   std::unique_ptr<crossproc::WorkerPool> m_own_pool;
   crossproc::WorkerPool* m_pool;
   std::unique_ptr<RecordFiles> m_block_files;

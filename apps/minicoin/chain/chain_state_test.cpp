@@ -14,19 +14,10 @@
 namespace minicoin {
 namespace {
 
+using test::CoinbaseOf;
 using test::MakeBlock;
 using test::MakeSpend;
 
-struct TempDir {
-  TempDir() {
-    path = std::filesystem::temp_directory_path() /
-           ("minicoin-chain-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::filesystem::path path;
-  static inline int counter = 0;
-};
 
 // Records what the chain reports, as strings like "connect 3 <hash prefix>".
 class Recorder final : public ChainListener {
@@ -71,11 +62,7 @@ class ChainStateTest : public ::testing::Test {
     }
     return block;
   }
-  OutPoint CoinbaseOf(const ChainState& chain, uint32_t height) {
-    return OutPoint{chain.ReadBlock(*chain.AtHeight(height))->transactions[0].Txid(), 0};
-  }
-
-  TempDir dir;
+  test::TempDir dir;
   crossproc::WorkerPool pool{crossproc::WorkerPoolOptions{.threads = 2}};
   PrivateKey alice = PrivateKey::Derive(std::vector<uint8_t>{1}, 0);
   PrivateKey bob = PrivateKey::Derive(std::vector<uint8_t>{2}, 0);
@@ -232,6 +219,50 @@ TEST_F(ChainStateTest, RejectsABlockWithABadSignatureAndDoesNotConnectIt) {
   ASSERT_TRUE(undo.has_value());
   ASSERT_EQ(undo->spent.size(), 1u);
   EXPECT_EQ(undo->spent[0][0].height, 1u);
+}
+
+// A copy of a valid block with a changed signature (or coinbase signature field) has the same
+// header, so the same hash. It must be rejected without marking that hash invalid: the genuine
+// block is accepted afterwards, and so is a child of it, also after a restart.
+TEST_F(ChainStateTest, AMalleatedCopyOfAValidBlockDoesNotMakeItUnacceptable) {
+  {
+    ChainState chain(Options());
+    Extend(chain, 101);
+    OutPoint mature = CoinbaseOf(chain, 1);
+    Transaction spend = MakeSpend(mature, alice, kBlockSubsidy - 1000, bob.PublicKey());
+    Block genuine = MakeBlock(chain.Tip(), alice.PublicKey(), {spend}, 1000);
+
+    Block bad_signature = genuine;
+    bad_signature.transactions[1].inputs[0].signature[0] ^= 0x01;
+    ASSERT_EQ(bad_signature.header.Hash(), genuine.header.Hash());
+    EXPECT_EQ(chain.ProcessBlock(bad_signature).reason, "merkle root does not match");
+    Block coinbase_junk = genuine;
+    coinbase_junk.transactions[0].inputs[0].signature.fill(0x5a);
+    EXPECT_EQ(chain.ProcessBlock(coinbase_junk).reason, "merkle root does not match");
+    EXPECT_EQ(chain.Lookup(genuine.header.Hash()), nullptr);  // nothing stored, nothing marked
+
+    ChainState::BlockResult ok = chain.ProcessBlock(genuine);
+    EXPECT_TRUE(ok.accepted) << ok.reason;
+    EXPECT_TRUE(ok.new_tip);
+    // The copy is still refused for what it is.
+    EXPECT_EQ(chain.ProcessBlock(bad_signature).reason, "merkle root does not match");
+  }
+  ChainState reopened(Options());
+  EXPECT_EQ(reopened.Height(), 102u);
+  Block child = MakeBlock(reopened.Tip(), bob.PublicKey());
+  EXPECT_TRUE(reopened.ProcessBlock(child).accepted);
+  EXPECT_EQ(reopened.Height(), 103u);
+}
+
+// A miner may fill the coinbase's signature field (extra nonce space): it is committed by the
+// merkle root like everything else.
+TEST_F(ChainStateTest, AcceptsCommittedDataInTheCoinbaseSignatureField) {
+  ChainState chain(Options());
+  Block block = MakeBlock(chain.Tip(), alice.PublicKey());
+  block.transactions[0].inputs[0].signature.fill(0x42);
+  test::Mine(block);
+  EXPECT_TRUE(chain.ProcessBlock(block).accepted);
+  EXPECT_EQ(chain.ReadBlock(chain.Tip())->transactions[0].inputs[0].signature[5], 0x42);
 }
 
 TEST_F(ChainStateTest, ReorganisesToABranchWithMoreWork) {

@@ -35,7 +35,7 @@ uint32_t CheckState(const std::filesystem::path& dir, crossproc::WorkerPool& poo
     if (!block) return height;
     if (h == 0) continue;
     BlockUndo undo;
-    std::optional<ValidationError> error = ConnectBlock(*block, h, replay, pool, undo);
+    std::optional<ValidationError> error = ConnectBlock(*block, chain.NextContext(*index->prev), replay, pool, undo);
     EXPECT_FALSE(error.has_value()) << "height " << h << ": " << error->reason;
     for (const auto& tx : block->transactions) {
       for (uint32_t i = 0; i < tx.outputs.size(); ++i) created.insert(OutPoint{tx.Txid(), i});

@@ -4,7 +4,27 @@
 #include "chain/params.h"
 #include "validation/block_check.h"
 
+#include <unistd.h>
+
+#include <atomic>
+
 namespace minicoin::test {
+
+TempDir::TempDir(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  path = std::filesystem::temp_directory_path() /
+         (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
+OutPoint CoinbaseOf(const ChainState& chain, uint32_t height) {
+  return OutPoint{chain.ReadBlock(*chain.AtHeight(height))->transactions[0].Txid(), 0};
+}
 
 Transaction MakeCoinbase(uint32_t height, uint64_t amount, const XOnlyPublicKey& to) {
   Transaction tx;
@@ -41,7 +61,7 @@ Block MakeBlock(const Uint256& previous, uint32_t height, uint32_t time, const X
   block.header.previous = previous;
   block.header.time = time;
   block.header.bits = kRegtestBits;
-  block.transactions.push_back(MakeCoinbase(height, kBlockSubsidy + fees, to));
+  block.transactions.push_back(MakeCoinbase(height, BlockSubsidy(height, ChainParams::Get(ChainType::kRegtest)) + fees, to));
   for (auto& tx : transactions) block.transactions.push_back(std::move(tx));
   Mine(block);
   return block;

@@ -6,9 +6,25 @@
 #include "primitives/block.h"
 
 #include <cstdint>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 namespace minicoin::test {
+
+// A path under the system's temporary folder, unique in this process (`prefix`, pid, counter);
+// removed with its contents when the object goes.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "minicoin-chain");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path path;
+};
+
+// The first output of the coinbase of the active block at `height`.
+OutPoint CoinbaseOf(const ChainState& chain, uint32_t height);
 
 // A coinbase at `height` paying `amount` to `to`.
 Transaction MakeCoinbase(uint32_t height, uint64_t amount, const XOnlyPublicKey& to);
@@ -22,8 +38,8 @@ Transaction MakeSpend(const std::vector<OutPoint>& from, const PrivateKey& key, 
 // Sets the merkle root and grinds the nonce until the header meets its bits.
 void Mine(Block& block);
 
-// A mined block on the parent `previous` at `height`: a coinbase paying kBlockSubsidy plus
-// `fees` to `to`, then `transactions`, time `time`, bits kRegtestBits.
+// A mined regtest block on the parent `previous` at `height`: a coinbase paying the subsidy of
+// that height plus `fees` to `to`, then `transactions`, time `time`, bits kRegtestBits.
 Block MakeBlock(const Uint256& previous, uint32_t height, uint32_t time, const XOnlyPublicKey& to,
                 std::vector<Transaction> transactions = {}, uint64_t fees = 0);
 // The same on a known parent, with time parent time + 1 + `time_offset` (a different offset

@@ -24,7 +24,9 @@ constexpr int kDefaultClientTimeout = 900;
 constexpr const char* kDefaultRpcConnect = "127.0.0.1";
 
 void SetupCliArgs(ArgsManager& args) {
-  const std::string port = std::to_string(kDefaultRpcPort);
+  const std::string port = std::to_string(BaseParams(ChainType::kMain).rpc_port) + ", testnet: " +
+                           std::to_string(BaseParams(ChainType::kTest).rpc_port) + ", regtest: " +
+                           std::to_string(BaseParams(ChainType::kRegtest).rpc_port);
   args.AddArg("-?", "Print this help message and exit", kArgNone, "Options");
   args.AddHiddenArg("-h");
   args.AddHiddenArg("-help");
@@ -174,7 +176,7 @@ int CommandLineRpc(ArgsManager& args) {
   RpcClientOptions options;
   std::optional<uint16_t> connect_port;
   SplitHostPort(args.GetArg("-rpcconnect", kDefaultRpcConnect), options.host, connect_port);
-  int64_t port = CheckedInt(args, "-rpcport", connect_port.value_or(kDefaultRpcPort));
+  int64_t port = CheckedInt(args, "-rpcport", connect_port.value_or(BaseParams(args.GetChainTypeOrMain()).rpc_port));
   if (port <= 0 || port > 65535) {
     throw std::runtime_error("Invalid port provided in -rpcport: " + args.GetArg("-rpcport", ""));
   }
@@ -255,6 +257,10 @@ int Run(int argc, char** argv) {
   if (!args.ReadConfigFile(error, true)) {
     std::cerr << (error.rfind("Error", 0) == 0 ? "" : "Error reading configuration file: ") << error
               << "\n";
+    return 1;
+  }
+  if (!args.GetChainType(error)) {
+    std::cerr << "Error: " << error << "\n";
     return 1;
   }
   try {

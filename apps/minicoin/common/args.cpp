@@ -88,6 +88,16 @@ ArgsManager::ArgsManager() {
          std::string("Specify the data directory (default: $HOME/") + kDefaultDataDirName +
              "). Only on the command line.",
          kArgCommandLineOnly | kArgDisallowNegation, "Options");
+  AddArg("-chain=<chain>",
+         "Use the chain <chain>: main (the default), test or regtest. The chain's data goes in a "
+         "subfolder of the data directory (testnet, regtest; none for main), and its RPC and "
+         "peer-to-peer ports are the defaults.",
+         kArgNone, "Chain selection options");
+  AddArg("-regtest",
+         "Use the regression test chain: blocks are mined instantly, the difficulty never changes "
+         "and the subsidy halves every 150 blocks. Equivalent to -chain=regtest.",
+         kArgNone, "Chain selection options");
+  AddArg("-testnet", "Use the test chain. Equivalent to -chain=test.", kArgNone, "Chain selection options");
 }
 
 void ArgsManager::AddArg(const std::string& spec, const std::string& help, unsigned flags,
@@ -406,7 +416,47 @@ void ArgsManager::ForceSetArg(const std::string& name, const std::string& value)
   m_forced[StripDash(name)] = Setting{{value}, false, false};
 }
 
+std::optional<ChainType> ArgsManager::GetChainType(std::string& error) const {
+  std::optional<ChainType> selected;
+  auto select = [&](ChainType type) {
+    if (selected && *selected != type) {
+      error = "Invalid combination of -regtest, -testnet and -chain: they select different chains.";
+      return false;
+    }
+    selected = type;
+    return true;
+  };
+  if (GetBoolArg("-regtest", false) && !select(ChainType::kRegtest)) return std::nullopt;
+  if (GetBoolArg("-testnet", false) && !select(ChainType::kTest)) return std::nullopt;
+  if (IsArgSet("-chain") && !IsArgNegated("-chain")) {
+    std::string name = GetArg("-chain", "");
+    std::optional<ChainType> type = ParseChainType(name);
+    if (!type) {
+      error = "Unknown chain " + name + ". Choose main, test or regtest.";
+      return std::nullopt;
+    }
+    if (!select(*type)) return std::nullopt;
+  }
+  return selected.value_or(ChainType::kMain);
+}
+
+bool ArgsManager::InitDataDirAndConfig(std::string& error, bool create_default, bool ignore_unknown_config) {
+  return CheckDataDir(error, create_default) && ReadConfigFile(error, ignore_unknown_config) &&
+         GetChainType(error).has_value() && CheckDataDir(error, create_default);
+}
+
+ChainType ArgsManager::GetChainTypeOrMain() const {
+  std::string error;
+  return GetChainType(error).value_or(ChainType::kMain);
+}
+
 std::filesystem::path ArgsManager::GetDataDirPath() const {
+  std::string_view subdir = BaseParams(GetChainTypeOrMain()).data_subdir;
+  std::filesystem::path base = GetDataDirBase();
+  return subdir.empty() ? base : base / subdir;
+}
+
+std::filesystem::path ArgsManager::GetDataDirBase() const {
   std::string datadir;
   {
     std::lock_guard lock(m_mutex);
@@ -427,16 +477,18 @@ std::filesystem::path ArgsManager::GetDataDirPath() const {
 
 bool ArgsManager::CheckDataDir(std::string& error, bool create_default) const {
   bool explicit_dir = !GetArg("-datadir", "").empty();
-  std::filesystem::path path = GetDataDirPath();
+  std::filesystem::path base = GetDataDirBase();
   std::error_code ec;
   if (explicit_dir) {
-    if (!std::filesystem::is_directory(path, ec)) {
-      error = "Specified data directory \"" + path.string() + "\" does not exist.";
+    if (!std::filesystem::is_directory(base, ec)) {
+      error = "Specified data directory \"" + base.string() + "\" does not exist.";
       return false;
     }
+  } else if (!create_default) {
     return true;
   }
-  if (create_default && !std::filesystem::is_directory(path, ec)) {
+  std::filesystem::path path = GetDataDirPath();
+  if (!std::filesystem::is_directory(path, ec)) {
     std::filesystem::create_directories(path, ec);
     if (ec) {
       error = "Cannot create data directory \"" + path.string() + "\": " + ec.message();
@@ -455,7 +507,8 @@ std::filesystem::path ArgsManager::GetDataDir() const {
 std::filesystem::path ArgsManager::GetConfigFilePath() const {
   std::string conf = GetArg("-conf", kDefaultConfigFile);
   if (conf.empty() || IsArgNegated("-conf")) conf = kDefaultConfigFile;
-  return AbsPathInDataDir(conf);
+  std::filesystem::path path(conf);
+  return path.is_absolute() ? path : GetDataDirBase() / path;
 }
 
 std::filesystem::path ArgsManager::AbsPathInDataDir(const std::filesystem::path& path) const {

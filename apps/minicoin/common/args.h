@@ -1,6 +1,8 @@
 // ArgsManager: bitcoind-style `-name=value` options from the command line and a config file.
 #pragma once
 
+#include "common/chain_type.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -36,6 +38,8 @@ inline constexpr const char* kDefaultDataDirName = ".minicoin";
 //
 // -datadir is command-line only (documented choice: a config file lives in the data directory,
 // so letting it move the data directory would be circular). -conf is command-line only too.
+// The chain options (-chain, -regtest, -testnet) are registered here too, so that every program
+// takes them; the chain's data lives in a subfolder of the data directory (GetDataDirPath).
 //
 // Thread-safe: every method locks; registration and parsing normally happen in main() first.
 //
@@ -92,17 +96,32 @@ class ArgsManager {
   // Overrides every source.
   void ForceSetArg(const std::string& name, const std::string& value);
 
-  // -datadir (made absolute) or $HOME/.minicoin. No side effects.
+  // The chain -chain, -regtest or -testnet select (main when none is set); nullopt with `error`
+  // for an unknown name, or options that select different chains. Every program checks it after
+  // reading its options; the data directory below follows it.
+  std::optional<ChainType> GetChainType(std::string& error) const;
+  // GetChainType, main when the selection is invalid (reported by GetChainType).
+  ChainType GetChainTypeOrMain() const;
+
+  // -datadir (made absolute) or $HOME/.minicoin: where the config file is. No side effects.
+  std::filesystem::path GetDataDirBase() const;
+  // The chain's data directory: GetDataDirBase() with the chain's subfolder ("regtest",
+  // "testnet"; none for main). No side effects.
   std::filesystem::path GetDataDirPath() const;
   // Checks that an explicit -datadir exists ("Specified data directory \"x\" does not exist.")
-  // and creates the default one when `create_default`. Call it before GetDataDir().
+  // and creates the default one when `create_default`; then creates the chain's subfolder.
+  // Call it before GetDataDir().
   bool CheckDataDir(std::string& error, bool create_default = true) const;
-  // GetDataDirPath(), creating the default directory if missing (errors are ignored here; they
-  // are reported by CheckDataDir).
+  // GetDataDirPath(), creating the directories if missing (errors are ignored here; they are
+  // reported by CheckDataDir).
   std::filesystem::path GetDataDir() const;
-  // The config file path ReadConfigFile uses.
+  // What a program does after ParseParameters: CheckDataDir, ReadConfigFile (skipping unknown
+  // options with `ignore_unknown_config`), GetChainType (the config file may select the chain),
+  // and CheckDataDir again for the chain's subfolder. False with `error` at the first failure.
+  bool InitDataDirAndConfig(std::string& error, bool create_default = true, bool ignore_unknown_config = false);
+  // The config file path ReadConfigFile uses (relative paths are in GetDataDirBase()).
   std::filesystem::path GetConfigFilePath() const;
-  // `path` when absolute, otherwise relative to the data directory.
+  // `path` when absolute, otherwise relative to the chain's data directory.
   std::filesystem::path AbsPathInDataDir(const std::filesystem::path& path) const;
 
   // Options grouped by category (in registration order), sorted by name, help text wrapped to

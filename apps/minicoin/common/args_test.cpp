@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <tuple>
 
 namespace minicoin {
 namespace {
@@ -301,6 +302,71 @@ TEST(ArgsTest, DataDir) {
   EXPECT_TRUE(defaults.CheckDataDir(error)) << error;
   EXPECT_TRUE(std::filesystem::is_directory(dir.path() / ".minicoin"));
   setenv("HOME", saved.c_str(), 1);
+}
+
+TEST(ArgsTest, ChainSelectionAndItsDataFolder) {
+  TempDir dir;
+  const std::string datadir = "-datadir=" + dir.path().string();
+  std::string error;
+  {
+    ArgsManager args;
+    ASSERT_TRUE(Parse(args, {datadir}, error));
+    EXPECT_EQ(args.GetChainType(error), ChainType::kMain);
+    EXPECT_EQ(args.GetDataDirPath(), dir.path());
+  }
+  for (const auto& [option, type, subdir] :
+       {std::tuple{"-regtest", ChainType::kRegtest, "regtest"}, std::tuple{"-chain=regtest", ChainType::kRegtest, "regtest"},
+        std::tuple{"-testnet", ChainType::kTest, "testnet"}, std::tuple{"-chain=test", ChainType::kTest, "testnet"},
+        std::tuple{"-chain=main", ChainType::kMain, ""}, std::tuple{"-noregtest", ChainType::kMain, ""}}) {
+    ArgsManager args;
+    ASSERT_TRUE(Parse(args, {datadir, option}, error)) << option;
+    EXPECT_EQ(args.GetChainType(error), type) << option;
+    EXPECT_EQ(args.GetDataDirPath(), std::string(subdir).empty() ? dir.path() : dir.path() / subdir) << option;
+    // The config file stays in the base folder; other relative paths go in the chain's.
+    EXPECT_EQ(args.GetConfigFilePath(), dir.path() / "minicoin.conf") << option;
+    EXPECT_EQ(args.AbsPathInDataDir("debug.log"), args.GetDataDirPath() / "debug.log") << option;
+    EXPECT_TRUE(args.CheckDataDir(error)) << error;
+    EXPECT_TRUE(std::filesystem::is_directory(args.GetDataDirPath())) << option;
+  }
+  {
+    // Options that agree are fine.
+    ArgsManager args;
+    ASSERT_TRUE(Parse(args, {datadir, "-regtest", "-chain=regtest"}, error));
+    EXPECT_EQ(args.GetChainType(error), ChainType::kRegtest);
+  }
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"-regtest", "-testnet"}, std::vector<std::string>{"-regtest", "-chain=main"},
+        std::vector<std::string>{"-chain=regtest", "-testnet"}}) {
+    ArgsManager args;
+    std::vector<std::string> argv{datadir};
+    argv.insert(argv.end(), bad.begin(), bad.end());
+    ASSERT_TRUE(Parse(args, argv, error));
+    error.clear();
+    EXPECT_FALSE(args.GetChainType(error).has_value());
+    EXPECT_EQ(error, "Invalid combination of -regtest, -testnet and -chain: they select different chains.");
+  }
+  {
+    ArgsManager args;
+    ASSERT_TRUE(Parse(args, {datadir, "-chain=signet"}, error));
+    error.clear();
+    EXPECT_FALSE(args.GetChainType(error).has_value());
+    EXPECT_EQ(error, "Unknown chain signet. Choose main, test or regtest.");
+  }
+  {
+    // From the config file too: InitDataDirAndConfig creates the chain's folder it selects.
+    WriteFile(dir.path() / "minicoin.conf", "testnet=1\n");
+    ArgsManager args;
+    ASSERT_TRUE(Parse(args, {datadir}, error));
+    std::filesystem::remove_all(dir.path() / "testnet");
+    ASSERT_TRUE(args.InitDataDirAndConfig(error)) << error;
+    EXPECT_EQ(args.GetChainType(error), ChainType::kTest);
+    EXPECT_EQ(args.GetDataDirPath(), dir.path() / "testnet");
+    EXPECT_TRUE(std::filesystem::is_directory(dir.path() / "testnet"));
+    ArgsManager conflicting;
+    ASSERT_TRUE(Parse(conflicting, {datadir, "-regtest"}, error));
+    EXPECT_FALSE(conflicting.InitDataDirAndConfig(error));
+    EXPECT_EQ(error, "Invalid combination of -regtest, -testnet and -chain: they select different chains.");
+  }
 }
 
 TEST(ArgsTest, HelpMessageGroupsAndWraps) {

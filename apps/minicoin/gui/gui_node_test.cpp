@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 using namespace minicoin;
@@ -47,12 +48,15 @@ class TempDataDir {
     buffer.push_back('\0');
     if (::mkdtemp(buffer.data()) == nullptr) qFatal("mkdtemp failed");
     m_path = buffer.data();
+    // Every program started on it runs on regtest.
+    std::ofstream(m_path / "minicoin.conf") << "regtest=1\n";
   }
   ~TempDataDir() {
     std::error_code ignored;
     std::filesystem::remove_all(m_path, ignored);
   }
-  const std::filesystem::path& path() const { return m_path; }
+  // Where the node's files are: the regtest chain's folder.
+  std::filesystem::path chain_path() const { return m_path / "regtest"; }
   std::string arg() const { return "-datadir=" + m_path.string(); }
 
  private:
@@ -125,9 +129,9 @@ class GuiNodeTest : public QObject {
     NodeOptions node_options{.multiprocess = false, .executable_name = "minicoin-qt"};
     AddNodeOptions(args, node_options);
     std::string datadir = dir.arg();
-    const char* argv[] = {"minicoin-qt", datadir.c_str(), "-server=0"};
+    const char* argv[] = {"minicoin-qt", datadir.c_str(), "-regtest", "-server=0"};
     std::string error;
-    QVERIFY2(args.ParseParameters(3, argv, error), error.c_str());
+    QVERIFY2(args.ParseParameters(4, argv, error), error.c_str());
     QVERIFY2(args.CheckDataDir(error), error.c_str());
     Logger log;
     std::unique_ptr<NodeRuntime> runtime = NodeRuntime::Start(args, log, node_options);
@@ -210,7 +214,7 @@ class GuiNodeTest : public QObject {
 
   void TwoWindowsAttachedToOneNodeSeeANewBlock() {
     TempDataDir dir;
-    std::string socket = (dir.path() / "node.sock").string();
+    std::string socket = (dir.chain_path() / "node.sock").string();
     QProcess node;
     node.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     node.start(QString::fromStdString(crossproc::FindExecutable("minicoin-node")),
@@ -270,7 +274,7 @@ class GuiNodeTest : public QObject {
     QVERIFY2(output.startsWith("tip height=0 hash="), output.constData());
     QCOMPARE(output.trimmed().size(), qsizetype(std::string("tip height=0 hash=").size() + 64));
     // The spawned node stopped with the GUI.
-    QVERIFY(DataDirUnlocked(dir.path()));
+    QVERIFY(DataDirUnlocked(dir.chain_path()));
 
     // A node option minicoin-node rejects: a clear error, no window left behind.
     QProcess bad;

@@ -31,10 +31,10 @@ constexpr const char* kUsage =
     "Usage:\n"
     "  minicoin-gui [node options]      start minicoin-node -ipcfd <N> [node options] and show it;\n"
     "                                   closing the window stops that node\n"
-    "  minicoin-gui -ipcconnect=unix[:<path>] [-datadir=<dir>]\n"
+    "  minicoin-gui -ipcconnect=unix[:<path>] [-datadir=<dir>] [-regtest|-testnet|-chain=<chain>]\n"
     "                                   attach to a running minicoin-node -ipcbind=unix[:<path>]\n"
-    "                                   (default path <datadir>/node.sock); closing the window\n"
-    "                                   leaves the node running\n"
+    "                                   (default path node.sock in the chain's data directory);\n"
+    "                                   closing the window leaves the node running\n"
     "\n"
     "Options:\n"
     "  -help, -h, -?                    print this help and exit\n"
@@ -109,14 +109,23 @@ int main(int argc, char** argv) {
   minicoin::gui::MainWindowOptions window_options;
   try {
     if (!options.ipcconnect.empty()) {
+      // Only the options that say where the node's socket is.
+      minicoin::ArgsManager args;
       for (const std::string& option : options.node_options) {
-        if (!StartsWith(option, "-datadir=")) {
+        if (!StartsWith(option, "-datadir=") && !StartsWith(option, "-chain=") && option != "-regtest" &&
+            option != "-testnet") {
           std::cerr << "Error: " << option << " is a node option; with -ipcconnect the node is already running\n";
           return 1;
         }
       }
-      minicoin::ArgsManager args;
-      if (!options.datadir.empty()) args.ForceSetArg("-datadir", options.datadir);
+      std::vector<const char*> location{"minicoin-gui"};
+      for (const std::string& option : options.node_options) location.push_back(option.c_str());
+      std::string error;
+      if (!args.ParseParameters(static_cast<int>(location.size()), location.data(), error) ||
+          !args.GetChainType(error)) {
+        std::cerr << "Error: " << error << "\n";
+        return 1;
+      }
       std::string path = crossproc::ResolveUnixAddress(options.ipcconnect, (args.GetDataDirPath() / "node.sock").string());
       attached = crossproc::ConnectUnix(path, connection_options);
       attached_init = attached->Bootstrap<minicoin::ipc::Init>();

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   minicoin::Logger log;
   std::unique_ptr<minicoin::NodeRuntime> runtime;
   try {
-    if (!args.CheckDataDir(error) || !args.ReadConfigFile(error) || !minicoin::ConfigureLogger(log, args, error)) {
+    if (!args.InitDataDirAndConfig(error) || !minicoin::ConfigureLogger(log, args, error)) {
       std::cerr << "Error: " << error << "\n";
       return 1;
     }

@@ -48,6 +48,8 @@ struct CoinbaseTx {
   encoded @4 :Data;
   # The template's coinbase, encoded (Transaction::Encode).
   txid @5 :Data;
+  wtxid @6 :Data;
+  # The template's coinbase's full hash (signature field included): its leaf in the merkle tree.
 }
 
 struct MemoryLoad {
@@ -96,7 +98,7 @@ interface BlockTemplate {
   getCoinbaseTx @4 (context :Cp.Context) -> (result :CoinbaseTx);
   getCoinbaseMerklePath @5 (context :Cp.Context) -> (result :List(Data));
   # The sibling hashes from the coinbase's leaf up to the merkle root: the root of a block
-  # with another coinbase is hash(...hash(hash(txid, path[0]), path[1])..., path[n-1]), each a
+  # with another coinbase is hash(...hash(hash(wtxid, path[0]), path[1])..., path[n-1]), each a
   # double SHA-256 of the two 32-byte hashes concatenated.
   submitSolution @6 (context :Cp.Context, version :UInt32, time :UInt32, nonce :UInt32,
                      coinbase :Data) -> (result :Bool, reason :Text);

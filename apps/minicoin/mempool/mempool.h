@@ -36,6 +36,8 @@ inline constexpr const char* kRejectMissingInputs = "missing-inputs";
 inline constexpr const char* kRejectTooManyAncestors = "too-long-mempool-chain";
 inline constexpr const char* kRejectMinFee = "min-fee-not-met";
 inline constexpr const char* kRejectPoolFull = "mempool-full";
+// Refused before Accept: the lock time has not passed for the next block (IsFinal).
+inline constexpr const char* kRejectNonFinal = "non-final";
 
 // A transaction in the pool. Value type.
 struct MempoolEntry {

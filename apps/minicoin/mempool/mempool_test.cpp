@@ -143,6 +143,20 @@ TEST(Mempool, RejectsWithTheRuleBroken) {
   EXPECT_EQ(mempool.GetInfo().size, 2u);
 }
 
+// The node's default minimum: 1000 units per 1000 bytes, so a fee of one unit per byte.
+TEST(Mempool, AFeeAtTheMinimumRateIsAcceptedAndOneUnitLessIsNot) {
+  Fixture f;
+  Mempool mempool(MempoolOptions{.min_fee_per_kb = 1000});
+  const std::size_t size = f.Spend({f.outpoints[0]}, {kCoin}).Encode().size();
+  Transaction short_by_one = f.Spend({f.outpoints[0]}, {10 * kCoin - (size - 1)});
+  ASSERT_EQ(short_by_one.Encode().size(), size);
+  EXPECT_EQ(f.Accept(mempool, short_by_one).reason, kRejectMinFee);
+  Transaction at_limit = f.Spend({f.outpoints[0]}, {10 * kCoin - size});
+  Mempool::AcceptResult result = f.Accept(mempool, at_limit);
+  EXPECT_TRUE(result.accepted) << result.reason;
+  EXPECT_EQ(result.fee, size);
+}
+
 TEST(Mempool, FeeRateSizeAndChainLimits) {
   Fixture f;
   Mempool mempool(MempoolOptions{.min_fee_per_kb = 100'000, .max_ancestors = 3, .max_tx_bytes = 400});
@@ -410,6 +424,7 @@ TEST(Mempool, ListenersMayCallThePoolAndCanBeRemoved) {
   EXPECT_EQ(recording.added.size(), 2u);
   // Expiry takes the descendants along.
   EXPECT_EQ(mempool.Expire(999), 0u);
+  EXPECT_EQ(mempool.Expire(1000), 0u);  // added at the cut-off: kept
   EXPECT_EQ(mempool.Expire(1001), 2u);
   EXPECT_EQ(recording.removed.size(), 2u);
   EXPECT_EQ(recording.ReasonFor(tx.Txid()), RemovalReason::kExpiry);

@@ -50,6 +50,7 @@ class MiningFixture : public ::testing::Test {
     m_dir = TempDir();
     AddNodeOptions(m_args, NodeOptions{});
     m_args.ForceSetArg("-datadir", m_dir.string());
+    m_args.ForceSetArg("-regtest", "1");
     m_args.ForceSetArg("-par", "1");
     for (const auto& [name, value] : extra) m_args.ForceSetArg(name, value);
     m_node = std::make_unique<Node>(m_args, m_log, NodeOptions{});

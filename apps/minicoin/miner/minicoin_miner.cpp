@@ -35,7 +35,6 @@ void AddMinerOptions(ArgsManager& args) {
               kArgNone, "Options");
   args.AddArg("-maxblockbytes=<n>", "Largest block to mine, in encoded bytes (default: the node's)", kArgNone,
               "Options");
-  args.AddArg("-regtest", "Accepted for compatibility (minicoin has one chain)", kArgNone, "Options");
 }
 
 // Reads a non-negative integer option; throws with a clear message otherwise.
@@ -152,7 +151,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    if (!args.CheckDataDir(error) || !args.ReadConfigFile(error, /*ignore_unknown=*/true)) {
+    if (!args.InitDataDirAndConfig(error, /*create_default=*/true, /*ignore_unknown_config=*/true)) {
       std::cerr << "Error: " << error << "\n";
       return 1;
     }

@@ -33,26 +33,24 @@ std::size_t BlockTransactionBudget(const BlockAssemblerOptions& options, uint32_
   return options.max_block_bytes > reserved ? options.max_block_bytes - reserved : 0;
 }
 
-Block CreateNewBlock(const Uint256& prev_hash, uint32_t height, uint32_t time, uint32_t bits,
-                     const XOnlyPublicKey& payout, const std::vector<MempoolEntry>& transactions) {
+Block CreateNewBlock(const NextBlock& next, const XOnlyPublicKey& payout, const std::vector<MempoolEntry>& transactions) {
   uint64_t fees = 0;
   for (const auto& entry : transactions) fees += entry.fee;
   Block block;
-  block.header.previous = prev_hash;
-  block.header.time = time;
-  block.header.bits = bits;
+  block.header.previous = next.prev_hash;
+  block.header.time = next.time;
+  block.header.bits = next.bits;
   block.header.nonce = 0;
   block.transactions.reserve(transactions.size() + 1);
-  block.transactions.push_back(CreateCoinbase(height, kBlockSubsidy + fees, payout));
+  block.transactions.push_back(CreateCoinbase(next.height, next.subsidy + fees, payout));
   for (const auto& entry : transactions) block.transactions.push_back(entry.tx);
   block.header.merkle_root = block.ComputeMerkleRoot();
   return block;
 }
 
-Block AssembleBlock(const Mempool& mempool, const Uint256& prev_hash, uint32_t height, uint32_t time, uint32_t bits,
-                    const XOnlyPublicKey& payout, const BlockAssemblerOptions& options) {
-  return CreateNewBlock(prev_hash, height, time, bits, payout,
-                        mempool.SelectForBlock(BlockTransactionBudget(options, height)));
+Block AssembleBlock(const Mempool& mempool, const NextBlock& next, const XOnlyPublicKey& payout,
+                    const BlockAssemblerOptions& options) {
+  return CreateNewBlock(next, payout, mempool.SelectForBlock(BlockTransactionBudget(options, next.height)));
 }
 
 bool SolveBlock(Block& block, uint64_t max_tries, const std::atomic<bool>* interrupt) {

@@ -23,15 +23,24 @@ Transaction CreateCoinbase(uint32_t height, uint64_t amount, const XOnlyPublicKe
 // size limit minus the header, the largest transaction count and the coinbase.
 std::size_t BlockTransactionBudget(const BlockAssemblerOptions& options, uint32_t height);
 
-// A block on `prev_hash` at `height`: coinbase (height field = height, one output paying
-// kBlockSubsidy + the fees of `transactions` to `payout`), then `transactions` in their order
-// (parents must come first, as SelectForBlock gives them); merkle root set; nonce 0.
-Block CreateNewBlock(const Uint256& prev_hash, uint32_t height, uint32_t time, uint32_t bits,
-                     const XOnlyPublicKey& payout, const std::vector<MempoolEntry>& transactions);
+// Where a new block goes: its parent, height, time, bits and the subsidy its coinbase claims
+// (ChainState::NextBits, NextBlockTime and NextContext give them).
+struct NextBlock {
+  Uint256 prev_hash;
+  uint32_t height = 0;
+  uint32_t time = 0;
+  uint32_t bits = 0;
+  uint64_t subsidy = 0;
+};
+
+// A block on `next`: coinbase (height field = next.height, one output paying next.subsidy + the
+// fees of `transactions` to `payout`), then `transactions` in their order (parents must come
+// first, as SelectForBlock gives them); merkle root set; nonce 0.
+Block CreateNewBlock(const NextBlock& next, const XOnlyPublicKey& payout, const std::vector<MempoolEntry>& transactions);
 
 // CreateNewBlock with the best transactions of `mempool` that fit in options.max_block_bytes.
-Block AssembleBlock(const Mempool& mempool, const Uint256& prev_hash, uint32_t height, uint32_t time, uint32_t bits,
-                    const XOnlyPublicKey& payout, const BlockAssemblerOptions& options = {});
+Block AssembleBlock(const Mempool& mempool, const NextBlock& next, const XOnlyPublicKey& payout,
+                    const BlockAssemblerOptions& options = {});
 
 // Grinds the nonce from its current value (then bumps time by one second when all 2^32 nonces
 // failed) until the header hash meets its bits; stops after max_tries hashes or when *interrupt

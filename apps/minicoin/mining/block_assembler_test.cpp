@@ -47,7 +47,7 @@ TEST(BlockAssembler, SolvedBlockIsValidAndPaysSubsidyAndFees) {
   for (const auto* tx : {&parent, &child, &other}) ASSERT_TRUE(mempool.Accept(*tx, f.coins, 11, f.pool).accepted);
 
   Uint256 prev = Sha256(std::vector<uint8_t>{1});
-  Block block = AssembleBlock(mempool, prev, 11, 1'700'000'000, kEasyBits, f.payout);
+  Block block = AssembleBlock(mempool, NextBlock{prev, 11, 1'700'000'000, kEasyBits, kBlockSubsidy}, f.payout);
   ASSERT_EQ(block.transactions.size(), 4u);
   const Transaction& coinbase = block.transactions[0];
   EXPECT_TRUE(coinbase.IsCoinbase());
@@ -66,15 +66,15 @@ TEST(BlockAssembler, SolvedBlockIsValidAndPaysSubsidyAndFees) {
   auto error = CheckBlock(block);
   EXPECT_FALSE(error.has_value()) << error->reason;
   BlockUndo undo;
-  error = ConnectBlock(block, 11, f.coins, f.pool, undo);
+  error = ConnectBlock(block, BlockContext{.height = 11}, f.coins, f.pool, undo);
   EXPECT_FALSE(error.has_value()) << error->reason;
 
   // Paying one unit more than subsidy plus fees is refused by the block rules.
-  Block greedy = CreateNewBlock(prev, 12, 1'700'000'000, kEasyBits, f.payout, {});
+  Block greedy = CreateNewBlock(NextBlock{prev, 12, 1'700'000'000, kEasyBits, kBlockSubsidy}, f.payout, {});
   greedy.transactions[0].outputs[0].amount += 1;
   greedy.header.merkle_root = greedy.ComputeMerkleRoot();
   ASSERT_TRUE(SolveBlock(greedy, 1'000'000));
-  EXPECT_EQ(ConnectBlock(greedy, 12, f.coins, f.pool, undo)->reason, "coinbase pays more than subsidy plus fees");
+  EXPECT_EQ(ConnectBlock(greedy, BlockContext{.height = 12}, f.coins, f.pool, undo)->reason, "coinbase pays more than subsidy plus fees");
 }
 
 TEST(BlockAssembler, BlockStaysWithinTheSizeLimit) {
@@ -84,9 +84,9 @@ TEST(BlockAssembler, BlockStaysWithinTheSizeLimit) {
     ASSERT_TRUE(mempool.Accept(f.Spend(f.outpoints[i], 10 * kCoin - 1000 * (i + 1)), f.coins, 11, f.pool).accepted);
   }
   const std::size_t tx_size = f.Spend(f.outpoints[0], kCoin).Encode().size();
-  Block empty = CreateNewBlock(Uint256(), 11, 0, kEasyBits, f.payout, {});
+  Block empty = CreateNewBlock(NextBlock{Uint256(), 11, 0, kEasyBits, kBlockSubsidy}, f.payout, {});
   BlockAssemblerOptions options{.max_block_bytes = empty.Encode().size() + 8 + 2 * tx_size};
-  Block block = AssembleBlock(mempool, Uint256(), 11, 0, kEasyBits, f.payout, options);
+  Block block = AssembleBlock(mempool, NextBlock{Uint256(), 11, 0, kEasyBits, kBlockSubsidy}, f.payout, options);
   EXPECT_LE(block.Encode().size(), options.max_block_bytes);
   ASSERT_EQ(block.transactions.size(), 3u);
   // The two best fee rates: fees 4000 and 3000.
@@ -96,7 +96,7 @@ TEST(BlockAssembler, BlockStaysWithinTheSizeLimit) {
 }
 
 TEST(BlockAssembler, SolveBlockHonoursMaxTries) {
-  Block block = CreateNewBlock(Uint256(), 1, 100, kHardBits, XOnlyPublicKey{}, {});
+  Block block = CreateNewBlock(NextBlock{Uint256(), 1, 100, kHardBits, kBlockSubsidy}, XOnlyPublicKey{}, {});
   EXPECT_FALSE(SolveBlock(block, 1000));
   EXPECT_EQ(block.header.nonce, 1000u);
   EXPECT_EQ(block.header.time, 100u);
@@ -105,7 +105,7 @@ TEST(BlockAssembler, SolveBlockHonoursMaxTries) {
 }
 
 TEST(BlockAssembler, ExhaustedNoncesBumpTheTime) {
-  Block block = CreateNewBlock(Uint256(), 1, 100, kHardBits, XOnlyPublicKey{}, {});
+  Block block = CreateNewBlock(NextBlock{Uint256(), 1, 100, kHardBits, kBlockSubsidy}, XOnlyPublicKey{}, {});
   block.header.nonce = 0xffffffffu - 4;
   EXPECT_FALSE(SolveBlock(block, 10));
   EXPECT_EQ(block.header.time, 101u);
@@ -118,7 +118,7 @@ TEST(BlockAssembler, ExhaustedNoncesBumpTheTime) {
 }
 
 TEST(BlockAssembler, SolveBlockStopsOnInterrupt) {
-  Block block = CreateNewBlock(Uint256(), 1, 100, kHardBits, XOnlyPublicKey{}, {});
+  Block block = CreateNewBlock(NextBlock{Uint256(), 1, 100, kHardBits, kBlockSubsidy}, XOnlyPublicKey{}, {});
   std::atomic<bool> interrupt{true};
   EXPECT_FALSE(SolveBlock(block, 1000, &interrupt));
   EXPECT_EQ(block.header.nonce, 0u);
@@ -136,7 +136,7 @@ TEST(BlockAssembler, SolveBlockStopsOnInterrupt) {
 }
 
 TEST(BlockAssembler, InvalidBitsAreNeverSolved) {
-  Block block = CreateNewBlock(Uint256(), 1, 100, 0x01800001, XOnlyPublicKey{}, {});  // negative
+  Block block = CreateNewBlock(NextBlock{Uint256(), 1, 100, 0x01800001, kBlockSubsidy}, XOnlyPublicKey{}, {});  // negative
   EXPECT_FALSE(SolveBlock(block, 1000));
   block.header.bits = 0;  // zero target
   EXPECT_FALSE(SolveBlock(block, 1000));

@@ -28,8 +28,6 @@ constexpr int64_t kMaxTipAgeSeconds = 24 * 60 * 60;
 // Waits wake up at least this often to notice a canceled call or a shutdown.
 constexpr auto kWaitSlice = std::chrono::milliseconds(100);
 constexpr const char* kValidButNotTip = "valid-but-not-tip";
-// checkBlock without proof of work grinds a throwaway nonce at most this long.
-constexpr uint64_t kMaxNoPowTries = 1'000'000;
 
 std::vector<uint8_t> HashBytes(const Uint256& hash) { return {hash.bytes().begin(), hash.bytes().end()}; }
 
@@ -183,8 +181,13 @@ class TemplateFactory {
     m_node.chain().WithTip([&](const BlockIndex& tip, const CoinsView&) {
       height = tip.height + 1;
       if (options.useMempool) entries = m_node.mempool().SelectForBlock(BlockTransactionBudget(assembler, height));
-      uint32_t now = static_cast<uint32_t>(std::time(nullptr));
-      block = CreateNewBlock(tip.hash, height, std::max(now, tip.header.time), kRegtestBits, payout, entries);
+      const ChainState& chain = m_node.chain();
+      NextBlock next{.prev_hash = tip.hash,
+                     .height = height,
+                     .time = chain.NextBlockTime(tip, std::time(nullptr)),
+                     .bits = chain.NextBits(tip),
+                     .subsidy = BlockSubsidy(height, chain.params())};
+      block = CreateNewBlock(next, payout, entries);
     });
     uint64_t bytes = EstimateBlockMemory(block) + sizeof(TemplateData) + entries.size() * sizeof(uint64_t);
     Reserve(bytes);
@@ -279,16 +282,17 @@ class BlockTemplateImpl final : public ipc::BlockTemplate {
     ipc::CoinbaseTx parts;
     parts.version = coinbase.version;
     parts.height = coinbase.height;
-    parts.value = kBlockSubsidy + m_data->total_fees;
+    parts.value = BlockSubsidy(m_data->height, m_node.chain().params()) + m_data->total_fees;
     parts.payoutKey.assign(m_data->payout.begin(), m_data->payout.end());
     parts.encoded = coinbase.Encode();
     parts.txid = HashBytes(coinbase.Txid());
+    parts.wtxid = HashBytes(coinbase.Wtxid());
     return parts;
   }
 
   std::vector<std::vector<uint8_t>> getCoinbaseMerklePath() override {
     std::vector<Uint256> level;
-    for (const Transaction& tx : m_data->block.transactions) level.push_back(tx.Txid());
+    for (const Transaction& tx : m_data->block.transactions) level.push_back(tx.Wtxid());
     std::vector<std::vector<uint8_t>> path;
     // The coinbase's node is always the first of its level.
     while (level.size() > 1) {
@@ -405,22 +409,21 @@ class MiningImpl final : public ipc::Mining {
       reason = std::string("bad-block-encoding: ") + e.what();
       return false;
     }
-    if (auto error = CheckBlock(block)) {
-      // The proof of work is CheckBlock's last rule: everything before it passed.
-      if (options.checkPow || error->reason != "proof of work too weak") {
-        reason = error->reason;
-        return false;
-      }
+    if (auto error = CheckBlock(block, options.checkPow)) {
+      reason = error->reason;
+      return false;
     }
     // The coins the block spends, read at the tip; outputs of the block's own earlier
     // transactions are added by ConnectBlock as it goes.
     MemoryCoins coins;
-    uint32_t height = 0;
     bool on_tip = false;
+    std::string context_error;
+    BlockContext context;
     m_node.chain().WithTip([&](const BlockIndex& tip, const CoinsView& tip_coins) {
       on_tip = tip.hash == block.header.previous;
-      height = tip.height + 1;
       if (!on_tip) return;
+      context_error = m_node.chain().ContextualCheck(block, tip, std::time(nullptr));
+      context = m_node.chain().NextContext(tip);
       for (std::size_t i = 1; i < block.transactions.size(); ++i) {
         for (const TxIn& input : block.transactions[i].inputs) {
           if (auto coin = tip_coins.Get(input.prevout)) coins.Add(input.prevout, *coin);
@@ -431,25 +434,13 @@ class MiningImpl final : public ipc::Mining {
       reason = "inconclusive-not-best-prevblk";
       return false;
     }
-    if (block.header.bits != kRegtestBits) {
-      reason = "bad-diffbits";
+    if (!context_error.empty()) {
+      reason = context_error;
       return false;
     }
-    if (block.transactions[0].height != height) {
-      reason = "bad-cb-height";
-      return false;
-    }
-    if (static_cast<int64_t>(block.header.time) > static_cast<int64_t>(std::time(nullptr)) + kMaxFutureBlockTime) {
-      reason = "time-too-new";
-      return false;
-    }
-    if (!options.checkPow) {
-      // ConnectBlock checks the proof of work too: give it a header that has one (at the
-      // chain's only difficulty a few hashes find it; nothing else depends on the nonce).
-      SolveBlock(block, kMaxNoPowTries, &m_node.shutdown_flag());
-    }
+    context.check_proof_of_work = options.checkPow;
     BlockUndo undo;
-    if (auto error = ConnectBlock(block, height, coins, m_node.pool(), undo)) {
+    if (auto error = ConnectBlock(block, context, coins, m_node.pool(), undo)) {
       reason = error->reason;
       return false;
     }

@@ -13,6 +13,7 @@
 #include "rpc/protocol.h"
 #include "rpc/server.h"
 #include "rpc/table.h"
+#include "rpc/util.h"
 #include "wallet/rpc_wallet.h"
 #include "wallet/wallet_loader.h"
 
@@ -37,6 +38,31 @@ namespace minicoin {
 namespace {
 
 constexpr const char* kVersion = "minicoin 0.1.0";
+
+// -minrelaytxfee, in units per 1000 bytes. Throws std::runtime_error for a bad amount.
+uint64_t MinRelayFee(const ArgsManager& args) {
+  std::string text = args.GetArg("-minrelaytxfee", kDefaultMinRelayFee);
+  try {
+    return AmountFromJson(nlohmann::json(text));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("Invalid amount for -minrelaytxfee=<amount>: '" + text + "' (" + e.what() + ")");
+  }
+}
+
+// -mempoolexpiry, in seconds. Throws std::runtime_error unless it is a positive number of hours.
+int64_t MempoolExpirySeconds(const ArgsManager& args) {
+  std::string error;
+  std::optional<int64_t> hours = args.GetIntArgChecked("-mempoolexpiry", kDefaultMempoolExpiryHours, error);
+  if (!hours || *hours <= 0 || *hours > 24 * 365 * 100) {
+    throw std::runtime_error("Invalid -mempoolexpiry: '" + args.GetArg("-mempoolexpiry", "") +
+                             "' (a positive number of hours)");
+  }
+  return *hours * 3600;
+}
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::size_t WorkerThreads(const ArgsManager& args) {
   int64_t par = args.GetIntArg("-par", 0);
@@ -144,13 +170,16 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
       m_options(options),
       m_pool(std::make_unique<crossproc::WorkerPool>(
           crossproc::WorkerPoolOptions{.threads = WorkerThreads(args), .name = "verify"})),
-      m_mempool(MempoolOptions{.max_bytes = static_cast<std::size_t>(args.GetIntArg("-maxmempool", 300)) << 20}),
+      m_mempool_expiry_seconds(MempoolExpirySeconds(args)),
+      m_mempool(MempoolOptions{.max_bytes = static_cast<std::size_t>(args.GetIntArg("-maxmempool", 300)) << 20,
+                               .min_fee_per_kb = MinRelayFee(args)}),
       m_notifications(log) {
   ChainStateOptions chain_options;
   chain_options.dir = args.GetDataDir();
+  chain_options.params = &ChainParams::Get(args.GetChainTypeOrMain());
   chain_options.pool = m_pool.get();
-  m_log.Info("Opening the chain state in %s with %zu validation threads", chain_options.dir.string().c_str(),
-             m_pool->thread_count());
+  m_log.Info("Opening the %s chain's state in %s with %zu validation threads", chain_options.params->name.c_str(),
+             chain_options.dir.string().c_str(), m_pool->thread_count());
   m_chain = std::make_unique<ChainState>(chain_options);
   m_chain->AddListener(this);
   m_chain->AddListener(&m_notifications);
@@ -168,6 +197,7 @@ Node::~Node() {
 
 void Node::BlockConnected(const Block& block, const BlockIndex& index) {
   m_mempool.RemoveForBlock(block);
+  m_mempool.Expire(NowSeconds() - m_mempool_expiry_seconds);
   MINICOIN_LOG_DEBUG(m_log, LogCategory::kValidation, "%s", ("connected block " + index.hash.ToHex() + " at height " + std::to_string(index.height)).c_str());
 }
 
@@ -201,8 +231,15 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
 Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
   Mempool::AcceptResult result;
   m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
+    // Only a transaction the next block may hold (its lock time passed).
+    if (!IsFinal(tx, tip.height + 1, m_chain->MedianTimePast(tip))) {
+      result.txid = tx.Txid();
+      result.reason = kRejectNonFinal;
+      return;
+    }
     result = m_mempool.Accept(tx, coins, tip.height + 1, *m_pool);
   });
+  if (result.accepted) m_mempool.Expire(NowSeconds() - m_mempool_expiry_seconds);
   if (result.accepted) {
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kMempool, "%s", ("accepted transaction " + result.txid.ToHex()).c_str());
   } else {
@@ -214,10 +251,12 @@ Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
 std::optional<Block> Node::MineBlock(const XOnlyPublicKey& payout, uint64_t max_tries) {
   Block block;
   m_chain->WithTip([&](const BlockIndex& tip, const CoinsView&) {
-    uint32_t now = static_cast<uint32_t>(std::time(nullptr));
-    uint32_t time = std::max(now, tip.header.time);
-    block = CreateNewBlock(tip.hash, tip.height + 1, time, kRegtestBits, payout,
-                           m_mempool.SelectForBlock(BlockAssemblerOptions{}.max_block_bytes - 1000));
+    NextBlock next{.prev_hash = tip.hash,
+                   .height = tip.height + 1,
+                   .time = m_chain->NextBlockTime(tip, std::time(nullptr)),
+                   .bits = m_chain->NextBits(tip),
+                   .subsidy = BlockSubsidy(tip.height + 1, m_chain->params())};
+    block = CreateNewBlock(next, payout, m_mempool.SelectForBlock(BlockTransactionBudget(BlockAssemblerOptions{}, next.height)));
   });
   if (!SolveBlock(block, max_tries, &m_shutdown)) return std::nullopt;
   return block;
@@ -258,13 +297,14 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddHiddenArg("-h");
   args.AddArg("-help", "Print this help message and exit", kArgNone, "Options");
   args.AddArg("-version", "Print version and exit", kArgNone, "Options");
-  args.AddArg("-regtest", "Use the regression test chain (the only chain minicoin has; accepted for compatibility)", kArgNone, "Chain selection options");
   args.AddArg("-par=<n>", "Set the number of signature verification threads (0 = auto, one per core; <0 = leave that many cores free)", kArgNone, "Options");
   args.AddArg("-maxmempool=<n>", "Keep the transaction memory pool below <n> megabytes (default: 300)", kArgNone, "Options");
+  args.AddArg("-mempoolexpiry=<n>", "Do not keep transactions in the mempool longer than <n> hours (default: " + std::to_string(kDefaultMempoolExpiryHours) + ")", kArgNone, "Options");
+  args.AddArg("-minrelaytxfee=<amt>", std::string("Fees (in coins per 1000 bytes) below this are too low for the mempool (default: ") + kDefaultMinRelayFee + ")", kArgNone, "Options");
   args.AddArg("-pid=<file>", "Specify pid file. Relative paths are prefixed by the data directory (default: " + daemon + ".pid)", kArgNone, "Options");
   args.AddArg("-server", "Accept command line and JSON-RPC commands (default: 1)", kArgNone, "RPC server options");
   args.AddArg("-rpcbind=<addr>[:port]", "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1). Can be specified multiple times", kArgAllowList, "RPC server options");
-  args.AddArg("-rpcport=<port>", "Listen for JSON-RPC connections on <port> (default: " + std::to_string(kDefaultRpcPort) + ")", kArgNone, "RPC server options");
+  args.AddArg("-rpcport=<port>", "Listen for JSON-RPC connections on <port> (default: " + std::to_string(BaseParams(ChainType::kMain).rpc_port) + ", testnet: " + std::to_string(BaseParams(ChainType::kTest).rpc_port) + ", regtest: " + std::to_string(BaseParams(ChainType::kRegtest).rpc_port) + ")", kArgNone, "RPC server options");
   args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections", kArgNone, "RPC server options");
   args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections", kArgSensitive, "RPC server options");
   args.AddArg("-rpccookiefile=<loc>", "Location of the auth cookie. Relative paths are prefixed by the data directory (default: .cookie)", kArgNone, "RPC server options");
@@ -372,7 +412,8 @@ void NodeRuntime::StartParts() {
     HttpRpcServerOptions rpc;
     rpc.bind = RpcBindAddresses(args);
     std::string port_error;
-    std::optional<int64_t> checked = args.GetIntArgChecked("-rpcport", kDefaultRpcPort, port_error);
+    std::optional<int64_t> checked =
+        args.GetIntArgChecked("-rpcport", BaseParams(args.GetChainTypeOrMain()).rpc_port, port_error);
     int64_t port = checked.value_or(-1);
     if (port <= 0 || port > 65535) throw std::runtime_error("Invalid port specified in -rpcport: '" + args.GetArg("-rpcport", "") + "'");
     rpc.port = static_cast<uint16_t>(port);
@@ -571,7 +612,7 @@ int NodeMain(int argc, char** argv, const NodeOptions& options) {
     return 1;
   }
   try {
-    if (!args.CheckDataDir(error) || !args.ReadConfigFile(error)) {
+    if (!args.InitDataDirAndConfig(error)) {
       std::cerr << "Error: " << error << "\n";
       return 1;
     }

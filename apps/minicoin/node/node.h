@@ -31,6 +31,10 @@ class RpcTable;
 class WalletDirectory;
 class WalletProcesses;
 
+// -minrelaytxfee's default, in coins per 1000 bytes (1000 units), and -mempoolexpiry's, in hours.
+inline constexpr const char* kDefaultMinRelayFee = "0.00001";
+inline constexpr int64_t kDefaultMempoolExpiryHours = 336;
+
 // How an executable runs the node.
 struct NodeOptions {
   // minicoin-node: IPC options (-ipcbind) are accepted and echoipc spawns minicoin-echo;
@@ -103,6 +107,7 @@ class Node final : private ChainListener {
   NodeOptions m_options;
   std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
   std::unique_ptr<crossproc::WorkerPool> m_pool;
+  int64_t m_mempool_expiry_seconds;  // -mempoolexpiry
   Mempool m_mempool;
   std::unique_ptr<ChainState> m_chain;
   NotificationHub m_notifications;

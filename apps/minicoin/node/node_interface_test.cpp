@@ -99,10 +99,10 @@ TEST_F(NodeRuntimeTest, StatusAndRpc) {
   EXPECT_EQ(status.tip.height, 0u);
   EXPECT_EQ(status.mempoolTransactions, 0u);
   EXPECT_EQ(status.executable, "minicoind");
-  EXPECT_EQ(fs::path(status.dataDir), m_dir);
+  EXPECT_EQ(fs::path(status.dataDir), m_dir / "regtest");
   EXPECT_TRUE(status.walletsEnabled);
   EXPECT_GE(status.uptimeSeconds, 0);
-  EXPECT_TRUE(fs::exists(m_dir / "minicoind.pid"));
+  EXPECT_TRUE(fs::exists(m_dir / "regtest" / "minicoind.pid"));
 
   EXPECT_EQ(node->executeRpc("getblockcount", ""), "0");
   EXPECT_EQ(node->executeRpc("getblockhash", "[0]"), "\"" + HashHex(status.tip.hash) + "\"");
@@ -127,7 +127,7 @@ TEST_F(NodeRuntimeTest, StatusAndRpc) {
   node.reset();
   runtime->Stop();
   runtime->Stop();  // idempotent
-  EXPECT_FALSE(fs::exists(m_dir / "minicoind.pid"));
+  EXPECT_FALSE(fs::exists(m_dir / "regtest" / "minicoind.pid"));
 }
 
 TEST_F(NodeRuntimeTest, SecondRuntimeOnTheSameDataDirFails) {
@@ -138,16 +138,16 @@ TEST_F(NodeRuntimeTest, SecondRuntimeOnTheSameDataDirFails) {
   NodeOptions options;
   AddNodeOptions(other_args, options);
   std::string datadir = "-datadir=" + m_dir.string();
-  const char* argv[] = {"minicoind", datadir.c_str(), "-server=0"};
+  const char* argv[] = {"minicoind", datadir.c_str(), "-regtest", "-server=0"};
   std::string error;
-  ASSERT_TRUE(other_args.ParseParameters(3, argv, error));
+  ASSERT_TRUE(other_args.ParseParameters(4, argv, error));
   try {
     NodeRuntime::Start(other_args, other_log, options);
     FAIL() << "no error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("Cannot obtain a lock"), std::string::npos) << e.what();
   }
-  EXPECT_TRUE(fs::exists(m_dir / "minicoind.pid"));  // the failed start left the running one alone
+  EXPECT_TRUE(fs::exists(m_dir / "regtest" / "minicoind.pid"));  // the failed start left the running one alone
 }
 
 TEST_F(NodeRuntimeTest, WalletsMiningAndNotifications) {
@@ -253,7 +253,7 @@ TEST_F(NodeRuntimeTest, BadOptionsFailToStart) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("-ipcbind needs minicoin-node"), std::string::npos) << e.what();
   }
-  EXPECT_FALSE(fs::exists(m_dir / "minicoind.pid"));
+  EXPECT_FALSE(fs::exists(m_dir / "regtest" / "minicoind.pid"));
 }
 
 TEST_F(NodeRuntimeTest, LogLinesByCategory) {

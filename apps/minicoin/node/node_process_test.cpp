@@ -66,7 +66,7 @@ TEST_F(NodeProcessTest, FrontEndOverIpcfdAndExitWhenItGoes) {
   std::unique_ptr<ipc::Node> node = spawned.init->makeNode();
   ipc::NodeStatus status = node->getStatus();
   EXPECT_EQ(status.executable, "minicoin-node");
-  EXPECT_EQ(fs::path(status.dataDir), m_dir);
+  EXPECT_EQ(fs::path(status.dataDir), m_dir / "regtest");
   EXPECT_EQ(status.tip.height, 0u);
   EXPECT_TRUE(status.walletsEnabled);
 
@@ -123,7 +123,7 @@ TEST_F(NodeProcessTest, FrontEndOverIpcfdAndExitWhenItGoes) {
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   EXPECT_TRUE(ExitedWith(exit_status, 0)) << (exit_status ? *exit_status : -1);
   std::cout << "minicoin-node exited " << took.count() << " ms after the connection closed\n";
-  EXPECT_FALSE(fs::exists(m_dir / "minicoin-node.pid"));
+  EXPECT_FALSE(fs::exists(m_dir / "regtest" / "minicoin-node.pid"));
 
   // The chain was flushed: a new node over the same directory starts at height 3.
   crossproc::Spawned<ipc::Init> again = SpawnNode(MINICOIN_NODE_EXE);

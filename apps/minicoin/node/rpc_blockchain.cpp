@@ -233,7 +233,7 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
              [&chain](const RpcRequest&) -> json {
                const BlockIndex& tip = chain.Tip();
                std::optional<Uint256> target = TargetFromBits(tip.header.bits);
-               return json{{"chain", "regtest"},
+               return json{{"chain", chain.params().name},
                            {"blocks", tip.height},
                            {"headers", tip.height},
                            {"bestblockhash", tip.hash.ToHex()},

@@ -137,10 +137,13 @@ std::unique_ptr<WalletProcesses::Spawned> WalletProcesses::Spawn(const std::stri
       MINICOIN_LOG_DEBUG(m_log, LogCategory::kIpc, "%s", line.c_str());
     }
   };
-  std::string datadir = m_datadir.string();
+  // The wallet finds the config file and the chain's folder as the node did.
+  std::string datadir = m_node.args().GetDataDirBase().string();
+  std::string chain = m_node.chain().params().name;
   std::vector<std::string> extra = m_process_args;
-  options.command_line = [datadir, debug_ipc, name, extra](const std::string& executable, int fd) {
-    std::vector<std::string> args{executable, "-ipcfd", std::to_string(fd), "-datadir=" + datadir, "-wallet=" + name};
+  options.command_line = [datadir, chain, debug_ipc, name, extra](const std::string& executable, int fd) {
+    std::vector<std::string> args{executable,           "-ipcfd",         std::to_string(fd), "-datadir=" + datadir,
+                                  "-chain=" + chain, "-wallet=" + name};
     if (debug_ipc) args.push_back("-debug=ipc");
     args.insert(args.end(), extra.begin(), extra.end());
     return args;

@@ -38,6 +38,12 @@ std::vector<uint8_t> Block::Encode() const {
   return writer.Take();
 }
 
+std::size_t Block::EncodedSize() const {
+  std::size_t size = kBlockHeaderSize + CompactSizeLength(transactions.size());
+  for (const auto& tx : transactions) size += tx.EncodedSize();
+  return size;
+}
+
 Block Block::Decode(std::span<const uint8_t> bytes) {
   Reader reader(bytes);
   Block block;
@@ -51,7 +57,7 @@ Block Block::Decode(std::span<const uint8_t> bytes) {
 Uint256 Block::ComputeMerkleRoot() const {
   std::vector<Uint256> ids;
   ids.reserve(transactions.size());
-  for (const auto& tx : transactions) ids.push_back(tx.Txid());
+  for (const auto& tx : transactions) ids.push_back(tx.Wtxid());
   return MerkleRoot(std::move(ids));
 }
 

@@ -14,11 +14,12 @@ namespace minicoin {
 
 inline constexpr uint32_t kBlockVersion = 1;
 inline constexpr std::size_t kMaxBlockTransactions = 100'000;
+inline constexpr std::size_t kBlockHeaderSize = 80;
 
 struct BlockHeader {
   uint32_t version = kBlockVersion;
   Uint256 previous;     // hash of the previous block's header
-  Uint256 merkle_root;  // of the transaction identifiers
+  Uint256 merkle_root;  // of the transactions' full hashes (Transaction::Wtxid)
   uint32_t time = 0;    // seconds since 1970
   uint32_t bits = 0;    // the proof-of-work target, compact form
   uint32_t nonce = 0;
@@ -35,8 +36,12 @@ struct Block {
   std::vector<Transaction> transactions;  // the first one is the coinbase
 
   std::vector<uint8_t> Encode() const;
+  // The length of Encode(), without encoding (what kMaxBlockSize limits).
+  std::size_t EncodedSize() const;
   // Decodes exactly one block; throws DecodeError with the reason.
   static Block Decode(std::span<const uint8_t> bytes);
+  // The merkle root of the transactions' Wtxids: signatures (and a coinbase's signature field,
+  // which is free data for the miner) are committed along with everything else.
   Uint256 ComputeMerkleRoot() const;
   bool operator==(const Block&) const = default;
 };

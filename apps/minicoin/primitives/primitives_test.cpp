@@ -66,7 +66,7 @@ TEST(Transaction, DecodeRejectsMalformedInput) {
   trailing.push_back(0);
   EXPECT_THROW(Transaction::Decode(trailing), DecodeError);
   std::vector<uint8_t> bad_version = good;
-  bad_version[0] = 2;
+  bad_version[0] = 3;
   EXPECT_THROW(Transaction::Decode(bad_version), DecodeError);
   Transaction too_rich = SampleTransaction();
   too_rich.outputs[0].amount = kMaxMoney;
@@ -94,7 +94,8 @@ TEST(Block, RoundTripMerkleRootAndProofOfWork) {
   EXPECT_EQ(decoded, block);
   EXPECT_EQ(decoded.header.Hash(), block.header.Hash());
   // Merkle root of three: the third is paired with itself.
-  std::vector<Uint256> ids = {block.transactions[0].Txid(), block.transactions[1].Txid(), block.transactions[2].Txid()};
+  std::vector<Uint256> ids = {block.transactions[0].Wtxid(), block.transactions[1].Wtxid(),
+                              block.transactions[2].Wtxid()};
   auto pair = [](const Uint256& a, const Uint256& b) {
     std::vector<uint8_t> both(a.bytes().begin(), a.bytes().end());
     both.insert(both.end(), b.bytes().begin(), b.bytes().end());
@@ -102,6 +103,47 @@ TEST(Block, RoundTripMerkleRootAndProofOfWork) {
   };
   EXPECT_EQ(block.header.merkle_root, pair(pair(ids[0], ids[1]), pair(ids[2], ids[2])));
   EXPECT_EQ(MerkleRoot({ids[0]}), ids[0]);
+}
+
+TEST(Block, MerkleRootCommitsToSignaturesButTxidDoesNot) {
+  Transaction tx = SampleTransaction();
+  Transaction malleated = tx;
+  malleated.inputs[0].signature[63] ^= 0x01;
+  EXPECT_EQ(malleated.Txid(), tx.Txid());  // signing does not change the identifier
+  EXPECT_NE(malleated.Wtxid(), tx.Wtxid());
+  EXPECT_NE(tx.Wtxid(), tx.Txid());
+  Block block;
+  Transaction coinbase;
+  coinbase.inputs.push_back({OutPoint{Uint256(), 0xffffffffu}, {}});
+  coinbase.outputs.push_back({50 * kCoin, {}});
+  block.transactions = {coinbase, tx};
+  Block other = block;
+  other.transactions[1] = malleated;
+  EXPECT_NE(other.ComputeMerkleRoot(), block.ComputeMerkleRoot());
+  // The coinbase's signature field is free data, but committed all the same.
+  Block extra = block;
+  extra.transactions[0].inputs[0].signature.fill(0xab);
+  EXPECT_NE(extra.ComputeMerkleRoot(), block.ComputeMerkleRoot());
+}
+
+TEST(Transaction, LockTimeIsEncodedFromVersionTwoAndSigned) {
+  Transaction tx = SampleTransaction();
+  EXPECT_EQ(tx.EncodedSize(), tx.Encode().size());
+  Transaction locked = tx;
+  locked.version = kLockTimeTransactionVersion;
+  locked.lock_time = 1234;
+  EXPECT_EQ(locked.Encode().size(), tx.Encode().size() + 4);
+  EXPECT_EQ(locked.EncodedSize(), locked.Encode().size());
+  EXPECT_EQ(Transaction::Decode(locked.Encode()), locked);
+  Transaction later = locked;
+  later.lock_time = 1235;
+  EXPECT_NE(later.Txid(), locked.Txid());  // the lock time is signed
+  std::vector<uint8_t> unknown = locked.Encode();
+  unknown[0] = 3;
+  EXPECT_THROW(Transaction::Decode(unknown), DecodeError);
+  Block block;
+  block.transactions = {tx, locked};
+  EXPECT_EQ(block.EncodedSize(), block.Encode().size());
 }
 
 TEST(Block, CompactTargets) {

@@ -18,6 +18,11 @@ class DecodeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The length of Writer::CompactSize(value): 1, 3, 5 or 9.
+constexpr std::size_t CompactSizeLength(uint64_t value) {
+  return value < 0xfd ? 1 : value <= 0xffff ? 3 : value <= 0xffffffffu ? 5 : 9;
+}
+
 // Appends encoded values to a byte vector. Not thread-safe.
 class Writer {
  public:

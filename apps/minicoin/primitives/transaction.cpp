@@ -16,6 +16,7 @@ void Transaction::SerializeUnsigned(Writer& writer) const {
     writer.Bytes(output.pubkey);
   }
   writer.U32(height);
+  if (version >= kLockTimeTransactionVersion) writer.U32(lock_time);
 }
 
 void Transaction::Serialize(Writer& writer) const {
@@ -26,7 +27,9 @@ void Transaction::Serialize(Writer& writer) const {
 Transaction Transaction::Deserialize(Reader& reader) {
   Transaction tx;
   tx.version = reader.U32();
-  if (tx.version != kTransactionVersion) throw DecodeError("unknown transaction version " + std::to_string(tx.version));
+  if (tx.version != kTransactionVersion && tx.version != kLockTimeTransactionVersion) {
+    throw DecodeError("unknown transaction version " + std::to_string(tx.version));
+  }
   tx.inputs.resize(reader.Count(kMaxTransactionInputs, "transaction inputs"));
   if (tx.inputs.empty()) throw DecodeError("a transaction needs at least one input");
   for (auto& input : tx.inputs) {
@@ -41,6 +44,7 @@ Transaction Transaction::Deserialize(Reader& reader) {
     reader.Bytes(output.pubkey);
   }
   tx.height = reader.U32();
+  if (tx.version >= kLockTimeTransactionVersion) tx.lock_time = reader.U32();
   for (auto& input : tx.inputs) reader.Bytes(input.signature);
   tx.OutputTotal();  // range check of the sum
   return tx;
@@ -50,6 +54,14 @@ std::vector<uint8_t> Transaction::Encode() const {
   Writer writer;
   Serialize(writer);
   return writer.Take();
+}
+
+std::size_t Transaction::EncodedSize() const {
+  // version, inputs (outpoint and signature each), outputs (amount and key each), height, lock time
+  std::size_t size = 4 + CompactSizeLength(inputs.size()) + inputs.size() * (32 + 4 + 64) +
+                     CompactSizeLength(outputs.size()) + outputs.size() * (8 + 32) + 4;
+  if (version >= kLockTimeTransactionVersion) size += 4;
+  return size;
 }
 
 Transaction Transaction::Decode(std::span<const uint8_t> bytes) {
@@ -62,6 +74,12 @@ Transaction Transaction::Decode(std::span<const uint8_t> bytes) {
 Uint256 Transaction::Txid() const {
   Writer writer;
   SerializeUnsigned(writer);
+  return Sha256d(writer.bytes());
+}
+
+Uint256 Transaction::Wtxid() const {
+  Writer writer;
+  Serialize(writer);
   return Sha256d(writer.bytes());
 }
 

@@ -20,8 +20,11 @@ constexpr std::string_view kUsage =
     "Commands:\n"
     "  genkey                       Print a new key as JSON: {\"secret\", \"pubkey\", \"address\"}\n"
     "  create -in=<txid>:<vout>:<secret hex> [-in=...] -out=<address>:<amount> [-out=...]\n"
+    "         [-locktime=<n>]\n"
     "                               Print the signed raw transaction (hex). Amounts are in coins\n"
-    "                               with at most 8 decimals, e.g. 12.5\n"
+    "                               with at most 8 decimals, e.g. 12.5. -locktime makes a version 2\n"
+    "                               transaction that no block below height <n> + 1 (or, from\n"
+    "                               500000000 on, before that time) may hold\n"
     "  decode <hex>                 Print the transaction as JSON\n"
     "\n"
     "Options:\n"
@@ -200,7 +203,9 @@ std::string TransactionJson(const Transaction& tx) {
     json << "{\"n\": " << n << ", \"value\": " << FormatAmount(tx.outputs[n].amount) << ", \"address\": \""
          << EncodeAddress(tx.outputs[n].pubkey) << "\"}";
   }
-  json << "], \"height\": " << tx.height << "}";
+  json << "], \"height\": " << tx.height;
+  if (tx.version >= kLockTimeTransactionVersion) json << ", \"locktime\": " << tx.lock_time;
+  json << "}";
   return json.str();
 }
 
@@ -211,13 +216,18 @@ ToolResult GenerateKeyCommand() {
             "\", \"address\": \"" + EncodeAddress(pubkey) + "\"}");
 }
 
-ToolResult CreateCommand(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+ToolResult CreateCommand(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                         std::optional<uint32_t> lock_time) {
   if (inputs.empty()) return Error("create needs at least one -in=<txid>:<vout>:<secret hex>");
   if (outputs.empty()) return Error("create needs at least one -out=<address>:<amount>");
   if (inputs.size() > kMaxTransactionInputs) return Error("too many inputs");
   if (outputs.size() > kMaxTransactionOutputs) return Error("too many outputs");
   std::string error;
   Transaction tx;
+  if (lock_time) {
+    tx.version = kLockTimeTransactionVersion;
+    tx.lock_time = *lock_time;
+  }
   std::vector<PrivateKey> keys;
   for (const std::string& text : inputs) {
     std::optional<SignedInput> input = ParseInput(text, error);
@@ -276,17 +286,24 @@ int RunTxTool(const std::vector<std::string>& args, std::ostream& out, std::ostr
   } else if (command == "create") {
     std::vector<std::string> inputs;
     std::vector<std::string> outputs;
+    std::optional<uint32_t> lock_time;
     for (const std::string& arg : rest) {
       if (arg.starts_with("-in=")) {
         inputs.push_back(arg.substr(4));
       } else if (arg.starts_with("-out=")) {
         outputs.push_back(arg.substr(5));
+      } else if (arg.starts_with("-locktime=")) {
+        lock_time = ParseIndex(arg.substr(10));
+        if (!lock_time) {
+          err << "error: invalid -locktime '" << arg.substr(10) << "': expected a number from 0 to 4294967295\n";
+          return 1;
+        }
       } else {
-        err << "error: unknown create argument '" << arg << "' (expected -in=... or -out=...)\n";
+        err << "error: unknown create argument '" << arg << "' (expected -in=..., -out=... or -locktime=...)\n";
         return 1;
       }
     }
-    result = CreateCommand(inputs, outputs);
+    result = CreateCommand(inputs, outputs, lock_time);
   } else if (command == "decode") {
     if (rest.size() != 1) {
       err << "error: decode takes exactly one argument, the transaction hex\n";

@@ -37,8 +37,10 @@ struct ToolResult {
 // `genkey`: a fresh key as {"secret": hex, "pubkey": hex, "address": ...}.
 ToolResult GenerateKeyCommand();
 // `create`: `inputs` are "<txid>:<vout>:<secret hex>", `outputs` "<address>:<amount>"; the
-// signed transaction's hex (input i signed by its key over SignatureHash(i)).
-ToolResult CreateCommand(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
+// signed transaction's hex (input i signed by its key over SignatureHash(i)). With `lock_time`,
+// a version 2 transaction carrying it.
+ToolResult CreateCommand(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                         std::optional<uint32_t> lock_time = std::nullopt);
 // `decode`: TransactionJson of the hex-encoded transaction.
 ToolResult DecodeCommand(const std::string& hex);
 

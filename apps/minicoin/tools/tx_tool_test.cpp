@@ -89,8 +89,18 @@ TEST(Tool, CreateSignsAndDecodeShowsIt) {
   EXPECT_EQ(tx.outputs[0].amount, 1'250'000'000u);
   EXPECT_EQ(tx.outputs[1].amount, 1u);
 
+  // -locktime: a version 2 transaction, signed with its lock time.
+  ToolResult locked = CreateCommand({txid + ":3:" + secret}, {address + ":1"}, 150);
+  ASSERT_TRUE(locked.ok) << locked.text;
+  Transaction locked_tx = Transaction::Decode(*HexDecode(locked.text));
+  EXPECT_EQ(locked_tx.version, kLockTimeTransactionVersion);
+  EXPECT_EQ(locked_tx.lock_time, 150u);
+  EXPECT_TRUE(VerifySchnorr(private_key->PublicKey(), locked_tx.SignatureHash(0), locked_tx.inputs[0].signature));
+  EXPECT_NE(DecodeCommand(locked.text).text.find("\"locktime\": 150"), std::string::npos);
+
   ToolResult decoded = DecodeCommand(created.text);
   ASSERT_TRUE(decoded.ok) << decoded.text;
+  EXPECT_EQ(decoded.text.find("locktime"), std::string::npos);  // version 1 has none
   EXPECT_EQ(Field(decoded.text, "txid"), tx.Txid().ToHex());
   EXPECT_NE(decoded.text.find("\"value\": 12.50000000"), std::string::npos) << decoded.text;
   EXPECT_NE(decoded.text.find("\"size\": " + std::to_string(created.text.size() / 2)), std::string::npos);

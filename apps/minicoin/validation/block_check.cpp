@@ -6,7 +6,7 @@
 
 namespace minicoin {
 
-std::optional<ValidationError> CheckBlock(const Block& block) {
+std::optional<ValidationError> CheckBlock(const Block& block, bool check_proof_of_work) {
   if (block.transactions.empty()) return ValidationError{"block has no transactions"};
   if (!block.transactions[0].IsCoinbase()) return ValidationError{"first transaction is not a coinbase"};
   std::set<Uint256> txids;
@@ -17,7 +17,9 @@ std::optional<ValidationError> CheckBlock(const Block& block) {
     if (!txids.insert(tx.Txid()).second) return ValidationError{"transaction " + std::to_string(i) + " appears twice"};
   }
   if (block.ComputeMerkleRoot() != block.header.merkle_root) return ValidationError{"merkle root does not match"};
-  if (!CheckProofOfWork(block.header.Hash(), block.header.bits)) return ValidationError{"proof of work too weak"};
+  if (check_proof_of_work && !CheckProofOfWork(block.header.Hash(), block.header.bits)) {
+    return ValidationError{"proof of work too weak"};
+  }
   return std::nullopt;
 }
 
@@ -51,9 +53,10 @@ void AddOutputs(const Transaction& tx, uint32_t height, const std::function<void
 
 }  // namespace
 
-std::optional<ValidationError> ConnectBlock(const Block& block, uint32_t height, MemoryCoins& coins,
+std::optional<ValidationError> ConnectBlock(const Block& block, const BlockContext& context, MemoryCoins& coins,
                                             crossproc::WorkerPool& pool, BlockUndo& undo) {
-  if (auto error = CheckBlock(block)) return error;
+  if (auto error = CheckBlock(block, context.check_proof_of_work)) return error;
+  const uint32_t height = context.height;
   LayeredCoins view(coins);
   BlockUndo pending;
   uint64_t fees = 0;
@@ -63,6 +66,10 @@ std::optional<ValidationError> ConnectBlock(const Block& block, uint32_t height,
   std::vector<std::pair<std::size_t, std::size_t>> owners;
   for (std::size_t i = 1; i < block.transactions.size(); ++i) {
     const Transaction& tx = block.transactions[i];
+    if (!IsFinal(tx, height, context.median_time_past)) {
+      return ValidationError{"transaction " + std::to_string(i) + " is not final (lock time " +
+                             std::to_string(tx.lock_time) + ")"};
+    }
     uint64_t fee = 0;
     if (auto error = CheckTransactionSpends(tx, view, height, fee, checks)) {
       return ValidationError{"transaction " + std::to_string(i) + ": " + error->reason};
@@ -84,7 +91,7 @@ std::optional<ValidationError> ConnectBlock(const Block& block, uint32_t height,
   }
   const Transaction& coinbase = block.transactions[0];
   if (coinbase.height != height) return ValidationError{"coinbase height does not match the block height"};
-  if (coinbase.OutputTotal() > kBlockSubsidy + fees) return ValidationError{"coinbase pays more than subsidy plus fees"};
+  if (coinbase.OutputTotal() > context.subsidy + fees) return ValidationError{"coinbase pays more than subsidy plus fees"};
   // Valid: apply it. Outputs first, then the spends, which also removes the outputs that later
   // transactions of the block spent.
   for (const auto& tx : block.transactions) {

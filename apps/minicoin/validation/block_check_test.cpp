@@ -52,7 +52,7 @@ TEST(BlockCheck, ConnectAndDisconnectRestoresTheCoins) {
   block.transactions = {Coinbase(1, kBlockSubsidy + 2 * kCoin, chain.bob.PublicKey()), first, second};
   Mine(block);
   BlockUndo undo;
-  auto error = ConnectBlock(block, 1, chain.coins, chain.pool, undo);
+  auto error = ConnectBlock(block, BlockContext{.height = 1}, chain.coins, chain.pool, undo);
   ASSERT_FALSE(error.has_value()) << error->reason;
   EXPECT_FALSE(chain.coins.Get(chain.seeded).has_value());
   EXPECT_FALSE(chain.coins.Get(OutPoint{first.Txid(), 0}).has_value());  // created and spent in the block
@@ -74,13 +74,13 @@ TEST(BlockCheck, BrokenBlocksLeaveTheCoinsAlone) {
   Block greedy;
   greedy.transactions = {Coinbase(1, kBlockSubsidy + kCoin + 1, chain.bob.PublicKey()), spend};
   Mine(greedy);
-  EXPECT_EQ(ConnectBlock(greedy, 1, chain.coins, chain.pool, undo)->reason, "coinbase pays more than subsidy plus fees");
+  EXPECT_EQ(ConnectBlock(greedy, BlockContext{.height = 1}, chain.coins, chain.pool, undo)->reason, "coinbase pays more than subsidy plus fees");
 
   Block double_spend;
   Transaction again = Pay(chain.seeded, chain.alice, 8 * kCoin, chain.alice.PublicKey());
   double_spend.transactions = {Coinbase(1, kBlockSubsidy, chain.bob.PublicKey()), spend, again};
   Mine(double_spend);
-  EXPECT_EQ(ConnectBlock(double_spend, 1, chain.coins, chain.pool, undo)->reason,
+  EXPECT_EQ(ConnectBlock(double_spend, BlockContext{.height = 1}, chain.coins, chain.pool, undo)->reason,
             "transaction 2: input 0 spends a missing or spent output");
 
   Block bad_root;
@@ -97,7 +97,7 @@ TEST(BlockCheck, BrokenBlocksLeaveTheCoinsAlone) {
   Block wrong_height;
   wrong_height.transactions = {Coinbase(7, kBlockSubsidy, chain.bob.PublicKey())};
   Mine(wrong_height);
-  EXPECT_EQ(ConnectBlock(wrong_height, 1, chain.coins, chain.pool, undo)->reason,
+  EXPECT_EQ(ConnectBlock(wrong_height, BlockContext{.height = 1}, chain.coins, chain.pool, undo)->reason,
             "coinbase height does not match the block height");
 
   EXPECT_EQ(chain.coins.size(), 1u);

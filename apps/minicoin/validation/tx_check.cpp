@@ -19,6 +19,12 @@ bool LessOutPoint(const OutPoint& a, const OutPoint& b) {
 std::optional<ValidationError> CheckTransaction(const Transaction& tx) {
   if (tx.inputs.empty()) return ValidationError{"transaction has no inputs"};
   if (tx.outputs.empty()) return ValidationError{"transaction has no outputs"};
+  if (tx.version != kTransactionVersion && tx.version != kLockTimeTransactionVersion) {
+    return ValidationError{"unknown transaction version " + std::to_string(tx.version)};
+  }
+  if (tx.version < kLockTimeTransactionVersion && tx.lock_time != 0) {
+    return ValidationError{"a version 1 transaction has no lock time"};
+  }
   try {
     tx.OutputTotal();
   } catch (const DecodeError&) {
@@ -30,6 +36,12 @@ std::optional<ValidationError> CheckTransaction(const Transaction& tx) {
     if (input.prevout.IsNull() && !tx.IsCoinbase()) return ValidationError{"null outpoint outside a coinbase"};
   }
   return std::nullopt;
+}
+
+bool IsFinal(const Transaction& tx, uint32_t height, uint32_t median_time_past) {
+  if (tx.lock_time == 0) return true;
+  uint32_t limit = tx.lock_time < kLockTimeThreshold ? height : median_time_past;
+  return tx.lock_time < limit;
 }
 
 std::optional<ValidationError> CheckTransactionSpends(const Transaction& tx, const CoinsView& coins,

@@ -18,9 +18,18 @@ struct ValidationError {
   std::string reason;
 };
 
-// Rules that need no context: inputs and outputs present, no input spent twice, no null
-// outpoint outside a coinbase, amounts in range. Returns the broken rule, if any.
+// Rules that need no context: inputs and outputs present, a known version (a lock time only
+// from version 2), no input spent twice, no null outpoint outside a coinbase, amounts in range.
+// Returns the broken rule, if any.
 std::optional<ValidationError> CheckTransaction(const Transaction& tx);
+
+// A lock time below this is a block height, from it on a time (seconds since 1970).
+inline constexpr uint32_t kLockTimeThreshold = 500'000'000;
+
+// True when `tx` may be in a block at `height` whose parent's median time past is
+// `median_time_past`: its lock time is 0, a height below `height`, or a time below
+// `median_time_past`.
+bool IsFinal(const Transaction& tx, uint32_t height, uint32_t median_time_past);
 
 // One signature to verify: `signature` must be `pubkey`'s BIP340 signature of `hash`.
 struct SignatureCheck {

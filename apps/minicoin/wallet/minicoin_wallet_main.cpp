@@ -570,7 +570,7 @@ int Main(int argc, char** argv) {
   }
   try {
     // The node's config file has the node's options too: unknown ones are skipped.
-    if (!args.CheckDataDir(error) || !args.ReadConfigFile(error, /*ignore_unknown=*/true)) {
+    if (!args.InitDataDirAndConfig(error, /*create_default=*/true, /*ignore_unknown_config=*/true)) {
       std::cerr << "Error: " << error << "\n";
       return 1;
     }

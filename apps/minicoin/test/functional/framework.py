@@ -31,6 +31,9 @@ import urllib.request
 
 COIN = 100_000_000
 COINBASE_MATURITY = 100
+# The data subfolder of each chain.
+CHAIN_SUBDIRS = {"main": "", "test": "testnet", "regtest": "regtest"}
+REGTEST_HALVING_INTERVAL = 150
 SUBSIDY = 50
 
 
@@ -162,7 +165,8 @@ def regrind(block_bytes, want_valid=True, max_tries=1_000_000):
 
 
 def merkle_root(txids_hex):
-    """Merkle root of txids (display hex), pairing with double SHA-256, repeating an odd last."""
+    """Merkle root of hashes (display hex), pairing with double SHA-256, repeating an odd last.
+    A block's merkle root is that of its transactions' full hashes (wtxid_of)."""
     level = [bytes.fromhex(t)[::-1] for t in txids_hex]
     if not level:
         return "00" * 32
@@ -200,24 +204,52 @@ def txid_of(tx_hex):
     return hash_to_hex(sha256d(data[:len(data) - 64 * data[4]]))
 
 
-def make_coinbase(height, pubkey_hex, amount_units):
-    """A coinbase transaction's hex: the null outpoint, one output, the height, a zero signature."""
+def subsidy(height):
+    """What a regtest coinbase at `height` may claim besides the fees, in units."""
+    halvings = height // REGTEST_HALVING_INTERVAL
+    return 0 if halvings >= 64 else (SUBSIDY * COIN) >> halvings
+
+
+def total_subsidy(first, last):
+    """The subsidies of regtest blocks first..last (inclusive), in units."""
+    return sum(subsidy(h) for h in range(first, last + 1))
+
+
+def wtxid_of(tx_hex):
+    """The full hash: double SHA-256 of the whole transaction, signatures included (what a
+    block's merkle root commits to)."""
+    return hash_to_hex(sha256d(bytes.fromhex(tx_hex)))
+
+
+def make_coinbase(height, pubkey_hex, amount_units, signature=bytes(64)):
+    """A coinbase transaction's hex: the null outpoint, one output, the height, and `signature`
+    (64 bytes of free data for the miner; zero by default)."""
     data = struct.pack("<I", 1) + compact_size(1) + b"\x00" * 32 + struct.pack("<I", 0xFFFFFFFF)
     data += compact_size(1) + struct.pack("<Q", amount_units) + bytes.fromhex(pubkey_hex)
-    data += struct.pack("<I", height) + b"\x00" * 64
+    data += struct.pack("<I", height) + signature
     return data.hex()
 
 
-def make_block(previous_hex, height, time_, pubkey_hex, txs_hex=(), amount_units=SUBSIDY * COIN,
-               bits=0x1F7FFFFF, merkle_hex=None, solve=True):
-    """A block's hex: a coinbase paying `amount_units` to `pubkey_hex`, then `txs_hex`; its proof
-    of work solved unless solve=False. merkle_hex overrides the computed merkle root."""
-    txs = [make_coinbase(height, pubkey_hex, amount_units)] + list(txs_hex)
-    root = merkle_hex or merkle_root([txid_of(t) for t in txs])
+def make_block(previous_hex, height, time_, pubkey_hex, txs_hex=(), amount_units=None,
+               bits=0x1F7FFFFF, merkle_hex=None, solve=True, coinbase_signature=bytes(64)):
+    """A block's hex: a coinbase paying `amount_units` (default: the height's subsidy) to
+    `pubkey_hex`, then `txs_hex`; its proof of work solved unless solve=False. merkle_hex
+    overrides the computed merkle root."""
+    if amount_units is None:
+        amount_units = subsidy(height)
+    txs = [make_coinbase(height, pubkey_hex, amount_units, coinbase_signature)] + list(txs_hex)
+    root = merkle_hex or merkle_root([wtxid_of(t) for t in txs])
     header = struct.pack("<I", 1) + bytes.fromhex(previous_hex)[::-1] + bytes.fromhex(root)[::-1]
     header += struct.pack("<III", time_, bits, 0)
     data = header + compact_size(len(txs)) + b"".join(bytes.fromhex(t) for t in txs)
     return (regrind(data) if solve else data).hex()
+
+
+def replace_transactions(block_hex, txs_hex):
+    """The block with the same header (so the same hash) and other transactions: a malleated copy
+    when the transactions differ only in data the merkle root must commit to."""
+    header = bytes.fromhex(block_hex)[:HEADER_SIZE]
+    return (header + compact_size(len(txs_hex)) + b"".join(bytes.fromhex(t) for t in txs_hex)).hex()
 
 
 def set_header_field(block_hex, offset, value_bytes, pow_valid=True):
@@ -248,9 +280,15 @@ class TestNode:
     """One node process with its own data directory and RPC port. Not thread-safe."""
 
     def __init__(self, index, datadir, binary, cli_binary=None, extra_args=None, rpc_timeout=120,
-                 start_timeout=60, stop_timeout=60):
+                 start_timeout=60, stop_timeout=60, chain="regtest"):
+        """`datadir` is the data directory given with -datadir (self.basedir); its minicoin.conf
+        selects `chain`, so that every program pointed at it (wallets, miners, minicoin-cli) runs
+        on that chain too. The chain's files are in self.datadir, its subfolder (regtest/ for
+        regtest, testnet/ for test, none for main)."""
         self.index = index
-        self.datadir = datadir
+        self.chain = chain
+        self.basedir = datadir
+        self.datadir = os.path.join(datadir, CHAIN_SUBDIRS[chain]) if CHAIN_SUBDIRS[chain] else datadir
         self.binary = binary
         self.cli_binary = cli_binary
         self.extra_args = list(extra_args or [])
@@ -263,10 +301,16 @@ class TestNode:
         self._next_id = 0
         self._stdout = None
         self._stderr = None
-        os.makedirs(datadir, exist_ok=True)
+        os.makedirs(self.datadir, exist_ok=True)
+        self.write_config("")
 
     def __repr__(self):
         return "node%d" % self.index
+
+    def write_config(self, text):
+        """Writes <basedir>/minicoin.conf: chain=<the node's chain>, then `text`."""
+        with open(os.path.join(self.basedir, "minicoin.conf"), "w") as f:
+            f.write("chain=%s\n" % self.chain + text)
 
     # Process control
 
@@ -275,9 +319,9 @@ class TestNode:
         comes from a config file and self.rpcport must be set to it), -printtoconsole=0 and
         `extra_args` (default: those given to the constructor); waits for RPC if `wait`."""
         assert self.process is None, "%r already running" % self
-        args = [self.binary, "-datadir=" + self.datadir, "-printtoconsole=0"]
+        args = [self.binary, "-datadir=" + self.basedir, "-chain=" + self.chain, "-printtoconsole=0"]
         if rpcport_arg:
-            args.insert(2, "-rpcport=%d" % self.rpcport)
+            args.insert(3, "-rpcport=%d" % self.rpcport)
         args += self.extra_args if extra_args is None else list(extra_args)
         self._stdout = open(os.path.join(self.datadir, "stdout.txt"), "ab")
         self._stderr = open(os.path.join(self.datadir, "stderr.txt"), "ab")
@@ -406,7 +450,8 @@ class TestNode:
         CompletedProcess (returncode, stdout, stderr as text)."""
         if not self.cli_binary:
             raise TestFailure("minicoin-cli not found (use --cli or --build-dir)")
-        command = [self.cli_binary, "-datadir=" + self.datadir, "-rpcport=%d" % self.rpcport] + [str(a) for a in args]
+        command = [self.cli_binary, "-datadir=" + self.basedir, "-chain=" + self.chain, "-rpcport=%d" % self.rpcport]
+        command += [str(a) for a in args]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, input=input)
 
     # Files
@@ -451,9 +496,10 @@ class FunctionalTest:
         print("DISAGREEMENT: " + message, flush=True)
         self.disagreements.append(message)
 
-    def add_node(self, extra_args=None, start=True):
+    def add_node(self, extra_args=None, start=True, chain="regtest"):
         index = len(self.nodes)
-        node = TestNode(index, os.path.join(self.tmpdir, "node%d" % index), self.binary, self.cli_binary, extra_args)
+        node = TestNode(index, os.path.join(self.tmpdir, "node%d" % index), self.binary, self.cli_binary, extra_args,
+                        chain=chain)
         self.nodes.append(node)
         if start:
             node.start()

@@ -2,8 +2,8 @@
 """Mining and the blockchain RPCs: counts, hashes, block and header contents, the coinbase paying
 50 to the address, the coin set, addresses."""
 import framework
-from framework import (COIN, assert_equal, assert_greater_than, assert_in, assert_raises_rpc_error, assert_true,
-                       block_hash, merkle_root)
+from framework import (COIN, HEADER_SIZE, assert_equal, assert_greater_than, assert_in, assert_raises_rpc_error,
+                       assert_true, block_hash, merkle_root, wtxid_of)
 import struct
 
 
@@ -151,7 +151,9 @@ class BlockchainTest(framework.FunctionalTest):
         assert_equal(block["nTx"], 1, "getblock nTx")
         assert_equal(len(block["tx"]), 1, "getblock tx")
         assert_true(isinstance(block["tx"][0], str) and len(block["tx"][0]) == 64, "tx are txids")
-        assert_equal(block["merkleroot"], merkle_root(block["tx"]), "merkle root of the txids")
+        raw = rpc.getblock(h, 0)
+        coinbase_hex = raw[(HEADER_SIZE + 1) * 2:]
+        assert_equal(block["merkleroot"], merkle_root([wtxid_of(coinbase_hex)]), "merkle root of the full hashes")
         assert_equal(block["bits"], "1f7fffff", "bits")
         assert_equal(block["size"], len(rpc.getblock(h, 0)) // 2, "getblock size")
         assert_true(isinstance(block["time"], int) and isinstance(block["nonce"], int), "time and nonce")

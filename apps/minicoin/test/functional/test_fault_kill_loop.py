@@ -6,16 +6,16 @@ iteration that nothing reported was lost and that every coin is accounted for:
 
 - chain: getblockcount, getblockchaininfo and gettxoutsetinfo agree; the height never goes down;
   every block reported accepted (by generatetoaddress or as a new tip by the miner) is still in
-  the active chain; the coin set holds exactly 50 per block;
+  the active chain; the coin set holds exactly every block's subsidy (50, halved every 150 blocks);
 - wallets (after mining until the mempool is empty): the coins of both wallets (trusted +
-  pending + immature) are exactly 50 per block they were paid (every coinbase after the first
+  pending + immature) are exactly the subsidies of the blocks that paid them (every coinbase after the first
   blocks pays one of them, so the fees come back to them); every txid that sendtoaddress
   reported is confirmed, in the sender's list as a send and in the receiver's as a receive of
   the amount sent; no address is handed out twice;
 - at the end: the fees recorded by the wallets are exactly what the coinbases collected, no
   change address is a handed-out one, every address ever handed out still belongs to its wallet
   (a payment to all of them from an outside key is seen by the right wallet), and the coin set
-  total is 50 per block, split between the wallets and the outside key.
+  total is every block's subsidy, split between the wallets and the outside key.
 
     python3 test_fault_kill_loop.py --binary .../minicoin-node [--seed N] [--iterations N]
 
@@ -37,7 +37,7 @@ import urllib.parse
 
 import framework
 from framework import (COIN, COINBASE_MATURITY, SUBSIDY, JSONRPCError, TestFailure, assert_equal, assert_in,
-                       assert_true, wait_until)
+                       assert_true, subsidy, total_subsidy, wait_until)
 
 WALLETS = ("a", "b")
 TARGETS = ("node", "wallet a", "wallet b", "miner")
@@ -192,7 +192,7 @@ class Activity:
                 if self.stop.is_set():
                     return
                 self.miner = subprocess.Popen(
-                    [test.miner_binary, "-datadir=" + self.node.datadir, "-address=" + address, "-threads=1",
+                    [test.miner_binary, "-datadir=" + self.node.basedir, "-address=" + address, "-threads=1",
                      "-blocks=%d" % rng.randint(1, 3)], stdout=output, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL)
                 miner = self.miner
@@ -437,7 +437,7 @@ class FaultKillLoopTest(framework.FunctionalTest):
         tip = rpc.getbestblockhash()
         assert_equal((info["blocks"], info["bestblockhash"]), (height, tip), "getblockchaininfo " + what)
         assert_equal((stats["height"], stats["bestblock"]), (height, tip), "gettxoutsetinfo " + what)
-        assert_equal(units(stats["total_amount"]), SUBSIDY * COIN * height, "coin set total " + what)
+        assert_equal(units(stats["total_amount"]), total_subsidy(1, height), "coin set total " + what)
         assert_true(height >= getattr(self, "last_height", 0), "the height went down %s" % what)
         self.last_height = height
         with self.lock:
@@ -465,8 +465,8 @@ class FaultKillLoopTest(framework.FunctionalTest):
         assert_equal(lost, [], "blocks reported accepted that left the active chain " + what)
 
         totals = {w: wallet_total(self.node, w) for w in WALLETS}
-        assert_equal(sum(totals.values()), SUBSIDY * COIN * (height - OUTSIDE_BLOCKS),
-                     "coins of a + b (%r) == 50 per block paying them %s" % (totals, what))
+        assert_equal(sum(totals.values()), total_subsidy(OUTSIDE_BLOCKS + 1, height),
+                     "coins of a + b (%r) == the subsidies of the blocks paying them %s" % (totals, what))
         lists = {w: {t["txid"]: t for t in wcall(self.node, w, "listtransactions", "*", 1000000)} for w in WALLETS}
         for txid, (source, target, address, amount) in sent.items():
             send = lists[source].get(txid)
@@ -493,7 +493,7 @@ class FaultKillLoopTest(framework.FunctionalTest):
             block = rpc.getblock(rpc.getblockhash(h), 2)
             if h <= OUTSIDE_BLOCKS:
                 outsider_coinbases.append(block["tx"][0]["txid"])
-            collected += units(block["tx"][0]["vout"][0]["value"]) - SUBSIDY * COIN
+            collected += units(block["tx"][0]["vout"][0]["value"]) - subsidy(h)
         assert_equal(collected, fees, "fees collected by the coinbases == fees of the wallets' sends")
         # No change key is an address handed out; no change key twice.
         change = []
@@ -523,12 +523,12 @@ class FaultKillLoopTest(framework.FunctionalTest):
             assert_equal(missing, [], "addresses of wallet %s it no longer recognises" % w)
         height += 1
         stats = rpc.gettxoutsetinfo()
-        assert_equal(units(stats["total_amount"]), SUBSIDY * COIN * height, "final coin set total")
+        assert_equal(units(stats["total_amount"]), total_subsidy(1, height), "final coin set total")
         outsider = SUBSIDY * COIN * (OUTSIDE_BLOCKS - 1) + SUBSIDY * COIN - each * count - spend_fee
         for h, cb in enumerate(outsider_coinbases[1:], start=2):
             assert_true(rpc.gettxout(cb, 0) is not None, "the outside coinbase of height %d is unspent" % h)
         totals = sum(wallet_total(node, w) for w in WALLETS)
-        assert_equal(totals + outsider, SUBSIDY * COIN * height, "final recount: wallets + outside key == coin set")
+        assert_equal(totals + outsider, total_subsidy(1, height), "final recount: wallets + outside key == coin set")
         print("final recount: height %d, coin set %s, wallets %s, outside key %s; fees %s; %d change keys"
               % (height, stats["total_amount"], coins_text(totals), coins_text(outsider), coins_text(fees),
                  len(change)), flush=True)

@@ -129,7 +129,7 @@ class MiningInterfaceTest(framework.FunctionalTest):
 
         # minicoin-miner: its own key, blocks the node accepts, then a clean stop on SIGINT.
         start_height = rpc.getblockcount()
-        result = subprocess.run([self.miner_binary, "-datadir=" + node.datadir, "-blocks=3", "-threads=2"],
+        result = subprocess.run([self.miner_binary, "-datadir=" + node.basedir, "-blocks=3", "-threads=2"],
                                 capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
         assert_equal(result.returncode, 0, "minicoin-miner -blocks=3 exit code (stderr: %s)" % result.stderr)
         key_path = os.path.join(node.datadir, "miner", "key")
@@ -146,13 +146,13 @@ class MiningInterfaceTest(framework.FunctionalTest):
             assert_equal(block["height"], int(words[3]), "height of %s" % words[1])
             assert_equal(block["tx"][0]["vout"][0]["address"], address, "coinbase pays the miner's key")
         # The same key next time.
-        result = subprocess.run([self.miner_binary, "-datadir=" + node.datadir, "-blocks=1", "-threads=1"],
+        result = subprocess.run([self.miner_binary, "-datadir=" + node.basedir, "-blocks=1", "-threads=1"],
                                 capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
         assert_equal(result.returncode, 0, "second miner run")
         assert_in("mining to " + address, result.stdout, "the key is created once")
         # -address, and SIGINT while mining without a block limit.
         payee = self.genkey()["address"]
-        miner = subprocess.Popen([self.miner_binary, "-datadir=" + node.datadir, "-address=" + payee, "-threads=1"],
+        miner = subprocess.Popen([self.miner_binary, "-datadir=" + node.basedir, "-address=" + payee, "-threads=1"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         try:
             height = rpc.getblockcount()
@@ -168,7 +168,7 @@ class MiningInterfaceTest(framework.FunctionalTest):
         tip = rpc.getblock(rpc.getbestblockhash(), 2)
         assert_equal(tip["tx"][0]["vout"][0]["address"], payee, "-address pays the given address")
         assert_equal(self.probe("load")["templates"], 0, "no template left after the miners")
-        bad = subprocess.run([self.miner_binary, "-datadir=" + node.datadir, "-address=nonsense"],
+        bad = subprocess.run([self.miner_binary, "-datadir=" + node.basedir, "-address=nonsense"],
                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         assert_true(bad.returncode != 0 and "Invalid -address" in bad.stderr, "a bad -address is refused")
 

@@ -54,7 +54,7 @@ class NodeInterfaceTest(framework.FunctionalTest):
         assert_in("Block height out of range", result.stderr, "minicoin-cli error text")
         result = node.cli("nosuchmethod")
         assert_true(result.returncode != 0, "minicoin-cli exit code of an unknown method")
-        wrong = [node.cli_binary, "-datadir=" + node.datadir, "-rpcport=%d" % node.rpcport, "-rpcpassword=wrong",
+        wrong = [node.cli_binary, "-datadir=" + node.basedir, "-rpcport=%d" % node.rpcport, "-rpcpassword=wrong",
                  "-rpcuser=someone", "getblockcount"]
         result = framework.subprocess.run(wrong, capture_output=True, text=True, timeout=60)
         assert_true(result.returncode != 0, "minicoin-cli with a wrong password must fail")
@@ -81,8 +81,7 @@ class NodeInterfaceTest(framework.FunctionalTest):
         assert_equal(conf_node.rpc.getblockcount(), 0, "RPC on the port from -conf")
         conf_node.stop()
         conf_node.rpcport = free_port()
-        with open(os.path.join(conf_node.datadir, "minicoin.conf"), "w") as f:
-            f.write("rpcport=%d\n" % conf_node.rpcport)
+        conf_node.write_config("rpcport=%d\n" % conf_node.rpcport)
         conf_node.start(extra_args=[], rpcport_arg=False)
         assert_equal(conf_node.rpc.getblockcount(), 0, "RPC on the port from minicoin.conf")
         conf_node.stop()
@@ -101,7 +100,7 @@ class NodeInterfaceTest(framework.FunctionalTest):
             assert_equal(ipc_node.rpc.echoipc("over ipc"), "over ipc", "echoipc with -ipcbind")
             ipc_node.stop()
         else:
-            result = self.run_node_binary("-datadir=" + ipc_node.datadir, "-ipcbind=unix")
+            result = self.run_node_binary("-datadir=" + ipc_node.basedir, "-ipcbind=unix")
             assert_equal(result.returncode, 1, "exit code of -ipcbind without IPC support")
             assert_in("ipcbind", result.stdout + result.stderr, "the -ipcbind error names the option")
 

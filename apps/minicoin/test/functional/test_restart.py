@@ -5,7 +5,7 @@ import threading
 import time
 
 import framework
-from framework import assert_equal, assert_true, wait_until
+from framework import COIN, assert_equal, assert_true, total_subsidy, wait_until
 
 
 class RestartTest(framework.FunctionalTest):
@@ -55,7 +55,7 @@ class RestartTest(framework.FunctionalTest):
         self.check_consistent(node)
 
     def check_consistent(self, node):
-        """Every block 0..tip readable and linked; the coin set at the tip with 50 per block."""
+        """Every block 0..tip readable and linked; the coin set at the tip with every block's subsidy."""
         rpc = node.rpc
         height = rpc.getblockcount()
         previous = None
@@ -70,7 +70,7 @@ class RestartTest(framework.FunctionalTest):
         stats = rpc.gettxoutsetinfo()
         assert_equal(stats["height"], height, "gettxoutsetinfo height")
         assert_equal(stats["bestblock"], previous, "gettxoutsetinfo bestblock")
-        assert_equal(stats["total_amount"], 50 * height, "gettxoutsetinfo total_amount")
+        assert_equal(stats["total_amount"] * COIN, total_subsidy(1, height), "gettxoutsetinfo total_amount")
         assert_equal(stats["txouts"], height, "gettxoutsetinfo txouts")
         info = rpc.getblockchaininfo()
         assert_equal((info["blocks"], info["bestblockhash"]), (height, previous), "getblockchaininfo")

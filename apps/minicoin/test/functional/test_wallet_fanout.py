@@ -115,7 +115,7 @@ class WalletFanoutTest(framework.FunctionalTest):
                    message="f2 to answer again after SIGCONT")
 
     def start_attached(self, node, name, delay_ms):
-        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.datadir, "-wallet=" + name,
+        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.basedir, "-wallet=" + name,
                 "-createwallet", "-testnotificationdelay=%d" % delay_ms]
         log = open(os.path.join(node.datadir, "attached-%s.txt" % name), "ab")
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

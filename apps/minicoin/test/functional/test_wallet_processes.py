@@ -16,7 +16,7 @@ import urllib.parse
 
 import framework
 from framework import (COIN, COINBASE_MATURITY, SUBSIDY, JSONRPCError, TestFailure, assert_equal, assert_in,
-                       assert_raises_rpc_error, assert_true, wait_until)
+                       assert_raises_rpc_error, assert_true, subsidy, wait_until)
 
 
 def units(amount):
@@ -265,7 +265,7 @@ class WalletProcessesTest(framework.FunctionalTest):
         collected = 0
         for h in range(start_height + 1, rpc.getblockcount() + 1):
             block = rpc.getblock(rpc.getblockhash(h), 2)
-            collected += units(block["tx"][0]["vout"][0]["value"]) - SUBSIDY * COIN
+            collected += units(block["tx"][0]["vout"][0]["value"]) - subsidy(h)
         assert_equal(collected, fees, "the miners collected the fees the wallet recorded")
 
         # No key reused: new addresses differ from every address handed out and every change key.
@@ -284,7 +284,7 @@ class WalletProcessesTest(framework.FunctionalTest):
         assert_equal(rpc.getrawmempool(), [], "a send after the reload was mined")
 
     def start_attached(self, node, name, create=True):
-        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.datadir, "-wallet=" + name]
+        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.basedir, "-wallet=" + name]
         if create:
             args.append("-createwallet")
         log = open(os.path.join(node.datadir, "attached-%s.txt" % name), "ab")

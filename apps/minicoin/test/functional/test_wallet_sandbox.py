@@ -107,7 +107,7 @@ class WalletSandboxTest(framework.FunctionalTest):
 
     def attached_sandboxed(self, node):
         rpc = node.rpc
-        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.datadir, "-wallet=a1", "-createwallet",
+        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.basedir, "-wallet=a1", "-createwallet",
                 "-sandbox", "-server", "-testsandboxprobe=" + self.secret]
         log = open(os.path.join(node.datadir, "attached-a1.txt"), "ab")
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

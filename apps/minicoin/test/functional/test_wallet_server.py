@@ -238,7 +238,7 @@ class WalletServerTest(framework.FunctionalTest):
         assert_equal(w1.getwalletinfo()["walletname"], "w1", "w1 still served")
 
     def start_attached(self, node, name, *extra, expect_running=True):
-        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.datadir, "-wallet=" + name,
+        args = [self.wallet_binary, "-ipcconnect=unix", "-datadir=" + node.basedir, "-wallet=" + name,
                 "-createwallet", *extra]
         log_path = os.path.join(node.datadir, "attached-%s.txt" % name)
         log = open(log_path, "ab")
@@ -343,7 +343,7 @@ class WalletServerTest(framework.FunctionalTest):
         wait_until(lambda: connection_refused(port), timeout=15, message="c1's server to go away with the node")
         assert_true(not os.path.exists(own.endpoint.cookie_path), "c1 cookie removed at exit")
         # A bad -walletrpcport stops the node at start with a clear message.
-        result = self.run_node_binary("-datadir=" + node.datadir, "-printtoconsole=0", "-walletrpcport=70000")
+        result = self.run_node_binary("-datadir=" + node.basedir, "-printtoconsole=0", "-walletrpcport=70000")
         assert_equal(result.returncode, 1, "exit code with -walletrpcport=70000")
         assert_in("-walletrpcport", result.stderr, "the message names -walletrpcport")
 
