@@ -303,14 +303,19 @@ void Mempool::RemoveForBlock(const Block& block) {
 }
 
 void Mempool::Reorganized(const std::vector<Transaction>& disconnected, const CoinsView& chain_coins,
-                          uint32_t next_height, crossproc::WorkerPool& pool) {
+                          uint32_t next_height, crossproc::WorkerPool& pool,
+                          const std::function<bool(const Transaction&)>& is_final) {
   std::unique_lock lock(m_mutex);
   for (const auto& tx : disconnected) {
-    if (tx.IsCoinbase()) continue;
+    if (tx.IsCoinbase() || (is_final && !is_final(tx))) continue;
     AcceptLocked(lock, tx, chain_coins, next_height, pool, true);
   }
   std::set<Uint256> failed;
   for (const auto& [txid, node] : m_nodes) {
+    if (is_final && !is_final(node.entry.tx)) {
+      failed.insert(txid);
+      continue;
+    }
     for (const auto& input : node.entry.tx.inputs) {
       if (node.parents.contains(input.prevout.txid)) continue;
       std::optional<Coin> coin = chain_coins.Get(input.prevout);

@@ -123,10 +123,12 @@ class Mempool {
   // RemoveForBlock): re-adds the non-coinbase transactions of the disconnected blocks, in block
   // order (without fee-rate and chain limits), then re-checks every pool transaction against the
   // new tip (`chain_coins`, `next_height`): inputs that vanished, coinbase spends that became
-  // immature. What fails is dropped with its descendants (kReorg); then the pool is trimmed to
-  // max_bytes (kSizeLimit).
+  // immature, and (when `is_final` is given) a lock time that no longer passes at the new tip.
+  // What fails is dropped with its descendants (kReorg); then the pool is trimmed to max_bytes
+  // (kSizeLimit).
   void Reorganized(const std::vector<Transaction>& disconnected, const CoinsView& chain_coins,
-                   uint32_t next_height, crossproc::WorkerPool& pool);
+                   uint32_t next_height, crossproc::WorkerPool& pool,
+                   const std::function<bool(const Transaction&)>& is_final = {});
 
   // Drops the transactions added before `cutoff_time` (unix seconds), with their descendants
   // (kExpiry). Returns how many were dropped.

@@ -332,6 +332,30 @@ TEST(Mempool, RemoveForBlockDropsConfirmedAndConflicting) {
   mempool.RemoveListener(&listener);
 }
 
+// After a reorganisation the node passes the lock-time rule of the new tip: transactions it
+// no longer lets into the next block leave the pool (with their descendants), and disconnected
+// ones it refuses are not re-added.
+TEST(Mempool, ReorganizedDropsWhatIsNoLongerFinal) {
+  Fixture f(3);
+  Mempool mempool;
+  Transaction kept = f.Spend({f.outpoints[0]}, {9 * kCoin});
+  Transaction locked = f.Spend({f.outpoints[1]}, {9 * kCoin});
+  Transaction child = f.Spend({OutPoint{locked.Txid(), 0}}, {8 * kCoin});
+  ASSERT_TRUE(f.Accept(mempool, kept).accepted);
+  ASSERT_TRUE(f.Accept(mempool, locked).accepted);
+  ASSERT_TRUE(f.Accept(mempool, child).accepted);
+  Transaction disconnected = f.Spend({f.outpoints[2]}, {9 * kCoin});
+  auto is_final = [&](const Transaction& tx) { return tx.Txid() != locked.Txid() && tx.Txid() != disconnected.Txid(); };
+  mempool.Reorganized({disconnected}, f.chain, 11, f.pool, is_final);
+  EXPECT_TRUE(mempool.Contains(kept.Txid()));
+  EXPECT_FALSE(mempool.Contains(locked.Txid()));
+  EXPECT_FALSE(mempool.Contains(child.Txid()));
+  EXPECT_FALSE(mempool.Contains(disconnected.Txid()));
+  // Without the rule nothing is dropped for it.
+  mempool.Reorganized({disconnected}, f.chain, 11, f.pool);
+  EXPECT_TRUE(mempool.Contains(disconnected.Txid()));
+}
+
 TEST(Mempool, ReorganizedReaddsAndDropsWhatFails) {
   Fixture f(2);
   Mempool mempool;

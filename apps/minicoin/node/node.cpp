@@ -222,7 +222,10 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
   if (!disconnected.empty()) {
     m_log.Info("%s", ("reorganisation: " + std::to_string(disconnected.size()) + " transactions back to the mempool").c_str());
     m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
-      m_mempool.Reorganized(disconnected, coins, tip.height + 1, *m_pool);
+      const uint32_t median_time_past = m_chain->MedianTimePast(tip);
+      m_mempool.Reorganized(disconnected, coins, tip.height + 1, *m_pool, [&](const Transaction& tx) {
+        return IsFinal(tx, tip.height + 1, median_time_past);
+      });
     });
   }
   return result;
