@@ -184,6 +184,27 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
   if (!result.accepted && !result.duplicate) {
     m_log.Info("%s", ("rejected block " + hash.ToHex() + ": " + result.reason).c_str());
   }
+  ReturnDisconnectedToMempool();
+  return result;
+}
+
+std::optional<std::string> Node::InvalidateBlock(const Uint256& hash) {
+  std::lock_guard<std::mutex> submit(m_submit_mutex);
+  std::optional<std::string> error = m_chain->InvalidateBlock(hash);
+  if (!error) m_log.Info("%s", ("invalidated block " + hash.ToHex() + " by request").c_str());
+  ReturnDisconnectedToMempool();
+  return error;
+}
+
+std::optional<std::string> Node::ReconsiderBlock(const Uint256& hash) {
+  std::lock_guard<std::mutex> submit(m_submit_mutex);
+  std::optional<std::string> error = m_chain->ReconsiderBlock(hash);
+  if (!error) m_log.Info("%s", ("reconsidered block " + hash.ToHex() + " by request").c_str());
+  ReturnDisconnectedToMempool();
+  return error;
+}
+
+void Node::ReturnDisconnectedToMempool() {
   std::vector<Transaction> disconnected;
   {
     std::lock_guard<std::mutex> lock(m_disconnected_mutex);
@@ -195,7 +216,6 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
       m_mempool.Reorganized(disconnected, coins, tip.height + 1, *m_pool);
     });
   }
-  return result;
 }
 
 Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
@@ -209,6 +229,14 @@ Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kMempool, "%s", ("rejected transaction " + tx.Txid().ToHex() + ": " + result.reason).c_str());
   }
   return result;
+}
+
+std::vector<Mempool::AcceptResult> Node::TestTransactions(const std::vector<Transaction>& txs) {
+  std::vector<Mempool::AcceptResult> results;
+  m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
+    results = m_mempool.TestAccept(txs, coins, tip.height + 1, *m_pool);
+  });
+  return results;
 }
 
 std::optional<Block> Node::MineBlock(const XOnlyPublicKey& payout, uint64_t max_tries) {
@@ -360,6 +388,7 @@ void NodeRuntime::StartParts() {
   RegisterBlockchainRpc(parts.table, node);
   RegisterMempoolRpc(parts.table, node);
   RegisterMiningRpc(parts.table, node);
+  RegisterRawTransactionRpc(parts.table, node);
   RegisterMiscRpc(parts.table, node);
 
   if (!args.GetBoolArg("-disablewallet", false)) {

@@ -1,0 +1,237 @@
+// RPC methods of raw transactions: creating, decoding and finding them.
+#include "chain/params.h"
+#include "node/node.h"
+#include "node/rpc_util.h"
+#include "primitives/address.h"
+
+#include <map>
+
+namespace minicoin {
+
+using nlohmann::json;
+
+Transaction DecodeTransactionArg(const json& value) {
+  std::vector<uint8_t> bytes = ParseHexArg(value, kRpcDeserializationError, "TX decode failed");
+  try {
+    return Transaction::Decode(bytes);
+  } catch (const DecodeError& e) {
+    throw RpcError(kRpcDeserializationError, std::string("TX decode failed: ") + e.what());
+  }
+}
+
+namespace {
+
+TxIn InputFromJson(const json& input) {
+  CheckType(input, JsonType::kObject);
+  TxIn result;
+  result.prevout.txid = ParseHashArg(input.contains("txid") ? input["txid"] : json(), "txid");
+  if (!input.contains("vout") || !input["vout"].is_number()) {
+    throw RpcError(kRpcInvalidParameter, "Invalid parameter, missing vout key");
+  }
+  int64_t vout = JsonToInt(input["vout"]);
+  if (vout < 0) throw RpcError(kRpcInvalidParameter, "Invalid parameter, vout cannot be negative");
+  if (vout > 0xffffffffLL) throw RpcError(kRpcInvalidParameter, "Invalid parameter, vout is too large");
+  result.prevout.index = static_cast<uint32_t>(vout);
+  if (result.prevout.IsNull()) {
+    throw RpcError(kRpcInvalidParameter, "Invalid parameter, the null outpoint is a coinbase's input");
+  }
+  return result;
+}
+
+}  // namespace
+
+Transaction CreateRawTransaction(const json& inputs, const json& outputs) {
+  if (inputs.is_null() || outputs.is_null()) {
+    throw RpcError(kRpcInvalidParameter, "Invalid parameter, arguments 1 and 2 must be non-null");
+  }
+  CheckType(inputs, JsonType::kArray);
+  Transaction tx;
+  for (const json& input : inputs) tx.inputs.push_back(InputFromJson(input));
+
+  // Outputs as [{"address": amount}, ...] (in this order) or {"address": amount, ...}.
+  std::vector<std::pair<std::string, json>> pairs;
+  if (outputs.is_array()) {
+    for (const json& output : outputs) {
+      if (!output.is_object()) throw RpcError(kRpcInvalidParameter, "Invalid parameter, key-value pair not an object as expected");
+      if (output.size() != 1) throw RpcError(kRpcInvalidParameter, "Invalid parameter, key-value pair must contain exactly one key");
+      pairs.emplace_back(output.begin().key(), output.begin().value());
+    }
+  } else if (outputs.is_object()) {
+    for (const auto& [address, amount] : outputs.items()) pairs.emplace_back(address, amount);
+  } else {
+    throw RpcError(kRpcTypeError, std::string("JSON value of type ") + JsonTypeName(TypeOf(outputs)) +
+                                      " is not of expected type array or object");
+  }
+  std::map<XOnlyPublicKey, std::string> seen;
+  for (const auto& [address, amount] : pairs) {
+    XOnlyPublicKey pubkey = ParseAddressArg(json(address));
+    if (!seen.emplace(pubkey, address).second) {
+      throw RpcError(kRpcInvalidParameter, "Invalid parameter, duplicated address: " + address);
+    }
+    tx.outputs.push_back(TxOut{AmountFromJson(amount), pubkey});
+  }
+
+  if (tx.inputs.empty()) throw RpcError(kRpcInvalidParameter, "Invalid parameter, a transaction needs at least one input");
+  if (tx.outputs.empty()) throw RpcError(kRpcInvalidParameter, "Invalid parameter, a transaction needs at least one output");
+  if (tx.inputs.size() > kMaxTransactionInputs) throw RpcError(kRpcInvalidParameter, "Invalid parameter, too many inputs");
+  if (tx.outputs.size() > kMaxTransactionOutputs) throw RpcError(kRpcInvalidParameter, "Invalid parameter, too many outputs");
+  try {
+    tx.OutputTotal();
+  } catch (const DecodeError&) {
+    throw RpcError(kRpcTypeError, "Amount out of range: the outputs add up to more than 21000000 coins");
+  }
+  return tx;
+}
+
+namespace {
+
+// getrawtransaction's object for a transaction of `index`'s block (the `position`th): the block's
+// place, and with verbosity 2 the fee and the outputs its inputs spent (from the undo data).
+json BlockTransactionToJson(const ChainState& chain, const BlockIndex& index, const Transaction& tx,
+                            std::size_t position, int verbosity) {
+  json result = TransactionToJson(tx, true);
+  const bool active = chain.IsActive(index);
+  result["in_active_chain"] = active;
+  result["blockhash"] = index.hash.ToHex();
+  if (active) {
+    result["confirmations"] = static_cast<int64_t>(chain.Height()) - index.height + 1;
+    result["time"] = index.header.time;
+    result["blocktime"] = index.header.time;
+  } else {
+    result["confirmations"] = 0;
+  }
+  if (verbosity < 2 || position == 0) return result;
+  std::optional<BlockUndo> undo = chain.ReadUndo(index);
+  if (!undo || position - 1 >= undo->spent.size() || undo->spent[position - 1].size() != tx.inputs.size()) {
+    return result;
+  }
+  const std::vector<Coin>& spent = undo->spent[position - 1];
+  uint64_t in = 0;
+  for (std::size_t i = 0; i < spent.size(); ++i) {
+    const Coin& coin = spent[i];
+    in += coin.output.amount;
+    result["vin"][i]["prevout"] = json{{"generated", coin.coinbase},
+                                       {"height", coin.height},
+                                       {"value", AmountToJson(coin.output.amount)},
+                                       {"address", EncodeAddress(coin.output.pubkey)}};
+  }
+  uint64_t out = tx.OutputTotal();
+  if (in >= out) result["fee"] = AmountToJson(in - out);
+  return result;
+}
+
+constexpr const char* kTransactionHelp =
+    "{\n"
+    "  \"txid\" : \"hex\",          (string) The transaction's id (its hash without the signatures)\n"
+    "  \"hash\" : \"hex\",          (string) The hash of the whole transaction, signatures included\n"
+    "  \"version\" : n,           (numeric) The version\n"
+    "  \"size\" : n,              (numeric) The size in bytes\n"
+    "  \"height\" : n,            (numeric) A coinbase's block height (0 in other transactions)\n"
+    "  \"vin\" : [                (json array) The inputs\n"
+    "    {\n"
+    "      \"coinbase\" : true,     (boolean, a coinbase's input only)\n"
+    "      \"txid\" : \"hex\",        (string) The id of the transaction whose output it spends\n"
+    "      \"vout\" : n,            (numeric) The output's number\n"
+    "      \"signature\" : \"hex\"    (string) The input's Schnorr signature (64 bytes)\n"
+    "    },\n"
+    "    ...\n"
+    "  ],\n"
+    "  \"vout\" : [               (json array) The outputs\n"
+    "    {\n"
+    "      \"value\" : n,           (numeric) The amount in coins\n"
+    "      \"n\" : n,               (numeric) The output's number\n"
+    "      \"address\" : \"str\"      (string) The address it pays\n"
+    "    },\n"
+    "    ...\n"
+    "  ]\n"
+    "}";
+
+}  // namespace
+
+void RegisterRawTransactionRpc(RpcTable& table, Node& node) {
+  table.Add({"getrawtransaction", "Rawtransactions", {"txid", "verbosity", "blockhash"},
+             "getrawtransaction \"txid\" ( verbosity \"blockhash\" )\n\n"
+             "Returns a transaction of the mempool or, with blockhash, of that block (of any branch). The node keeps\n"
+             "no index of the chain's transactions: without blockhash, only the mempool is searched.\n\n"
+             "Arguments:\n"
+             "1. txid         (string, required) The transaction's id\n"
+             "2. verbosity    (numeric or boolean, optional, default=0) 0 (false): the hex; 1 (true): an object;\n"
+             "                2: the object with the fee and the outputs the inputs spent (transactions of blocks)\n"
+             "3. blockhash    (string, optional) The block to look in\n\n"
+             "Result (verbosity 0):\n\"hex\"    (string) The serialized transaction\n\n"
+             "Result (verbosity 1):\n" + std::string(kTransactionHelp) + ", and\n"
+             "  \"hex\" : \"hex\",             (string) The serialized transaction\n"
+             "  \"in_active_chain\" : bool,  (boolean, with blockhash) Whether the block is in the active chain\n"
+             "  \"blockhash\" : \"hex\",       (string, with blockhash) The block\n"
+             "  \"confirmations\" : n,       (numeric, with blockhash) Blocks that confirm it (0 off the active chain)\n"
+             "  \"time\" : n,                (numeric, active chain) The block's time\n"
+             "  \"blocktime\" : n            (numeric, active chain) The same\n\n"
+             "Result (verbosity 2): as 1, and\n"
+             "  \"fee\" : n,                 (numeric, not a coinbase) The fee in coins\n"
+             "  \"vin\" : [ { ..., \"prevout\" : { \"generated\" : bool, \"height\" : n, \"value\" : n, \"address\" : \"str\" } } ]\n\n"
+             "Examples:\n> minicoin-cli getrawtransaction \"txid\" 1\n"
+             "> minicoin-cli getrawtransaction \"txid\" 2 \"blockhash\"",
+             [&node](const RpcRequest& request) -> json {
+               Uint256 txid = ParseHashArg(RequiredParam(request, 0), "txid");
+               int verbosity = VerbosityArg(OptionalParam(request, 1), 0);
+               const json& block_arg = OptionalParam(request, 2);
+               if (txid == GenesisBlock().transactions[0].Txid()) {
+                 throw RpcError(kRpcInvalidAddressOrKey,
+                                "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved");
+               }
+               if (block_arg.is_null()) {
+                 std::optional<MempoolEntry> entry = node.mempool().Get(txid);
+                 if (!entry) {
+                   throw RpcError(kRpcInvalidAddressOrKey,
+                                  "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain "
+                                  "transaction queries");
+                 }
+                 if (verbosity <= 0) return HexEncode(entry->tx.Encode());
+                 return TransactionToJson(entry->tx, true);
+               }
+               const BlockIndex* index = node.chain().Lookup(ParseHashArg(block_arg, "blockhash"));
+               if (index == nullptr) throw RpcError(kRpcInvalidAddressOrKey, "Block hash not found");
+               std::optional<Block> block = node.chain().ReadBlock(*index);
+               if (!block) throw RpcError(kRpcMiscError, "Block not available");
+               for (std::size_t i = 0; i < block->transactions.size(); ++i) {
+                 const Transaction& tx = block->transactions[i];
+                 if (tx.Txid() != txid) continue;
+                 if (verbosity <= 0) return HexEncode(tx.Encode());
+                 return BlockTransactionToJson(node.chain(), *index, tx, i, verbosity);
+               }
+               throw RpcError(kRpcInvalidAddressOrKey, "No such transaction found in the provided block");
+             },
+             1});
+  table.Add({"createrawtransaction", "Rawtransactions", {"inputs", "outputs"},
+             "createrawtransaction [{\"txid\":\"hex\",\"vout\":n},...] [{\"address\":amount},...]\n\n"
+             "Creates a transaction spending the given outputs and paying the given addresses, and returns it\n"
+             "hex-encoded. Its signatures are zero: sign it (signrawtransactionwithwallet, or minicoin-tx) before\n"
+             "sendrawtransaction. The node's coins are not consulted: the inputs need not exist.\n\n"
+             "Arguments:\n"
+             "1. inputs     (json array, required) The outputs to spend\n"
+             "     [\n       {\n"
+             "         \"txid\": \"hex\",    (string, required) The transaction's id\n"
+             "         \"vout\": n         (numeric, required) The output's number\n"
+             "       },\n       ...\n     ]\n"
+             "2. outputs    (json array or object, required) The payments: [{\"address\": amount}, ...] keeps their\n"
+             "              order; {\"address\": amount, ...} orders them by address. Each address at most once;\n"
+             "              amounts in coins (numbers or strings, up to 8 decimals)\n\n"
+             "Result:\n\"hex\"    (string) The unsigned transaction\n\n"
+             "Examples:\n> minicoin-cli createrawtransaction '[{\"txid\":\"myid\",\"vout\":0}]' '[{\"address\":0.01}]'",
+             [](const RpcRequest& request) -> json {
+               return HexEncode(CreateRawTransaction(Param(request, 0), Param(request, 1)).Encode());
+             },
+             2});
+  table.Add({"decoderawtransaction", "Rawtransactions", {"hexstring"},
+             "decoderawtransaction \"hexstring\"\n\n"
+             "Returns the transaction a hex string encodes, as an object.\n\n"
+             "Arguments:\n1. hexstring    (string, required) The transaction's hex\n\n"
+             "Result:\n" + std::string(kTransactionHelp) + "\n\n"
+             "Examples:\n> minicoin-cli decoderawtransaction \"hexstring\"",
+             [](const RpcRequest& request) -> json {
+               return TransactionToJson(DecodeTransactionArg(RequiredParam(request, 0)), false);
+             },
+             1});
+}
+
+}  // namespace minicoin
