@@ -174,6 +174,7 @@ void Node::BlockConnected(const Block& block, const BlockIndex& index) {
 void Node::BlockDisconnected(const Block& block, const BlockIndex& index) {
   std::lock_guard<std::mutex> lock(m_disconnected_mutex);
   for (std::size_t i = 1; i < block.transactions.size(); ++i) m_disconnected.push_back(block.transactions[i]);
+  m_blocks_disconnected = true;
   MINICOIN_LOG_DEBUG(m_log, LogCategory::kValidation, "%s", ("disconnected block " + index.hash.ToHex() + " at height " + std::to_string(index.height)).c_str());
 }
 
@@ -206,11 +207,13 @@ std::optional<std::string> Node::ReconsiderBlock(const Uint256& hash) {
 
 void Node::ReturnDisconnectedToMempool() {
   std::vector<Transaction> disconnected;
+  bool blocks_disconnected = false;
   {
     std::lock_guard<std::mutex> lock(m_disconnected_mutex);
     disconnected.swap(m_disconnected);
+    std::swap(blocks_disconnected, m_blocks_disconnected);
   }
-  if (!disconnected.empty()) {
+  if (blocks_disconnected) {
     m_log.Info("%s", ("reorganisation: " + std::to_string(disconnected.size()) + " transactions back to the mempool").c_str());
     m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
       m_mempool.Reorganized(disconnected, coins, tip.height + 1, *m_pool);

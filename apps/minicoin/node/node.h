@@ -104,8 +104,9 @@ class Node final : private ChainListener {
  private:
   void BlockConnected(const Block& block, const BlockIndex& index) override;
   void BlockDisconnected(const Block& block, const BlockIndex& index) override;
-  // After a change of the chain: hands the transactions of the blocks it disconnected back to
-  // the mempool. Needs m_submit_mutex.
+  // After a change of the chain that disconnected blocks: hands their transactions back to the
+  // mempool and drops the mempool's transactions the new tip makes invalid (inputs gone,
+  // coinbase spends no longer mature). Needs m_submit_mutex.
   void ReturnDisconnectedToMempool();
 
   const ArgsManager& m_args;
@@ -122,7 +123,10 @@ class Node final : private ChainListener {
   // They run one activation at a time (m_submit_mutex).
   std::mutex m_submit_mutex;
   std::mutex m_disconnected_mutex;  // taken by the listener on a worker thread
-  std::vector<Transaction> m_disconnected;
+  std::vector<Transaction> m_disconnected;  // guarded by m_disconnected_mutex
+  // A block was disconnected (even one with only its coinbase): the mempool must be checked
+  // against the new tip. Guarded by m_disconnected_mutex.
+  bool m_blocks_disconnected = false;
 
   TemplateMemory m_template_memory;
   std::atomic<bool> m_shutdown{false};
