@@ -682,6 +682,7 @@ void RegisterWalletRpc(RpcTable& table, WalletDirectory& wallets) {
       "      \"error\" : \"str\"         (string) Why the input is not signed\n    },\n    ...\n  ]\n}\n\n"
       "Examples:\n> minicoin-cli signrawtransactionwithwallet \"myhex\"\n",
       [dir](const RpcRequest& request) -> json {
+        std::shared_ptr<ipc::Wallet> wallet = WalletForRequest(request, *dir);
         std::string hex = ParamString(request, 0);
         std::optional<std::vector<uint8_t>> bytes = HexDecode(hex);
         if (!bytes) throw RpcError(kRpcDeserializationError, "TX decode failed: not a hex string");
@@ -697,7 +698,7 @@ void RegisterWalletRpc(RpcTable& table, WalletDirectory& wallets) {
             throw RpcError(kRpcInvalidParameter, "'" + *sighash + "' is not a valid sighash parameter.");
           }
         }
-        ipc::SignedTransaction signed_tx = WalletForRequest(request, *dir)->signRawTransaction(tx.Encode(), prevouts);
+        ipc::SignedTransaction signed_tx = wallet->signRawTransaction(tx.Encode(), prevouts);
         json result{{"hex", HexEncode(signed_tx.tx)}, {"complete", signed_tx.complete}};
         if (!signed_tx.errors.empty()) {
           Transaction out = Transaction::Decode(signed_tx.tx);
