@@ -91,7 +91,9 @@ std::string Mempool::CheckAgainstPool(const Transaction& tx, const Uint256& txid
       // Earlier package members below this ancestor count as its descendants too.
       std::size_t package_descendants = 0;
       if (package != nullptr) {
-        for (const auto& [member, above] : package->pool_ancestors) package_descendants += above.contains(ancestor) ? 1 : 0;
+        for (const auto& [member, above] : package->pool_ancestors) {
+          if (above.contains(ancestor)) ++package_descendants;
+        }
       }
       if (m_nodes.at(ancestor).descendant_count + package_descendants + 1 > m_options.max_descendants) {
         return kRejectTooManyAncestors;

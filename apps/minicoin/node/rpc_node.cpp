@@ -148,20 +148,25 @@ void RegisterMempoolRpc(RpcTable& table, Node& node) {
                if (!node.mempool().Contains(txid)) {
                  bool in_chain = false;
                  node.chain().WithTip([&](const BlockIndex&, const CoinsView& coins) {
-                   for (uint32_t n = 0; n < tx.outputs.size() && !in_chain; ++n) in_chain = coins.Get(OutPoint{txid, n}).has_value();
+                   for (uint32_t n = 0; n < tx.outputs.size() && !in_chain; ++n) {
+                     in_chain = coins.Get(OutPoint{txid, n}).has_value();
+                   }
                  });
                  if (in_chain) throw RpcError(kRpcVerifyAlreadyInChain, "Transaction outputs already in utxo set");
                }
                if (max_fee_rate > 0) {
                  std::vector<Mempool::AcceptResult> tested = node.TestTransactions({tx});
-                 if (!tested.empty() && tested[0].accepted && tested[0].fee > FeeAtRate(max_fee_rate, tx.Encode().size())) {
+                 const uint64_t max_fee = FeeAtRate(max_fee_rate, tx.Encode().size());
+                 if (!tested.empty() && tested[0].accepted && tested[0].fee > max_fee) {
                    throw RpcError(kRpcVerifyError, "Fee exceeds maximum configured by user (maxfeerate)");
                  }
                }
                Mempool::AcceptResult result = node.SubmitTransaction(tx);
                if (!result.accepted && result.reason == kRejectAlreadyInPool) return txid.ToHex();
                if (!result.accepted) {
-                 if (result.reason == kRejectMissingInputs) throw RpcError(kRpcVerifyError, "bad-txns-inputs-missingorspent");
+                 if (result.reason == kRejectMissingInputs) {
+                   throw RpcError(kRpcVerifyError, "bad-txns-inputs-missingorspent");
+                 }
                  throw RpcError(kRpcVerifyRejected, result.reason);
                }
                return result.txid.ToHex();

@@ -30,10 +30,13 @@ TxIn InputFromJson(const json& input) {
   }
   int64_t vout = JsonToInt(input["vout"]);
   if (vout < 0) throw RpcError(kRpcInvalidParameter, "Invalid parameter, vout cannot be negative");
-  if (vout > 0xffffffffLL) throw RpcError(kRpcInvalidParameter, "Invalid parameter, vout is too large");
+  if (vout > 0xffffffffLL) {
+    throw RpcError(kRpcInvalidParameter, "Invalid parameter, vout is too large");
+  }
   result.prevout.index = static_cast<uint32_t>(vout);
   if (result.prevout.IsNull()) {
-    throw RpcError(kRpcInvalidParameter, "Invalid parameter, the null outpoint is a coinbase's input");
+    throw RpcError(kRpcInvalidParameter,
+                   "Invalid parameter, the null outpoint is a coinbase's input");
   }
   return result;
 }
@@ -52,14 +55,21 @@ Transaction CreateRawTransaction(const json& inputs, const json& outputs) {
   std::vector<std::pair<std::string, json>> pairs;
   if (outputs.is_array()) {
     for (const json& output : outputs) {
-      if (!output.is_object()) throw RpcError(kRpcInvalidParameter, "Invalid parameter, key-value pair not an object as expected");
-      if (output.size() != 1) throw RpcError(kRpcInvalidParameter, "Invalid parameter, key-value pair must contain exactly one key");
+      if (!output.is_object()) {
+        throw RpcError(kRpcInvalidParameter,
+                       "Invalid parameter, key-value pair not an object as expected");
+      }
+      if (output.size() != 1) {
+        throw RpcError(kRpcInvalidParameter,
+                       "Invalid parameter, key-value pair must contain exactly one key");
+      }
       pairs.emplace_back(output.begin().key(), output.begin().value());
     }
   } else if (outputs.is_object()) {
     for (const auto& [address, amount] : outputs.items()) pairs.emplace_back(address, amount);
   } else {
-    throw RpcError(kRpcTypeError, std::string("JSON value of type ") + JsonTypeName(TypeOf(outputs)) +
+    throw RpcError(kRpcTypeError, std::string("JSON value of type ") +
+                                      JsonTypeName(TypeOf(outputs)) +
                                       " is not of expected type array or object");
   }
   std::map<XOnlyPublicKey, std::string> seen;
@@ -71,14 +81,19 @@ Transaction CreateRawTransaction(const json& inputs, const json& outputs) {
     tx.outputs.push_back(TxOut{AmountFromJson(amount), pubkey});
   }
 
-  if (tx.inputs.empty()) throw RpcError(kRpcInvalidParameter, "Invalid parameter, a transaction needs at least one input");
-  if (tx.outputs.empty()) throw RpcError(kRpcInvalidParameter, "Invalid parameter, a transaction needs at least one output");
-  if (tx.inputs.size() > kMaxTransactionInputs) throw RpcError(kRpcInvalidParameter, "Invalid parameter, too many inputs");
-  if (tx.outputs.size() > kMaxTransactionOutputs) throw RpcError(kRpcInvalidParameter, "Invalid parameter, too many outputs");
+  const char* problem = nullptr;
+  if (tx.inputs.empty()) problem = "a transaction needs at least one input";
+  if (tx.outputs.empty()) problem = "a transaction needs at least one output";
+  if (tx.inputs.size() > kMaxTransactionInputs) problem = "too many inputs";
+  if (tx.outputs.size() > kMaxTransactionOutputs) problem = "too many outputs";
+  if (problem != nullptr) {
+    throw RpcError(kRpcInvalidParameter, std::string("Invalid parameter, ") + problem);
+  }
   try {
     tx.OutputTotal();
   } catch (const DecodeError&) {
-    throw RpcError(kRpcTypeError, "Amount out of range: the outputs add up to more than 21000000 coins");
+    throw RpcError(kRpcTypeError,
+                   "Amount out of range: the outputs add up to more than 21000000 coins");
   }
   return tx;
 }
@@ -102,7 +117,8 @@ json BlockTransactionToJson(const ChainState& chain, const BlockIndex& index, co
   }
   if (verbosity < 2 || position == 0) return result;
   std::optional<BlockUndo> undo = chain.ReadUndo(index);
-  if (!undo || position - 1 >= undo->spent.size() || undo->spent[position - 1].size() != tx.inputs.size()) {
+  if (!undo || position - 1 >= undo->spent.size() ||
+      undo->spent[position - 1].size() != tx.inputs.size()) {
     return result;
   }
   const std::vector<Coin>& spent = undo->spent[position - 1];
@@ -120,77 +136,131 @@ json BlockTransactionToJson(const ChainState& chain, const BlockIndex& index, co
   return result;
 }
 
-constexpr const char* kTransactionHelp =
-    "{\n"
-    "  \"txid\" : \"hex\",          (string) The transaction's id (its hash without the signatures)\n"
-    "  \"hash\" : \"hex\",          (string) The hash of the whole transaction, signatures included\n"
-    "  \"version\" : n,           (numeric) The version\n"
-    "  \"size\" : n,              (numeric) The size in bytes\n"
-    "  \"height\" : n,            (numeric) A coinbase's block height (0 in other transactions)\n"
-    "  \"vin\" : [                (json array) The inputs\n"
-    "    {\n"
-    "      \"coinbase\" : true,     (boolean, a coinbase's input only)\n"
-    "      \"txid\" : \"hex\",        (string) The id of the transaction whose output it spends\n"
-    "      \"vout\" : n,            (numeric) The output's number\n"
-    "      \"signature\" : \"hex\"    (string) The input's Schnorr signature (64 bytes)\n"
-    "    },\n"
-    "    ...\n"
-    "  ],\n"
-    "  \"vout\" : [               (json array) The outputs\n"
-    "    {\n"
-    "      \"value\" : n,           (numeric) The amount in coins\n"
-    "      \"n\" : n,               (numeric) The output's number\n"
-    "      \"address\" : \"str\"      (string) The address it pays\n"
-    "    },\n"
-    "    ...\n"
-    "  ]\n"
-    "}";
+// The fields of decoderawtransaction's and getrawtransaction's transaction object.
+std::string TransactionFieldsHelp() {
+  return "  \"txid\" : \"hex\",       (string) The id: the hash without the signatures\n"
+         "  \"hash\" : \"hex\",       (string) The hash with the signatures\n"
+         "  \"version\" : n,        (numeric) The version\n"
+         "  \"size\" : n,           (numeric) The size in bytes\n"
+         "  \"height\" : n,         (numeric) A coinbase's block height (else 0)\n"
+         "  \"vin\" : [             (json array) The inputs\n"
+         "    {\n"
+         "      \"coinbase\" : true,    (boolean) Only in a coinbase\n"
+         "      \"txid\" : \"hex\",       (string) The transaction it spends from\n"
+         "      \"vout\" : n,           (numeric) The output it spends\n"
+         "      \"signature\" : \"hex\"   (string) The Schnorr signature (64 bytes)\n"
+         "    },\n"
+         "    ...\n"
+         "  ],\n"
+         "  \"vout\" : [            (json array) The outputs\n"
+         "    {\n"
+         "      \"value\" : n,          (numeric) The amount in coins\n"
+         "      \"n\" : n,              (numeric) The output's number\n"
+         "      \"address\" : \"str\"     (string) The address it pays\n"
+         "    },\n"
+         "    ...\n"
+         "  ]\n";
+}
+
+std::string GetRawTransactionHelp() {
+  std::string help =
+      "getrawtransaction \"txid\" ( verbosity \"blockhash\" )\n\n"
+      "Returns a transaction of the mempool or, with blockhash, of that block\n"
+      "(of any branch). The node keeps no index of the chain's transactions:\n"
+      "without blockhash, only the mempool is searched.\n\n"
+      "Arguments:\n"
+      "1. txid         (string, required) The transaction's id\n"
+      "2. verbosity    (numeric or boolean, optional, default=0) 0 (false): the\n"
+      "                hex; 1 (true): an object; 2: the object with the fee and\n"
+      "                the outputs the inputs spent (transactions of blocks)\n"
+      "3. blockhash    (string, optional) The block to look in\n\n"
+      "Result (verbosity 0):\n\"hex\"    (string) The serialized transaction\n\n"
+      "Result (verbosity 1):\n{\n";
+  help += TransactionFieldsHelp();
+  help +=
+      "  \"hex\" : \"hex\",            (string) The serialized transaction\n"
+      "  \"in_active_chain\" : bool, (boolean, with blockhash) Is the block active\n"
+      "  \"blockhash\" : \"hex\",      (string, with blockhash) The block\n"
+      "  \"confirmations\" : n,      (numeric, with blockhash) Blocks confirming\n"
+      "                            it (0 off the active chain)\n"
+      "  \"time\" : n,               (numeric, active chain) The block's time\n"
+      "  \"blocktime\" : n           (numeric, active chain) The same\n"
+      "}\n\n"
+      "Result (verbosity 2): as 1, and\n"
+      "  \"fee\" : n,                (numeric, not a coinbase) The fee in coins\n"
+      "  each input's \"prevout\" : { \"generated\" : bool, \"height\" : n,\n"
+      "                \"value\" : n, \"address\" : \"str\" }   (the output spent)\n\n"
+      "Examples:\n> minicoin-cli getrawtransaction \"txid\" 1\n"
+      "> minicoin-cli getrawtransaction \"txid\" 2 \"blockhash\"";
+  return help;
+}
+
+std::string CreateRawTransactionHelp() {
+  return "createrawtransaction [{\"txid\":\"hex\",\"vout\":n},...] "
+         "[{\"address\":amount},...]\n\n"
+         "Creates a transaction spending the given outputs and paying the given\n"
+         "addresses, and returns it hex-encoded. Its signatures are zero: sign it\n"
+         "(signrawtransactionwithwallet, or minicoin-tx) before sendrawtransaction.\n"
+         "The node's coins are not consulted: the inputs need not exist.\n\n"
+         "Arguments:\n"
+         "1. inputs     (json array, required) The outputs to spend\n"
+         "     [\n"
+         "       {\n"
+         "         \"txid\": \"hex\",    (string, required) The transaction's id\n"
+         "         \"vout\": n         (numeric, required) The output's number\n"
+         "       },\n"
+         "       ...\n"
+         "     ]\n"
+         "2. outputs    (json array or object, required) The payments:\n"
+         "              [{\"address\": amount}, ...] keeps their order;\n"
+         "              {\"address\": amount, ...} orders them by address.\n"
+         "              Each address at most once; amounts in coins (numbers or\n"
+         "              strings, up to 8 decimals)\n\n"
+         "Result:\n\"hex\"    (string) The unsigned transaction\n\n"
+         "Examples:\n"
+         "> minicoin-cli createrawtransaction '[{\"txid\":\"myid\",\"vout\":0}]' "
+         "'[{\"address\":0.01}]'";
+}
+
+std::string DecodeRawTransactionHelp() {
+  return "decoderawtransaction \"hexstring\"\n\n"
+         "Returns the transaction a hex string encodes, as an object.\n\n"
+         "Arguments:\n1. hexstring    (string, required) The transaction's hex\n\n"
+         "Result:\n{\n" +
+         TransactionFieldsHelp() +
+         "}\n\n"
+         "Examples:\n> minicoin-cli decoderawtransaction \"hexstring\"";
+}
 
 }  // namespace
 
 void RegisterRawTransactionRpc(RpcTable& table, Node& node) {
-  table.Add({"getrawtransaction", "Rawtransactions", {"txid", "verbosity", "blockhash"},
-             "getrawtransaction \"txid\" ( verbosity \"blockhash\" )\n\n"
-             "Returns a transaction of the mempool or, with blockhash, of that block (of any branch). The node keeps\n"
-             "no index of the chain's transactions: without blockhash, only the mempool is searched.\n\n"
-             "Arguments:\n"
-             "1. txid         (string, required) The transaction's id\n"
-             "2. verbosity    (numeric or boolean, optional, default=0) 0 (false): the hex; 1 (true): an object;\n"
-             "                2: the object with the fee and the outputs the inputs spent (transactions of blocks)\n"
-             "3. blockhash    (string, optional) The block to look in\n\n"
-             "Result (verbosity 0):\n\"hex\"    (string) The serialized transaction\n\n"
-             "Result (verbosity 1):\n" + std::string(kTransactionHelp) + ", and\n"
-             "  \"hex\" : \"hex\",             (string) The serialized transaction\n"
-             "  \"in_active_chain\" : bool,  (boolean, with blockhash) Whether the block is in the active chain\n"
-             "  \"blockhash\" : \"hex\",       (string, with blockhash) The block\n"
-             "  \"confirmations\" : n,       (numeric, with blockhash) Blocks that confirm it (0 off the active chain)\n"
-             "  \"time\" : n,                (numeric, active chain) The block's time\n"
-             "  \"blocktime\" : n            (numeric, active chain) The same\n\n"
-             "Result (verbosity 2): as 1, and\n"
-             "  \"fee\" : n,                 (numeric, not a coinbase) The fee in coins\n"
-             "  \"vin\" : [ { ..., \"prevout\" : { \"generated\" : bool, \"height\" : n, \"value\" : n, \"address\" : \"str\" } } ]\n\n"
-             "Examples:\n> minicoin-cli getrawtransaction \"txid\" 1\n"
-             "> minicoin-cli getrawtransaction \"txid\" 2 \"blockhash\"",
+  table.Add({"getrawtransaction",
+             "Rawtransactions",
+             {"txid", "verbosity", "blockhash"},
+             GetRawTransactionHelp(),
              [&node](const RpcRequest& request) -> json {
                Uint256 txid = ParseHashArg(RequiredParam(request, 0), "txid");
                int verbosity = VerbosityArg(OptionalParam(request, 1), 0);
                const json& block_arg = OptionalParam(request, 2);
                if (txid == GenesisBlock().transactions[0].Txid()) {
                  throw RpcError(kRpcInvalidAddressOrKey,
-                                "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved");
+                                "The genesis block coinbase is not considered an ordinary "
+                                "transaction and cannot be retrieved");
                }
                if (block_arg.is_null()) {
                  std::optional<MempoolEntry> entry = node.mempool().Get(txid);
                  if (!entry) {
                    throw RpcError(kRpcInvalidAddressOrKey,
-                                  "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain "
-                                  "transaction queries");
+                                  "No such mempool transaction. Use -txindex or provide a block "
+                                  "hash to enable blockchain transaction queries");
                  }
                  if (verbosity <= 0) return HexEncode(entry->tx.Encode());
                  return TransactionToJson(entry->tx, true);
                }
                const BlockIndex* index = node.chain().Lookup(ParseHashArg(block_arg, "blockhash"));
-               if (index == nullptr) throw RpcError(kRpcInvalidAddressOrKey, "Block hash not found");
+               if (index == nullptr)
+                 throw RpcError(kRpcInvalidAddressOrKey, "Block hash not found");
                std::optional<Block> block = node.chain().ReadBlock(*index);
                if (!block) throw RpcError(kRpcMiscError, "Block not available");
                for (std::size_t i = 0; i < block->transactions.size(); ++i) {
@@ -199,35 +269,23 @@ void RegisterRawTransactionRpc(RpcTable& table, Node& node) {
                  if (verbosity <= 0) return HexEncode(tx.Encode());
                  return BlockTransactionToJson(node.chain(), *index, tx, i, verbosity);
                }
-               throw RpcError(kRpcInvalidAddressOrKey, "No such transaction found in the provided block");
+               throw RpcError(kRpcInvalidAddressOrKey,
+                              "No such transaction found in the provided block");
              },
              1});
-  table.Add({"createrawtransaction", "Rawtransactions", {"inputs", "outputs"},
-             "createrawtransaction [{\"txid\":\"hex\",\"vout\":n},...] [{\"address\":amount},...]\n\n"
-             "Creates a transaction spending the given outputs and paying the given addresses, and returns it\n"
-             "hex-encoded. Its signatures are zero: sign it (signrawtransactionwithwallet, or minicoin-tx) before\n"
-             "sendrawtransaction. The node's coins are not consulted: the inputs need not exist.\n\n"
-             "Arguments:\n"
-             "1. inputs     (json array, required) The outputs to spend\n"
-             "     [\n       {\n"
-             "         \"txid\": \"hex\",    (string, required) The transaction's id\n"
-             "         \"vout\": n         (numeric, required) The output's number\n"
-             "       },\n       ...\n     ]\n"
-             "2. outputs    (json array or object, required) The payments: [{\"address\": amount}, ...] keeps their\n"
-             "              order; {\"address\": amount, ...} orders them by address. Each address at most once;\n"
-             "              amounts in coins (numbers or strings, up to 8 decimals)\n\n"
-             "Result:\n\"hex\"    (string) The unsigned transaction\n\n"
-             "Examples:\n> minicoin-cli createrawtransaction '[{\"txid\":\"myid\",\"vout\":0}]' '[{\"address\":0.01}]'",
+  table.Add({"createrawtransaction",
+             "Rawtransactions",
+             {"inputs", "outputs"},
+             CreateRawTransactionHelp(),
              [](const RpcRequest& request) -> json {
-               return HexEncode(CreateRawTransaction(Param(request, 0), Param(request, 1)).Encode());
+               Transaction tx = CreateRawTransaction(Param(request, 0), Param(request, 1));
+               return HexEncode(tx.Encode());
              },
              2});
-  table.Add({"decoderawtransaction", "Rawtransactions", {"hexstring"},
-             "decoderawtransaction \"hexstring\"\n\n"
-             "Returns the transaction a hex string encodes, as an object.\n\n"
-             "Arguments:\n1. hexstring    (string, required) The transaction's hex\n\n"
-             "Result:\n" + std::string(kTransactionHelp) + "\n\n"
-             "Examples:\n> minicoin-cli decoderawtransaction \"hexstring\"",
+  table.Add({"decoderawtransaction",
+             "Rawtransactions",
+             {"hexstring"},
+             DecodeRawTransactionHelp(),
              [](const RpcRequest& request) -> json {
                return TransactionToJson(DecodeTransactionArg(RequiredParam(request, 0)), false);
              },

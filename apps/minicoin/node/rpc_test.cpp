@@ -36,9 +36,11 @@ std::string AddressOf(uint8_t seed) {
 TEST(RawTransactionJson, CreateDecodeRoundTrip) {
   const std::string txid_a(64, 'a');
   const std::string txid_b = Sha256(std::vector<uint8_t>{1}).ToHex();
-  json inputs = json::array({json{{"txid", txid_a}, {"vout", 0}}, json{{"txid", txid_b}, {"vout", 7}}});
+  json inputs =
+      json::array({json{{"txid", txid_a}, {"vout", 0}}, json{{"txid", txid_b}, {"vout", 7}}});
   // The array form keeps the outputs' order; amounts as numbers or strings.
-  json outputs = json::array({json{{AddressOf(3), 1.5}}, json{{AddressOf(1), "0.00000001"}}, json{{AddressOf(2), 20}}});
+  json outputs = json::array(
+      {json{{AddressOf(3), 1.5}}, json{{AddressOf(1), "0.00000001"}}, json{{AddressOf(2), 20}}});
   Transaction tx = CreateRawTransaction(inputs, outputs);
   EXPECT_EQ(tx.version, kTransactionVersion);
   EXPECT_EQ(tx.height, 0u);
@@ -70,9 +72,11 @@ TEST(RawTransactionJson, CreateDecodeRoundTrip) {
 
   // decoderawtransaction's JSON gives back createrawtransaction's arguments.
   json again_inputs = json::array();
-  for (const json& input : decoded_json["vin"]) again_inputs.push_back(json{{"txid", input["txid"]}, {"vout", input["vout"]}});
+  for (const json& input : decoded_json["vin"])
+    again_inputs.push_back(json{{"txid", input["txid"]}, {"vout", input["vout"]}});
   json again_outputs = json::array();
-  for (const json& output : decoded_json["vout"]) again_outputs.push_back(json{{output["address"], output["value"]}});
+  for (const json& output : decoded_json["vout"])
+    again_outputs.push_back(json{{output["address"], output["value"]}});
   EXPECT_EQ(CreateRawTransaction(again_inputs, again_outputs), tx);
 
   // With the hex and signatures.
@@ -84,7 +88,8 @@ TEST(RawTransactionJson, CreateDecodeRoundTrip) {
   EXPECT_EQ(with_hex["txid"], tx.Txid().ToHex());  // signing does not change the txid
   EXPECT_NE(with_hex["hash"], decoded_json["hash"]);
   EXPECT_EQ(with_hex["vin"][1]["signature"],
-            HexEncode(std::vector<uint8_t>(signed_tx.inputs[1].signature.begin(), signed_tx.inputs[1].signature.end())));
+            HexEncode(std::vector<uint8_t>(signed_tx.inputs[1].signature.begin(),
+                                           signed_tx.inputs[1].signature.end())));
 }
 
 TEST(RawTransactionJson, OutputsAsAnObjectComeInAddressOrder) {
@@ -101,7 +106,8 @@ TEST(RawTransactionJson, OutputsAsAnObjectComeInAddressOrder) {
 }
 
 TEST(RawTransactionJson, CoinbaseInputs) {
-  Transaction coinbase = test::MakeCoinbase(12, kCoin, PrivateKey::Derive(std::vector<uint8_t>{1}, 0).PublicKey());
+  Transaction coinbase =
+      test::MakeCoinbase(12, kCoin, PrivateKey::Derive(std::vector<uint8_t>{1}, 0).PublicKey());
   json result = TransactionToJson(coinbase, false);
   EXPECT_EQ(result["vin"], json::array({json{{"coinbase", true}}}));
   EXPECT_EQ(result["height"], 12);
@@ -111,49 +117,69 @@ TEST(RawTransactionJson, CreateErrorsHaveBitcoinCoresCodes) {
   const json txid = std::string(64, 'a');
   const json input = json{{"txid", txid}, {"vout", 0}};
   const json output = json::array({json{{AddressOf(1), 1}}});
-  auto create = [](json inputs, json outputs) { return [=] { CreateRawTransaction(inputs, outputs); }; };
+  auto create = [](json inputs, json outputs) {
+    return [=] { CreateRawTransaction(inputs, outputs); };
+  };
   std::string message;
   EXPECT_EQ(ErrorCode(create(nullptr, output)), kRpcInvalidParameter);
   EXPECT_EQ(ErrorCode(create(json::array({input}), nullptr)), kRpcInvalidParameter);
   EXPECT_EQ(ErrorCode(create(json{{"txid", txid}}, output)), kRpcTypeError);
   EXPECT_EQ(ErrorCode(create(json::array({"notanobject"}), output)), kRpcTypeError);
-  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}}}), output), &message), kRpcInvalidParameter);
+  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}}}), output), &message),
+            kRpcInvalidParameter);
   EXPECT_EQ(message, "Invalid parameter, missing vout key");
-  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}, {"vout", "1"}}}), output)), kRpcInvalidParameter);
-  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}, {"vout", -1}}}), output), &message), kRpcInvalidParameter);
+  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}, {"vout", "1"}}}), output)),
+            kRpcInvalidParameter);
+  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}, {"vout", -1}}}), output), &message),
+            kRpcInvalidParameter);
   EXPECT_EQ(message, "Invalid parameter, vout cannot be negative");
-  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}, {"vout", 1ll << 32}}}), output)), kRpcInvalidParameter);
-  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", "abcd"}, {"vout", 0}}}), output), &message), kRpcInvalidParameter);
+  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", txid}, {"vout", 1ll << 32}}}), output)),
+            kRpcInvalidParameter);
+  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", "abcd"}, {"vout", 0}}}), output), &message),
+            kRpcInvalidParameter);
   EXPECT_EQ(message, "txid must be of length 64 (not 4, for 'abcd')");
-  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", std::string(64, 'g')}, {"vout", 0}}}), output)),
-            kRpcInvalidParameter);
-  EXPECT_EQ(ErrorCode(create(json::array({json{{"txid", std::string(64, '0')}, {"vout", 0xffffffffLL}}}), output)),
-            kRpcInvalidParameter);
+  EXPECT_EQ(
+      ErrorCode(create(json::array({json{{"txid", std::string(64, 'g')}, {"vout", 0}}}), output)),
+      kRpcInvalidParameter);
+  EXPECT_EQ(
+      ErrorCode(create(json::array({json{{"txid", std::string(64, '0')}, {"vout", 0xffffffffLL}}}),
+                       output)),
+      kRpcInvalidParameter);
   EXPECT_EQ(ErrorCode(create(json::array(), output)), kRpcInvalidParameter);
   EXPECT_EQ(ErrorCode(create(json::array({input}), json::array())), kRpcInvalidParameter);
   EXPECT_EQ(ErrorCode(create(json::array({input}), "text")), kRpcTypeError);
-  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{"notanaddress", 1}}}))), kRpcInvalidAddressOrKey);
-  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), 1}, {AddressOf(2), 1}}}))),
+  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{"notanaddress", 1}}}))),
+            kRpcInvalidAddressOrKey);
+  EXPECT_EQ(ErrorCode(create(json::array({input}),
+                             json::array({json{{AddressOf(1), 1}, {AddressOf(2), 1}}}))),
             kRpcInvalidParameter);
   EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({7}))), kRpcInvalidParameter);
-  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), 1}}, json{{AddressOf(1), 2}}})),
+  EXPECT_EQ(ErrorCode(create(json::array({input}),
+                             json::array({json{{AddressOf(1), 1}}, json{{AddressOf(1), 2}}})),
                       &message),
             kRpcInvalidParameter);
   EXPECT_EQ(message, "Invalid parameter, duplicated address: " + AddressOf(1));
-  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), -1}}}))), kRpcTypeError);
-  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), "0.000000001"}}}))), kRpcTypeError);
-  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), true}}}))), kRpcTypeError);
-  EXPECT_EQ(ErrorCode(create(json::array({input}),
-                             json::array({json{{AddressOf(1), 20'000'000}}, json{{AddressOf(2), 20'000'000}}}))),
+  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), -1}}}))),
             kRpcTypeError);
+  EXPECT_EQ(
+      ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), "0.000000001"}}}))),
+      kRpcTypeError);
+  EXPECT_EQ(ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), true}}}))),
+            kRpcTypeError);
+  EXPECT_EQ(
+      ErrorCode(create(json::array({input}), json::array({json{{AddressOf(1), 20'000'000}},
+                                                          json{{AddressOf(2), 20'000'000}}}))),
+      kRpcTypeError);
 }
 
 TEST(RawTransactionJson, DecodeErrors) {
-  Transaction tx = CreateRawTransaction(json::array({json{{"txid", std::string(64, 'a')}, {"vout", 0}}}),
-                                        json::array({json{{AddressOf(1), 1}}}));
+  Transaction tx =
+      CreateRawTransaction(json::array({json{{"txid", std::string(64, 'a')}, {"vout", 0}}}),
+                           json::array({json{{AddressOf(1), 1}}}));
   const std::string hex = HexEncode(tx.Encode());
   EXPECT_EQ(DecodeTransactionArg(json(hex)), tx);
-  for (const std::string& bad : {std::string("zz"), hex.substr(2), hex + "00", std::string(), hex.substr(0, 11)}) {
+  for (const std::string& bad :
+       {std::string("zz"), hex.substr(2), hex + "00", std::string(), hex.substr(0, 11)}) {
     EXPECT_EQ(ErrorCode([&] { DecodeTransactionArg(json(bad)); }), kRpcDeserializationError) << bad;
   }
   EXPECT_EQ(ErrorCode([] { DecodeTransactionArg(json(12)); }), kRpcTypeError);
@@ -189,7 +215,8 @@ TEST(NetworkHashRate, WorkOverTheSpreadOfTheBlocksTimes) {
     PrivateKey key = PrivateKey::Derive(std::vector<uint8_t>{1}, 0);
     // Each block one second after its parent (MakeBlock), plus offsets: times +1, +3, +4.
     for (uint32_t offset : {0u, 1u, 0u}) {
-      ASSERT_TRUE(chain.ProcessBlock(test::MakeBlock(chain.Tip(), key.PublicKey(), {}, 0, offset)).accepted);
+      ASSERT_TRUE(chain.ProcessBlock(test::MakeBlock(chain.Tip(), key.PublicKey(), {}, 0, offset))
+                      .accepted);
     }
     const double work_per_block = Uint256ToDouble(BlockWork(kRegtestBits));
     EXPECT_DOUBLE_EQ(NetworkHashesPerSecond(chain, 120), 3 * work_per_block / 4);  // from genesis

@@ -84,7 +84,7 @@ json TransactionToJson(const ipc::WalletTransaction& tx) {
 }
 
 std::string HexEncode(const std::vector<uint8_t>& bytes) {
-  static const char kDigits[] = "0123456789abcdef";
+  constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(bytes.size() * 2);
   for (uint8_t byte : bytes) {
@@ -706,9 +706,10 @@ void RegisterWalletRpc(RpcTable& table, WalletDirectory& wallets) {
           for (const ipc::InputError& error : signed_tx.errors) {
             if (error.index >= out.inputs.size()) continue;
             const TxIn& input = out.inputs[error.index];
+            std::vector<uint8_t> signature(input.signature.begin(), input.signature.end());
             errors.push_back(json{{"txid", input.prevout.txid.ToHex()},
                                   {"vout", input.prevout.index},
-                                  {"signature", HexEncode(std::vector<uint8_t>(input.signature.begin(), input.signature.end()))},
+                                  {"signature", HexEncode(signature)},
                                   {"error", error.message}});
           }
           result["errors"] = std::move(errors);

@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string Hex(const std::vector<uint8_t>& bytes) {
-  static const char kDigits[] = "0123456789abcdef";
+  constexpr char kDigits[] = "0123456789abcdef";
   std::string hex;
   for (uint8_t byte : bytes) {
     hex += kDigits[byte >> 4];
@@ -230,7 +230,8 @@ TEST_F(WalletRpcTest, SignRawTransactionWithWallet) {
   EXPECT_EQ(result["hex"].get<std::string>().size(), hex.size());
   EXPECT_NE(result["hex"], hex);
   EXPECT_EQ(Call("signrawtransactionwithwallet", json{hex, nullptr, "ALL"})["complete"], true);
-  EXPECT_EQ(Call("signrawtransactionwithwallet", json{{"hexstring", hex}, {"sighashtype", "DEFAULT"}})["complete"], true);
+  json named{{"hexstring", hex}, {"sighashtype", "DEFAULT"}};
+  EXPECT_EQ(Call("signrawtransactionwithwallet", named)["complete"], true);
 
   // An output the node does not know: an error entry, unless prevtxs describes it.
   Uint256 ghost = Sha256(std::vector<uint8_t>{4});
@@ -254,8 +255,8 @@ TEST_F(WalletRpcTest, SignRawTransactionWithWallet) {
   EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex.substr(2)}), kRpcDeserializationError);
   EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{5}), kRpcTypeError);
   EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex, "x"}), kRpcTypeError);
-  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex, json::array({json{{"txid", ghost.ToHex()}, {"vout", 1}}})}),
-            kRpcTypeError);
+  json no_address = json::array({json{{"txid", ghost.ToHex()}, {"vout", 1}}});
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex, no_address}), kRpcTypeError);
   EXPECT_EQ(ErrorOf("signrawtransactionwithwallet",
                     json{hex, json::array({json{{"txid", "ab"}, {"vout", 1}, {"address", address}}})}),
             kRpcInvalidParameter);

@@ -694,7 +694,8 @@ TEST_F(WalletTest, SignRawTransactionNeedsAnUnlockedWallet) {
   XOnlyPublicKey mine = KeyOf(wallet->getNewAddress(""));
   FundMature(mine);
   Transaction tx;
-  tx.inputs = {TxIn{OutPoint{m_chain->state().ReadBlock(*m_chain->state().AtHeight(1))->transactions[0].Txid(), 0}, {}}};
+  const Uint256 coinbase = m_chain->state().ReadBlock(*m_chain->state().AtHeight(1))->transactions[0].Txid();
+  tx.inputs = {TxIn{OutPoint{coinbase, 0}, {}}};
   tx.outputs = {TxOut{kCoin, m_other}};
   EXPECT_EQ(ErrorCode([&] { wallet->signRawTransaction(tx.Encode(), {}); }), WalletError::kUnlockNeeded);
   wallet->walletPassphrase("secret", 60);
