@@ -664,6 +664,11 @@ ChainState::CoinsStats ChainState::GetCoinsStats() const {
     return true;
   });
   stats.coins = coins.size();
+  // The database iterates in key order, which begins with the txid: a transaction's coins are
+  // adjacent.
+  for (std::size_t i = 0; i < coins.size(); ++i) {
+    if (i == 0 || coins[i].first.txid != coins[i - 1].first.txid) ++stats.transactions;
+  }
   stats.hash = HashCoins(std::move(coins));
   return stats;
 }
@@ -749,6 +754,50 @@ Uint256 HashCoins(std::vector<std::pair<OutPoint, Coin>> coins) {
     all += value;
   }
   return Sha256d(AsBytes(all));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validity set by hand
+
+std::optional<std::string> ChainState::InvalidateBlock(const Uint256& hash) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  auto it = m_index.find(hash);
+  if (it == m_index.end()) return "Block not found";
+  BlockIndex& target = *it->second;
+  if (target.height == 0) return "the genesis block cannot be invalidated";
+  // Marked first: a crash while disconnecting leaves the flags written with the first
+  // disconnection, and Load moves away from the invalid blocks.
+  MarkInvalid(target);
+  bool tip_changed = false;
+  while (IsActive(target)) {
+    DisconnectTip();
+    tip_changed = true;
+  }
+  FindBestCandidate();
+  ActivateBestChain(nullptr, nullptr, tip_changed);
+  FlushDirty();
+  return std::nullopt;
+}
+
+std::optional<std::string> ChainState::ReconsiderBlock(const Uint256& hash) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  auto it = m_index.find(hash);
+  if (it == m_index.end()) return "Block not found";
+  const BlockIndex& target = *it->second;
+  constexpr uint32_t kFailureFlags = BlockIndex::kFailed | BlockIndex::kFailedParent;
+  for (auto& [other_hash, index] : m_index) {
+    if ((index->status & kFailureFlags) == 0) continue;
+    bool descendant = index->Ancestor(target.height) == &target;
+    bool ancestor = target.Ancestor(index->height) == index.get();
+    if (!descendant && !ancestor) continue;
+    index->status &= ~kFailureFlags;
+    m_dirty.push_back(index.get());
+  }
+  FindBestCandidate();
+  bool tip_changed = false;
+  ActivateBestChain(nullptr, nullptr, tip_changed);
+  FlushDirty();
+  return std::nullopt;
 }
 
 }  // namespace minicoin

@@ -173,6 +173,7 @@ class ChainState {
     uint32_t height = 0;
     Uint256 best_block;
     uint64_t coins = 0;
+    uint64_t transactions = 0;  // distinct txids among the coins
     uint64_t total_amount = 0;
     Uint256 hash;  // HashCoins over the coin set
   };
@@ -205,6 +206,22 @@ class ChainState {
   void RemoveListener(ChainListener* listener);
 
   crossproc::WorkerPool& pool() const { return *m_pool; }
+
+  // ---------------------------------------------------------------------------------------
+  // Validity set by hand (the invalidateblock and reconsiderblock RPC methods). Both persist
+  // the flags they change, tell the listeners about every block they disconnect and connect,
+  // and must not be called from a listener or a WithTip callback.
+
+  // Marks the block `hash` failed and its descendants as having a failed parent; if it is in
+  // the active chain, disconnects it and the blocks above it, then moves to the remaining valid
+  // chain with the most work. Returns nullopt on success, else why nothing was done (unknown
+  // block, the genesis block). Throws std::runtime_error if stored data cannot be read.
+  std::optional<std::string> InvalidateBlock(const Uint256& hash);
+  // Undoes InvalidateBlock and earlier failures around `hash`: clears the failure flags of the
+  // block, of its ancestors and of its descendants, then moves to the chain with the most work
+  // (a block that really breaks a rule fails again when it is connected). Returns nullopt on
+  // success, else why nothing was done (unknown block).
+  std::optional<std::string> ReconsiderBlock(const Uint256& hash);
 
  private:
   friend class AddBlockJob;

@@ -533,5 +533,128 @@ TEST_F(ChainStateTest, RefusesAnUnusableOrCorruptDirectory) {
   }
 }
 
+TEST_F(ChainStateTest, InvalidateBlockDisconnectsItAndItsDescendants) {
+  ChainState chain(Options());
+  Extend(chain, 5);
+  const BlockIndex& third = *chain.AtHeight(3);
+  const BlockIndex& old_tip = chain.Tip();
+  EXPECT_EQ(chain.GetCoinsStats().transactions, 5u);
+  Recorder recorder;
+  chain.AddListener(&recorder);
+  EXPECT_EQ(chain.InvalidateBlock(third.hash), std::nullopt);
+  chain.RemoveListener(&recorder);
+  EXPECT_EQ(chain.Height(), 2u);
+  EXPECT_EQ(&chain.Tip(), chain.AtHeight(2));
+  std::vector<std::string> expected = {Event("disconnect", *chain.ReadBlock(old_tip), 5),
+                                       Event("disconnect", *chain.ReadBlock(*chain.Lookup(old_tip.prev->hash)), 4),
+                                       Event("disconnect", *chain.ReadBlock(third), 3),
+                                       Event("tip", *chain.ReadBlock(chain.Tip()), 2)};
+  EXPECT_EQ(recorder.events, expected);
+  EXPECT_NE(chain.StatusOf(third) & BlockIndex::kFailed, 0u);
+  EXPECT_NE(chain.StatusOf(old_tip) & BlockIndex::kFailedParent, 0u);
+  EXPECT_EQ(chain.StatusOf(*chain.AtHeight(2)) & (BlockIndex::kFailed | BlockIndex::kFailedParent), 0u);
+  EXPECT_EQ(chain.GetCoinsStats().coins, 2u);
+  EXPECT_FALSE(chain.GetCoin(OutPoint{chain.ReadBlock(third)->transactions[0].Txid(), 0}).has_value());
+  // The tips: the invalid branch and the active tip below it.
+  std::vector<const BlockIndex*> tips = chain.ChainTips();
+  ASSERT_EQ(tips.size(), 2u);
+  EXPECT_EQ(tips[0], &old_tip);
+  EXPECT_EQ(tips[1], &chain.Tip());
+  // Blocks on the invalid branch are refused; the chain grows from the new tip.
+  EXPECT_EQ(chain.ProcessBlock(MakeBlock(old_tip, alice.PublicKey())).reason, "bad-prevblk");
+  EXPECT_EQ(chain.ProcessBlock(*chain.ReadBlock(third)).reason, "duplicate-invalid");
+  Block next = MakeBlock(chain.Tip(), bob.PublicKey(), {}, 0, 11);
+  EXPECT_TRUE(chain.ProcessBlock(next).new_tip);
+  EXPECT_EQ(chain.Height(), 3u);
+
+  // Invalidating a block off the active chain changes nothing but its branch's flags.
+  const BlockIndex& fourth = *chain.Lookup(old_tip.prev->hash);
+  EXPECT_EQ(chain.InvalidateBlock(fourth.hash), std::nullopt);
+  EXPECT_EQ(chain.Tip().hash, next.header.Hash());
+
+  // Unknown blocks and the genesis block are refused.
+  EXPECT_EQ(chain.InvalidateBlock(Sha256(std::vector<uint8_t>{1})), std::optional<std::string>("Block not found"));
+  EXPECT_TRUE(chain.InvalidateBlock(chain.Genesis().hash).has_value());
+  EXPECT_EQ(chain.Height(), 3u);
+  EXPECT_EQ(chain.ReconsiderBlock(Sha256(std::vector<uint8_t>{1})), std::optional<std::string>("Block not found"));
+}
+
+TEST_F(ChainStateTest, InvalidateBlockMovesToTheBestRemainingBranch) {
+  ChainState chain(Options());
+  Extend(chain, 101);
+  const BlockIndex& fork = chain.Tip();
+  // Branch A (active, three blocks) spends a mature coin; branch B has two blocks.
+  Transaction spend = MakeSpend(CoinbaseOf(chain, 1), alice, kBlockSubsidy, bob.PublicKey());
+  ASSERT_TRUE(chain.ProcessBlock(MakeBlock(fork, alice.PublicKey(), {spend})).new_tip);
+  std::vector<Uint256> a{chain.Tip().hash};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey())).new_tip);
+    a.push_back(chain.Tip().hash);
+  }
+  Block b1 = MakeBlock(fork, bob.PublicKey(), {}, 0, 20);
+  ASSERT_TRUE(chain.ProcessBlock(b1).accepted);
+  Block b2 = MakeBlock(*chain.Lookup(b1.header.Hash()), bob.PublicKey());
+  ASSERT_TRUE(chain.ProcessBlock(b2).accepted);
+  EXPECT_EQ(chain.Tip().hash, a[2]);
+
+  // Invalidating A's second block: A's first block (103 blocks of work) stays valid, but B
+  // (104) has more.
+  EXPECT_EQ(chain.InvalidateBlock(a[1]), std::nullopt);
+  EXPECT_EQ(chain.Tip().hash, b2.header.Hash());
+  EXPECT_TRUE(chain.GetCoin(CoinbaseOf(chain, 1)).has_value());  // the spend is undone
+  EXPECT_FALSE(chain.GetCoin(OutPoint{spend.Txid(), 0}).has_value());
+
+  // Reconsidering brings A back: it has the most work again.
+  EXPECT_EQ(chain.ReconsiderBlock(a[1]), std::nullopt);
+  EXPECT_EQ(chain.Tip().hash, a[2]);
+  EXPECT_EQ(chain.StatusOf(*chain.Lookup(a[1])) & (BlockIndex::kFailed | BlockIndex::kFailedParent), 0u);
+  EXPECT_EQ(chain.StatusOf(*chain.Lookup(a[2])) & (BlockIndex::kFailed | BlockIndex::kFailedParent), 0u);
+  EXPECT_TRUE(chain.GetCoin(OutPoint{spend.Txid(), 0}).has_value());
+
+  // Reconsidering an ancestor clears the marks of its descendants too.
+  EXPECT_EQ(chain.InvalidateBlock(a[0]), std::nullopt);
+  EXPECT_EQ(chain.Tip().hash, b2.header.Hash());
+  EXPECT_EQ(chain.ReconsiderBlock(fork.hash), std::nullopt);
+  EXPECT_EQ(chain.Tip().hash, a[2]);
+}
+
+TEST_F(ChainStateTest, InvalidatedBlocksStayInvalidAcrossRestartsUntilReconsidered) {
+  Uint256 tip;
+  Uint256 invalidated;
+  {
+    ChainState chain(Options(true));
+    Extend(chain, 4);
+    tip = chain.Tip().hash;
+    invalidated = chain.AtHeight(3)->hash;
+    ASSERT_EQ(chain.InvalidateBlock(invalidated), std::nullopt);
+    ASSERT_EQ(chain.Height(), 2u);
+  }
+  {
+    ChainState chain(Options(true));
+    EXPECT_EQ(chain.Height(), 2u);
+    EXPECT_NE(chain.StatusOf(*chain.Lookup(invalidated)) & BlockIndex::kFailed, 0u);
+    EXPECT_NE(chain.StatusOf(*chain.Lookup(tip)) & BlockIndex::kFailedParent, 0u);
+    ASSERT_EQ(chain.ReconsiderBlock(invalidated), std::nullopt);
+    EXPECT_EQ(chain.Tip().hash, tip);
+  }
+  ChainState chain(Options(true));
+  EXPECT_EQ(chain.Tip().hash, tip);
+  EXPECT_EQ(chain.StatusOf(*chain.Lookup(tip)) & (BlockIndex::kFailed | BlockIndex::kFailedParent), 0u);
+}
+
+TEST_F(ChainStateTest, ReconsideringABlockThatBreaksARuleFindsItInvalidAgain) {
+  ChainState chain(Options());
+  Extend(chain, 2);
+  const BlockIndex& tip = chain.Tip();
+  Transaction ghost = MakeSpend(OutPoint{Sha256(std::vector<uint8_t>{7}), 0}, alice, kCoin, bob.PublicKey());
+  Block bad = MakeBlock(tip, alice.PublicKey(), {ghost});
+  EXPECT_FALSE(chain.ProcessBlock(bad).accepted);
+  const BlockIndex* bad_index = chain.Lookup(bad.header.Hash());
+  ASSERT_NE(bad_index, nullptr);
+  EXPECT_EQ(chain.ReconsiderBlock(bad_index->hash), std::nullopt);
+  EXPECT_EQ(&chain.Tip(), &tip);
+  EXPECT_NE(chain.StatusOf(*bad_index) & BlockIndex::kFailed, 0u);
+}
+
 }  // namespace
 }  // namespace minicoin

@@ -149,6 +149,9 @@ class FakeWallet final : public ipc::Wallet {
     m_state->Check();
     return m_state->Register(m_state->balance_callbacks, callback);
   }
+  ipc::SignedTransaction signRawTransaction(const std::vector<uint8_t>&, const std::vector<ipc::PrevOut>&) override {
+    throw WalletError(WalletError::kWalletError, "not implemented by the fake wallet");
+  }
 
  private:
   std::shared_ptr<FakeState> m_state;

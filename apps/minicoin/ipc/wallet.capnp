@@ -49,6 +49,25 @@ struct UnspentOutput {
   spendable @5 :Bool;  # mature and not spent by a wallet transaction in the mempool
 }
 
+struct PrevOut {
+  # An output a transaction to sign spends, as the caller describes it (signRawTransaction).
+  txid @0 :Data;
+  vout @1 :UInt32;
+  pubkey @2 :Data;  # the 32-byte x-only key the output pays to
+}
+
+struct InputError {
+  # Why an input of a transaction to sign carries no valid signature.
+  index @0 :UInt32;
+  message @1 :Text;
+}
+
+struct SignedTransaction {
+  tx @0 :Data;                  # encoded, with every signature the wallet could make
+  complete @1 :Bool;            # every input carries a valid signature
+  errors @2 :List(InputError);  # one per input that does not
+}
+
 interface BalanceChangedCallback {
   # Called with the new balances after they changed (std::function<void(const Balances&)>).
   destroy @0 (context :Cp.Context) -> ();
@@ -77,6 +96,11 @@ interface Wallet {
   handleBalanceChanged @12 (context :Cp.Context,
                             callback :BalanceChangedCallback $Cp.type("std::function<void(const minicoin::ipc::Balances&)>"))
       -> (result :Common.Handler);
+  signRawTransaction @13 (context :Cp.Context, tx :Data, prevouts :List(PrevOut))
+      -> (result :SignedTransaction, error :Text $Cp.exception("minicoin::WalletError"));
+  # Signs the inputs of `tx` (encoded) that spend outputs paying the wallet's keys. The outputs
+  # are looked up in `prevouts`, then at the node (coins and mempool). Neither records nor
+  # broadcasts the transaction.
 }
 
 interface WalletLoader {

@@ -17,6 +17,7 @@ class WalletError : public std::runtime_error {
   static constexpr int kInvalidAddress = -5;
   static constexpr int kInsufficientFunds = -6;
   static constexpr int kInvalidParameter = -8;
+  static constexpr int kDeserializationError = -22;
   static constexpr int kUnlockNeeded = -13;
   static constexpr int kPassphraseIncorrect = -14;
   static constexpr int kWrongEncryptionState = -15;

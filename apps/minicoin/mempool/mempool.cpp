@@ -50,14 +50,26 @@ Mempool::AcceptResult Mempool::Accept(const Transaction& tx, const CoinsView& ch
 }
 
 std::string Mempool::CheckAgainstPool(const Transaction& tx, const Uint256& txid, const CoinsView& chain_coins,
-                                      bool bypass_limits, InputsFound& found) const {
+                                      bool bypass_limits, InputsFound& found, const Package* package) const {
   found = {};
   if (m_nodes.contains(txid)) return kRejectAlreadyInPool;
+  if (package != nullptr && package->members.contains(txid)) return kRejectPackageDuplicate;
   for (const auto& input : tx.inputs) {
     if (m_spenders.contains(input.prevout)) return kRejectConflict;
+    if (package != nullptr && package->spent.contains(input.prevout)) return kRejectPackageConflict;
   }
   found.coins.reserve(tx.inputs.size());
   for (const auto& input : tx.inputs) {
+    if (package != nullptr) {
+      auto member = package->members.find(input.prevout.txid);
+      if (member != package->members.end()) {
+        const auto& outputs = member->second->outputs;
+        if (input.prevout.index >= outputs.size()) return kRejectMissingInputs;
+        found.coins.push_back(Coin{outputs[input.prevout.index], kMempoolHeight, false});
+        found.package_parents.insert(member->first);
+        continue;
+      }
+    }
     auto parent = m_nodes.find(input.prevout.txid);
     if (parent != m_nodes.end()) {
       const auto& outputs = parent->second.entry.tx.outputs;
@@ -71,13 +83,38 @@ std::string Mempool::CheckAgainstPool(const Transaction& tx, const Uint256& txid
     found.coins.push_back(*coin);
   }
   if (!bypass_limits) {
-    std::set<Uint256> ancestors = AncestorsOfParents(found.parents);
-    if (ancestors.size() + 1 > m_options.max_ancestors) return kRejectTooManyAncestors;
+    std::set<Uint256> ancestors;
+    std::set<Uint256> package_ancestors;
+    AncestorsOf(found, package, ancestors, package_ancestors);
+    if (ancestors.size() + package_ancestors.size() + 1 > m_options.max_ancestors) return kRejectTooManyAncestors;
     for (const auto& ancestor : ancestors) {
-      if (m_nodes.at(ancestor).descendant_count + 1 > m_options.max_descendants) return kRejectTooManyAncestors;
+      // Earlier package members below this ancestor count as its descendants too.
+      std::size_t package_descendants = 0;
+      if (package != nullptr) {
+        for (const auto& [member, above] : package->pool_ancestors) {
+          if (above.contains(ancestor)) ++package_descendants;
+        }
+      }
+      if (m_nodes.at(ancestor).descendant_count + package_descendants + 1 > m_options.max_descendants) {
+        return kRejectTooManyAncestors;
+      }
     }
   }
   return {};
+}
+
+void Mempool::AncestorsOf(const InputsFound& found, const Package* package, std::set<Uint256>& pool_ancestors,
+                          std::set<Uint256>& package_ancestors) const {
+  pool_ancestors = AncestorsOfParents(found.parents);
+  package_ancestors.clear();
+  if (package == nullptr) return;
+  for (const Uint256& parent : found.package_parents) {
+    const std::set<Uint256>& pool = package->pool_ancestors.at(parent);
+    pool_ancestors.insert(pool.begin(), pool.end());
+    const std::set<Uint256>& members = package->package_ancestors.at(parent);
+    package_ancestors.insert(members.begin(), members.end());
+    package_ancestors.insert(parent);
+  }
 }
 
 Mempool::AcceptResult Mempool::AcceptLocked(std::unique_lock<std::mutex>& lock, const Transaction& tx,
@@ -139,11 +176,84 @@ Mempool::AcceptResult Mempool::AcceptLocked(std::unique_lock<std::mutex>& lock, 
     RemoveSet(*evict, RemovalReason::kSizeLimit);
   }
 
-  MempoolEntry entry{tx, result.txid, fee, size, Now(), {}};
+  MempoolEntry entry{tx, result.txid, fee, size, Now(), {}, next_height > 0 ? next_height - 1 : 0};
   Insert(std::move(entry), again.parents);
   result.accepted = true;
   result.fee = fee;
   return result;
+}
+
+std::vector<Mempool::AcceptResult> Mempool::TestAccept(const std::vector<Transaction>& txs,
+                                                       const CoinsView& chain_coins, uint32_t next_height,
+                                                       crossproc::WorkerPool& pool) const {
+  Package package;
+  std::size_t package_bytes = 0;
+  std::vector<AcceptResult> results;
+  for (const Transaction& tx : txs) {
+    AcceptResult result;
+    result.txid = tx.Txid();
+    result.reason = TestOne(tx, result.txid, chain_coins, next_height, pool, package, package_bytes, result.fee);
+    result.accepted = result.reason.empty();
+    results.push_back(result);
+    if (!result.accepted) break;
+  }
+  return results;
+}
+
+std::string Mempool::TestOne(const Transaction& tx, const Uint256& txid, const CoinsView& chain_coins,
+                             uint32_t next_height, crossproc::WorkerPool& pool, Package& package,
+                             std::size_t& package_bytes, uint64_t& fee) const {
+  if (auto error = CheckTransaction(tx)) return error->reason;
+  if (tx.IsCoinbase()) return kRejectCoinbase;
+  const std::size_t size = tx.Encode().size();
+  if (size > m_options.max_tx_bytes) return kRejectTooLarge;
+
+  InputsFound found;
+  std::set<Uint256> pool_ancestors;
+  std::set<Uint256> package_ancestors;
+  {
+    std::lock_guard lock(m_mutex);
+    if (std::string reason = CheckAgainstPool(tx, txid, chain_coins, false, found, &package); !reason.empty()) {
+      return reason;
+    }
+    AncestorsOf(found, &package, pool_ancestors, package_ancestors);
+    // The fee rate and the room in the pool, from the amounts (CheckTransactionInputs below
+    // refuses broken ones).
+    uint64_t total_in = 0;
+    bool amounts_in_range = true;
+    for (const auto& coin : found.coins) {
+      if (coin.output.amount > kMaxMoney - total_in) {
+        amounts_in_range = false;
+        break;
+      }
+      total_in += coin.output.amount;
+    }
+    const uint64_t total_out = tx.OutputTotal();
+    if (amounts_in_range && total_in >= total_out) {
+      const uint64_t expected_fee = total_in - total_out;
+      if (m_options.min_fee_per_kb > 0 && RateLess(expected_fee, size, m_options.min_fee_per_kb, 1000)) {
+        return kRejectMinFee;
+      }
+      const std::size_t needed = m_bytes + package_bytes + size;
+      if (needed > m_options.max_bytes &&
+          !PlanEviction(needed - m_options.max_bytes, pool_ancestors, expected_fee, size)) {
+        return kRejectPoolFull;
+      }
+    }
+  }
+
+  // Maturity, amounts and signatures, without the lock.
+  MemoryCoins spent;
+  for (std::size_t i = 0; i < tx.inputs.size(); ++i) spent.Add(tx.inputs[i].prevout, found.coins[i]);
+  if (std::optional<ValidationError> error = CheckTransactionInputs(tx, spent, next_height, pool, fee)) {
+    return error->reason;
+  }
+  package.members[txid] = &tx;
+  for (const auto& input : tx.inputs) package.spent.insert(input.prevout);
+  package.pool_ancestors[txid] = std::move(pool_ancestors);
+  package.package_ancestors[txid] = std::move(package_ancestors);
+  package_bytes += size;
+  return {};
 }
 
 std::set<Uint256> Mempool::Ancestors(const Uint256& txid) const {
@@ -364,18 +474,57 @@ std::optional<MempoolEntry> Mempool::Get(const Uint256& txid) const {
   return ToEntry(it->second);
 }
 
-std::vector<MempoolEntry> Mempool::Entries() const {
-  std::lock_guard lock(m_mutex);
+std::vector<const Mempool::Node*> Mempool::InParentOrder() const {
   // A transaction has more ancestors than each of its parents: sorting by the count puts
   // parents first.
   std::vector<std::tuple<std::size_t, uint64_t, const Node*>> order;
   order.reserve(m_nodes.size());
   for (const auto& [txid, node] : m_nodes) order.emplace_back(Ancestors(txid).size(), node.sequence, &node);
   std::sort(order.begin(), order.end());
+  std::vector<const Node*> nodes;
+  nodes.reserve(order.size());
+  for (const auto& item : order) nodes.push_back(std::get<2>(item));
+  return nodes;
+}
+
+std::vector<MempoolEntry> Mempool::Entries() const {
+  std::lock_guard lock(m_mutex);
   std::vector<MempoolEntry> entries;
-  entries.reserve(order.size());
-  for (const auto& item : order) entries.push_back(ToEntry(*std::get<2>(item)));
+  for (const Node* node : InParentOrder()) entries.push_back(ToEntry(*node));
   return entries;
+}
+
+Mempool::EntryDetails Mempool::DetailsOf(const Node& node) const {
+  EntryDetails details;
+  details.entry = ToEntry(node);
+  details.ancestor_count = 1;
+  details.ancestor_size = node.entry.size;
+  details.ancestor_fee = node.entry.fee;
+  for (const Uint256& ancestor : Ancestors(node.entry.txid)) {
+    const MempoolEntry& entry = m_nodes.at(ancestor).entry;
+    ++details.ancestor_count;
+    details.ancestor_size += entry.size;
+    details.ancestor_fee += entry.fee;
+  }
+  details.descendant_count = node.descendant_count;
+  details.descendant_size = node.descendant_size;
+  details.descendant_fee = node.descendant_fee;
+  details.spent_by.assign(node.children.begin(), node.children.end());
+  return details;
+}
+
+std::optional<Mempool::EntryDetails> Mempool::GetDetails(const Uint256& txid) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_nodes.find(txid);
+  if (it == m_nodes.end()) return std::nullopt;
+  return DetailsOf(it->second);
+}
+
+std::vector<Mempool::EntryDetails> Mempool::AllDetails() const {
+  std::lock_guard lock(m_mutex);
+  std::vector<EntryDetails> all;
+  for (const Node* node : InParentOrder()) all.push_back(DetailsOf(*node));
+  return all;
 }
 
 std::vector<Uint256> Mempool::Txids() const {

@@ -38,6 +38,10 @@ inline constexpr const char* kRejectMinFee = "min-fee-not-met";
 inline constexpr const char* kRejectPoolFull = "mempool-full";
 // Refused before Accept: the lock time has not passed for the next block (IsFinal).
 inline constexpr const char* kRejectNonFinal = "non-final";
+// TestAccept only: the package holds the transaction twice, or two of its transactions spend
+// the same output.
+inline constexpr const char* kRejectPackageDuplicate = "package-contains-duplicates";
+inline constexpr const char* kRejectPackageConflict = "conflict-in-package";
 
 // A transaction in the pool. Value type.
 struct MempoolEntry {
@@ -47,6 +51,7 @@ struct MempoolEntry {
   std::size_t size = 0;              // encoded bytes
   int64_t time = 0;                  // unix seconds when added
   std::vector<Uint256> depends;      // in-pool parents (transactions whose outputs it spends)
+  uint32_t height = 0;               // the chain's height when it entered the pool
 };
 
 enum class RemovalReason {
@@ -148,6 +153,30 @@ class Mempool {
   // not another pool transaction spends it.
   std::optional<Coin> GetPoolCoin(const OutPoint& outpoint) const;
 
+  // A pool transaction with the figures of its in-pool relatives. Value type.
+  struct EntryDetails {
+    MempoolEntry entry;
+    std::size_t ancestor_count = 0;  // in-pool ancestors, itself included
+    std::size_t ancestor_size = 0;
+    uint64_t ancestor_fee = 0;
+    std::size_t descendant_count = 0;  // in-pool descendants, itself included
+    std::size_t descendant_size = 0;
+    uint64_t descendant_fee = 0;
+    std::vector<Uint256> spent_by;  // in-pool children (transactions spending its outputs)
+  };
+  std::optional<EntryDetails> GetDetails(const Uint256& txid) const;
+  // Every entry's details, parents before children (the order of Entries).
+  std::vector<EntryDetails> AllDetails() const;
+
+  // What Accept would say about each of `txs`, without adding any: each is checked by Accept's
+  // rules as if the ones before it had been accepted (so it may spend their outputs; spending an
+  // output one of them spends is kRejectPackageConflict, a repeated transaction
+  // kRejectPackageDuplicate). Checking stops at the first refused transaction: the results are
+  // those of every transaction up to and including it. `chain_coins` must not change during the
+  // call.
+  std::vector<AcceptResult> TestAccept(const std::vector<Transaction>& txs, const CoinsView& chain_coins,
+                                       uint32_t next_height, crossproc::WorkerPool& pool) const;
+
   struct Info {
     std::size_t size = 0;       // transactions
     std::size_t bytes = 0;      // their total encoded size
@@ -189,6 +218,14 @@ class Mempool {
   struct InputsFound {
     std::vector<Coin> coins;  // of each input
     std::set<Uint256> parents;
+    std::set<Uint256> package_parents;  // TestAccept: earlier transactions of the package it spends
+  };
+  // The transactions TestAccept has let through so far, as if they were in the pool.
+  struct Package {
+    std::map<Uint256, const Transaction*> members;
+    std::set<OutPoint, OutPointLess> spent;
+    std::map<Uint256, std::set<Uint256>> pool_ancestors;     // of each member
+    std::map<Uint256, std::set<Uint256>> package_ancestors;  // of each member, in the package
   };
   struct Event {
     bool added = false;
@@ -197,11 +234,20 @@ class Mempool {
     RemovalReason reason = RemovalReason::kBlock;
   };
 
-  // The Accept rules that depend on the pool; needs m_mutex. Empty string when they pass.
+  // The Accept rules that depend on the pool (and on `package`, for TestAccept; null otherwise);
+  // needs m_mutex. Empty string when they pass.
   std::string CheckAgainstPool(const Transaction& tx, const Uint256& txid, const CoinsView& chain_coins,
-                               bool bypass_limits, InputsFound& found) const;
+                               bool bypass_limits, InputsFound& found, const Package* package = nullptr) const;
   AcceptResult AcceptLocked(std::unique_lock<std::mutex>& lock, const Transaction& tx, const CoinsView& chain_coins,
                             uint32_t next_height, crossproc::WorkerPool& pool, bool bypass_limits);
+  // The in-pool ancestors of a transaction whose inputs are `found`, and (TestAccept) its
+  // ancestors among the package's members; needs m_mutex.
+  void AncestorsOf(const InputsFound& found, const Package* package, std::set<Uint256>& pool_ancestors,
+                   std::set<Uint256>& package_ancestors) const;
+  // TestAccept's check of one transaction against the pool and the package so far; takes m_mutex.
+  // Empty string when it passes, with `fee` set and the transaction added to `package`.
+  std::string TestOne(const Transaction& tx, const Uint256& txid, const CoinsView& chain_coins, uint32_t next_height,
+                      crossproc::WorkerPool& pool, Package& package, std::size_t& package_bytes, uint64_t& fee) const;
   // Needs m_mutex.
   std::set<Uint256> Ancestors(const Uint256& txid) const;
   std::set<Uint256> AncestorsOfParents(const std::set<Uint256>& parents) const;
@@ -219,6 +265,10 @@ class Mempool {
   std::optional<std::set<Uint256>> PlanEviction(std::size_t needed, const std::set<Uint256>& keep,
                                                 uint64_t rate_fee, std::size_t rate_size) const;
   MempoolEntry ToEntry(const Node& node) const;
+  // Needs m_mutex.
+  EntryDetails DetailsOf(const Node& node) const;
+  // Every node, parents before children; needs m_mutex.
+  std::vector<const Node*> InParentOrder() const;
   int64_t Now() const;
   // Hands the queued events to the listeners unless another thread is doing so; takes and
   // releases `lock` (on m_mutex) around the calls.

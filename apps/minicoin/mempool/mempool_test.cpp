@@ -542,5 +542,105 @@ TEST(Mempool, NoCallAfterRemoveListenerReturns) {
   EXPECT_GE(rounds, 3);
 }
 
+TEST(Mempool, DetailsCountAncestorsDescendantsAndSpenders) {
+  Fixture f;
+  Mempool mempool;
+  Transaction parent = f.Spend({f.outpoints[0]}, {4 * kCoin, 5 * kCoin});              // fee 1
+  Transaction child = f.Spend({OutPoint{parent.Txid(), 0}}, {3 * kCoin});               // fee 1
+  Transaction sibling = f.Spend({OutPoint{parent.Txid(), 1}, f.outpoints[1]}, {14 * kCoin});  // fee 1
+  ASSERT_TRUE(f.Accept(mempool, parent, 42).accepted);
+  ASSERT_TRUE(f.Accept(mempool, child).accepted);
+  ASSERT_TRUE(f.Accept(mempool, sibling).accepted);
+  EXPECT_EQ(mempool.GetDetails(Sha256(std::vector<uint8_t>{1})), std::nullopt);
+
+  std::optional<Mempool::EntryDetails> top = mempool.GetDetails(parent.Txid());
+  ASSERT_TRUE(top.has_value());
+  EXPECT_EQ(top->entry.height, 41u);  // the chain's height when it entered: the next block's minus one
+  EXPECT_EQ(top->ancestor_count, 1u);
+  EXPECT_EQ(top->ancestor_fee, kCoin);
+  EXPECT_EQ(top->descendant_count, 3u);
+  EXPECT_EQ(top->descendant_fee, 3 * kCoin);
+  EXPECT_EQ(top->descendant_size, parent.Encode().size() + child.Encode().size() + sibling.Encode().size());
+  std::vector<Uint256> spenders{child.Txid(), sibling.Txid()};
+  std::sort(spenders.begin(), spenders.end());
+  EXPECT_EQ(top->spent_by, spenders);
+
+  std::optional<Mempool::EntryDetails> below = mempool.GetDetails(sibling.Txid());
+  ASSERT_TRUE(below.has_value());
+  EXPECT_EQ(below->ancestor_count, 2u);
+  EXPECT_EQ(below->ancestor_size, parent.Encode().size() + sibling.Encode().size());
+  EXPECT_EQ(below->ancestor_fee, 2 * kCoin);
+  EXPECT_EQ(below->descendant_count, 1u);
+  EXPECT_TRUE(below->spent_by.empty());
+  EXPECT_EQ(below->entry.depends, std::vector<Uint256>{parent.Txid()});
+
+  std::vector<Mempool::EntryDetails> all = mempool.AllDetails();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].entry.txid, parent.Txid());  // parents first
+}
+
+TEST(Mempool, TestAcceptChecksWithoutAdding) {
+  Fixture f;
+  Mempool mempool;
+  RecordingListener listener;
+  mempool.AddListener(&listener);
+  Transaction good = f.Spend({f.outpoints[0]}, {9 * kCoin});
+  std::vector<Mempool::AcceptResult> results = mempool.TestAccept({good}, f.chain, 10, f.pool);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].accepted) << results[0].reason;
+  EXPECT_EQ(results[0].txid, good.Txid());
+  EXPECT_EQ(results[0].fee, kCoin);
+  EXPECT_FALSE(mempool.Contains(good.Txid()));
+  EXPECT_TRUE(listener.added.empty());
+
+  // A parent and its child pass together; the child alone does not.
+  Transaction child = f.Spend({OutPoint{good.Txid(), 0}}, {8 * kCoin});
+  results = mempool.TestAccept({good, child}, f.chain, 10, f.pool);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_TRUE(results[0].accepted);
+  EXPECT_TRUE(results[1].accepted) << results[1].reason;
+  EXPECT_EQ(mempool.TestAccept({child}, f.chain, 10, f.pool).at(0).reason, kRejectMissingInputs);
+
+  // Checking stops at the first refused transaction.
+  Transaction bad_signature = f.Spend({f.outpoints[1]}, {9 * kCoin});
+  bad_signature.inputs[0].signature[5] ^= 1;
+  results = mempool.TestAccept({bad_signature, child, good}, f.chain, 10, f.pool);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].accepted);
+  EXPECT_NE(results[0].reason.find("signature"), std::string::npos) << results[0].reason;
+
+  // Two spends of one output, and the same transaction twice.
+  Transaction rival = f.Spend({f.outpoints[0]}, {7 * kCoin});
+  results = mempool.TestAccept({good, rival}, f.chain, 10, f.pool);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1].reason, kRejectPackageConflict);
+  results = mempool.TestAccept({good, good}, f.chain, 10, f.pool);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1].reason, kRejectPackageDuplicate);
+
+  // Against the pool: already there, and in conflict with it.
+  ASSERT_TRUE(f.Accept(mempool, good).accepted);
+  EXPECT_EQ(mempool.TestAccept({good}, f.chain, 10, f.pool).at(0).reason, kRejectAlreadyInPool);
+  EXPECT_EQ(mempool.TestAccept({rival}, f.chain, 10, f.pool).at(0).reason, kRejectConflict);
+  EXPECT_TRUE(mempool.TestAccept({child}, f.chain, 10, f.pool).at(0).accepted);
+  EXPECT_EQ(mempool.Txids(), std::vector<Uint256>{good.Txid()});
+  mempool.RemoveListener(&listener);
+}
+
+TEST(Mempool, TestAcceptCountsThePackageTowardsTheChainLimits) {
+  Fixture f;
+  Mempool mempool(MempoolOptions{.max_ancestors = 3});
+  Transaction first = f.Spend({f.outpoints[0]}, {9 * kCoin});
+  Transaction second = f.Spend({OutPoint{first.Txid(), 0}}, {8 * kCoin});
+  Transaction third = f.Spend({OutPoint{second.Txid(), 0}}, {7 * kCoin});
+  Transaction fourth = f.Spend({OutPoint{third.Txid(), 0}}, {6 * kCoin});
+  ASSERT_TRUE(f.Accept(mempool, first).accepted);
+  std::vector<Mempool::AcceptResult> results = mempool.TestAccept({second, third, fourth}, f.chain, 10, f.pool);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].accepted);
+  EXPECT_TRUE(results[1].accepted);
+  EXPECT_EQ(results[2].reason, kRejectTooManyAncestors);
+}
+
 }  // namespace
 }  // namespace minicoin

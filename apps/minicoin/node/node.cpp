@@ -204,6 +204,7 @@ void Node::BlockConnected(const Block& block, const BlockIndex& index) {
 void Node::BlockDisconnected(const Block& block, const BlockIndex& index) {
   std::lock_guard<std::mutex> lock(m_disconnected_mutex);
   for (std::size_t i = 1; i < block.transactions.size(); ++i) m_disconnected.push_back(block.transactions[i]);
+  m_blocks_disconnected = true;
   MINICOIN_LOG_DEBUG(m_log, LogCategory::kValidation, "%s", ("disconnected block " + index.hash.ToHex() + " at height " + std::to_string(index.height)).c_str());
 }
 
@@ -214,12 +215,35 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
   if (!result.accepted && !result.duplicate) {
     m_log.Info("%s", ("rejected block " + hash.ToHex() + ": " + result.reason).c_str());
   }
+  ReturnDisconnectedToMempool();
+  return result;
+}
+
+std::optional<std::string> Node::InvalidateBlock(const Uint256& hash) {
+  std::lock_guard<std::mutex> submit(m_submit_mutex);
+  std::optional<std::string> error = m_chain->InvalidateBlock(hash);
+  if (!error) m_log.Info("%s", ("invalidated block " + hash.ToHex() + " by request").c_str());
+  ReturnDisconnectedToMempool();
+  return error;
+}
+
+std::optional<std::string> Node::ReconsiderBlock(const Uint256& hash) {
+  std::lock_guard<std::mutex> submit(m_submit_mutex);
+  std::optional<std::string> error = m_chain->ReconsiderBlock(hash);
+  if (!error) m_log.Info("%s", ("reconsidered block " + hash.ToHex() + " by request").c_str());
+  ReturnDisconnectedToMempool();
+  return error;
+}
+
+void Node::ReturnDisconnectedToMempool() {
   std::vector<Transaction> disconnected;
+  bool blocks_disconnected = false;
   {
     std::lock_guard<std::mutex> lock(m_disconnected_mutex);
     disconnected.swap(m_disconnected);
+    std::swap(blocks_disconnected, m_blocks_disconnected);
   }
-  if (!disconnected.empty()) {
+  if (blocks_disconnected) {
     m_log.Info("%s", ("reorganisation: " + std::to_string(disconnected.size()) + " transactions back to the mempool").c_str());
     m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
       const uint32_t median_time_past = m_chain->MedianTimePast(tip);
@@ -228,7 +252,6 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
       });
     });
   }
-  return result;
 }
 
 Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
@@ -249,6 +272,14 @@ Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kMempool, "%s", ("rejected transaction " + tx.Txid().ToHex() + ": " + result.reason).c_str());
   }
   return result;
+}
+
+std::vector<Mempool::AcceptResult> Node::TestTransactions(const std::vector<Transaction>& txs) {
+  std::vector<Mempool::AcceptResult> results;
+  m_chain->WithTip([&](const BlockIndex& tip, const CoinsView& coins) {
+    results = m_mempool.TestAccept(txs, coins, tip.height + 1, *m_pool);
+  });
+  return results;
 }
 
 std::optional<Block> Node::MineBlock(const XOnlyPublicKey& payout, uint64_t max_tries) {
@@ -403,6 +434,7 @@ void NodeRuntime::StartParts() {
   RegisterBlockchainRpc(parts.table, node);
   RegisterMempoolRpc(parts.table, node);
   RegisterMiningRpc(parts.table, node);
+  RegisterRawTransactionRpc(parts.table, node);
   RegisterMiscRpc(parts.table, node);
 
   if (!args.GetBoolArg("-disablewallet", false)) {

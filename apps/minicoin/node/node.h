@@ -78,6 +78,13 @@ class Node final : private ChainListener {
   ChainState::BlockResult SubmitBlock(Block block);
   // Checks `tx` against the tip and the mempool and adds it.
   Mempool::AcceptResult SubmitTransaction(const Transaction& tx);
+  // Mempool::TestAccept at the tip: what SubmitTransaction would say about each of `txs` in
+  // order (each as if the ones before it were accepted), adding none.
+  std::vector<Mempool::AcceptResult> TestTransactions(const std::vector<Transaction>& txs);
+  // ChainState::InvalidateBlock and ReconsiderBlock, keeping the mempool in line with the new tip
+  // as SubmitBlock does. nullopt on success, else why nothing was done.
+  std::optional<std::string> InvalidateBlock(const Uint256& hash);
+  std::optional<std::string> ReconsiderBlock(const Uint256& hash);
   // A block on the current tip paying the subsidy and fees to `payout`, with the mempool's
   // best transactions, its proof of work solved; nullopt if `max_tries` hashes did not find
   // one or a shutdown was requested.
@@ -101,6 +108,10 @@ class Node final : private ChainListener {
  private:
   void BlockConnected(const Block& block, const BlockIndex& index) override;
   void BlockDisconnected(const Block& block, const BlockIndex& index) override;
+  // After a change of the chain that disconnected blocks: hands their transactions back to the
+  // mempool and drops the mempool's transactions the new tip makes invalid (inputs gone,
+  // coinbase spends no longer mature). Needs m_submit_mutex.
+  void ReturnDisconnectedToMempool();
 
   const ArgsManager& m_args;
   Logger& m_log;
@@ -112,12 +123,15 @@ class Node final : private ChainListener {
   std::unique_ptr<ChainState> m_chain;
   NotificationHub m_notifications;
 
-  // Transactions of blocks disconnected by the activation in progress; SubmitBlock hands them
-  // back to the mempool once the new tip is in place. SubmitBlock runs one
-  // activation at a time (m_submit_mutex).
+  // Transactions of blocks disconnected by the activation in progress; SubmitBlock (and
+  // InvalidateBlock, ReconsiderBlock) hand them back to the mempool once the new tip is in place.
+  // They run one activation at a time (m_submit_mutex).
   std::mutex m_submit_mutex;
   std::mutex m_disconnected_mutex;  // taken by the listener on a worker thread
-  std::vector<Transaction> m_disconnected;
+  std::vector<Transaction> m_disconnected;  // guarded by m_disconnected_mutex
+  // A block was disconnected (even one with only its coinbase): the mempool must be checked
+  // against the new tip. Guarded by m_disconnected_mutex.
+  bool m_blocks_disconnected = false;
 
   TemplateMemory m_template_memory;
   std::atomic<bool> m_shutdown{false};

@@ -47,6 +47,10 @@ class ForwardingWallet final : public ipc::Wallet {
       const std::function<void(const ipc::Balances&)>& callback) override {
     return m_wallet->handleBalanceChanged(callback);
   }
+  ipc::SignedTransaction signRawTransaction(const std::vector<uint8_t>& tx,
+                                            const std::vector<ipc::PrevOut>& prevouts) override {
+    return m_wallet->signRawTransaction(tx, prevouts);
+  }
 
  private:
   std::shared_ptr<ipc::Wallet> m_wallet;

@@ -1,4 +1,5 @@
-// RPC methods that read the chain: blocks, headers, coins.
+// RPC methods of the chain: blocks, headers, tips, coins, difficulty; invalidating blocks.
+#include "chain/work.h"
 #include "node/node.h"
 #include "node/rpc_util.h"
 #include "primitives/address.h"
@@ -86,12 +87,15 @@ json TransactionToJson(const Transaction& tx, bool include_hex) {
   result["version"] = tx.version;
   result["size"] = raw.size();
   result["height"] = tx.height;
+  result["locktime"] = tx.lock_time;
   json vin = json::array();
   for (const TxIn& input : tx.inputs) {
     if (input.prevout.IsNull()) {
       vin.push_back({{"coinbase", true}});
     } else {
-      vin.push_back({{"txid", input.prevout.txid.ToHex()}, {"vout", input.prevout.index}});
+      vin.push_back({{"txid", input.prevout.txid.ToHex()},
+                     {"vout", input.prevout.index},
+                     {"signature", HexEncode(std::vector<uint8_t>(input.signature.begin(), input.signature.end()))}});
     }
   }
   result["vin"] = std::move(vin);
@@ -114,16 +118,50 @@ int64_t Confirmations(const ChainState& chain, const BlockIndex& index) {
 
 }  // namespace
 
+double Uint256ToDouble(const Uint256& value) {
+  double result = 0;
+  for (std::size_t i = value.bytes().size(); i-- > 0;) result = result * 256 + value.bytes()[i];
+  return result;
+}
+
+double Difficulty(uint32_t bits) {
+  std::optional<Uint256> target = TargetFromBits(bits);
+  std::optional<Uint256> one = TargetFromBits(kDifficultyOneBits);
+  if (!target || !one || target->IsZero()) return 0;
+  return Uint256ToDouble(*one) / Uint256ToDouble(*target);
+}
+
+double NetworkHashesPerSecond(const ChainState& chain, uint32_t lookup) {
+  const BlockIndex& tip = chain.Tip();
+  lookup = std::min(lookup, tip.height);
+  if (lookup == 0) return 0;
+  const BlockIndex* first = &tip;
+  uint32_t min_time = tip.header.time;
+  uint32_t max_time = tip.header.time;
+  for (uint32_t i = 0; i < lookup; ++i) {
+    first = first->prev;
+    min_time = std::min(min_time, first->header.time);
+    max_time = std::max(max_time, first->header.time);
+  }
+  if (min_time == max_time) return 0;
+  return Uint256ToDouble(Subtract256(tip.chain_work, first->chain_work)) / (max_time - min_time);
+}
+
 json HeaderToJson(const ChainState& chain, const BlockIndex& index) {
   json result;
   result["hash"] = index.hash.ToHex();
   result["confirmations"] = Confirmations(chain, index);
   result["height"] = index.height;
   result["version"] = index.header.version;
+  result["versionHex"] = BitsToHex(index.header.version);
   result["merkleroot"] = index.header.merkle_root.ToHex();
   result["time"] = index.header.time;
+  result["mediantime"] = chain.MedianTimePast(index);
   result["nonce"] = index.header.nonce;
   result["bits"] = BitsToHex(index.header.bits);
+  std::optional<Uint256> target = TargetFromBits(index.header.bits);
+  result["target"] = target ? target->ToHex() : std::string();
+  result["difficulty"] = Difficulty(index.header.bits);
   result["chainwork"] = index.chain_work.ToHex();
   result["nTx"] = index.tx_count;
   if (index.prev != nullptr) result["previousblockhash"] = index.prev->hash.ToHex();
@@ -167,14 +205,14 @@ const BlockIndex& LookupBlockArg(const ChainState& chain, const json& value) {
   return *index;
 }
 
+}  // namespace
+
 int VerbosityArg(const json& value, int default_value) {
   if (value.is_null()) return default_value;
   if (value.is_boolean()) return value.get<bool>() ? 1 : 0;
   if (!value.is_number_integer()) throw RpcError(kRpcTypeError, "verbosity must be a number");
   return value.get<int>();
 }
-
-}  // namespace
 
 void RegisterBlockchainRpc(RpcTable& table, Node& node) {
   ChainState& chain = node.chain();
@@ -196,13 +234,18 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
                const BlockIndex* index = value < 0 || value > 0xffffffffLL ? nullptr : chain.AtHeight(static_cast<uint32_t>(value));
                if (index == nullptr) throw RpcError(kRpcInvalidParameter, "Block height out of range");
                return index->hash.ToHex();
-             }});
+             },
+             1});
   table.Add({"getblock", "Blockchain", {"blockhash", "verbosity"},
              "getblock \"blockhash\" ( verbosity )\n\n"
              "If verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\n"
              "If verbosity is 1, returns an Object with information about block <hash>.\n"
              "If verbosity is 2, returns an Object with information about block <hash> and information about each transaction.\n\n"
-             "Arguments:\n1. blockhash    (string, required) The block hash\n2. verbosity    (numeric, optional, default=1) 0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with transaction data",
+             "Arguments:\n1. blockhash    (string, required) The block hash\n2. verbosity    (numeric, optional, default=1) 0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with transaction data\n\n"
+             "Result (verbosity 1): the fields of getblockheader, and\n"
+             "  \"size\" : n,       (numeric) The block size in bytes\n"
+             "  \"tx\" : [\"hex\", ...]   (json array) The transaction ids (verbosity 2: the transactions as in\n"
+             "                         getrawtransaction, each with its \"fee\")",
              [&chain](const RpcRequest& request) -> json {
                const BlockIndex& index = LookupBlockArg(chain, RequiredParam(request, 0));
                int verbosity = VerbosityArg(OptionalParam(request, 1), 1);
@@ -210,26 +253,48 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
                if (!block) throw RpcError(kRpcMiscError, "Block not available (not fully downloaded or pruned)");
                if (verbosity <= 0) return HexEncode(block->Encode());
                return BlockToJson(chain, index, *block, verbosity);
-             }});
+             },
+             1});
   table.Add({"getblockheader", "Blockchain", {"blockhash", "verbose"},
              "getblockheader \"blockhash\" ( verbose )\n\n"
-             "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader 'hash'.\n"
-             "If verbose is true, returns an Object with information about blockheader <hash>.\n\n"
-             "Arguments:\n1. blockhash    (string, required) The block hash\n2. verbose      (boolean, optional, default=true) true for a json object, false for the hex-encoded data",
+             "Returns a known block's header (of any branch): as an object, or as the 80 bytes in hex.\n\n"
+             "Arguments:\n1. blockhash    (string, required) The block's hash\n"
+             "2. verbose      (boolean, optional, default=true) true: an object; false: hex\n\n"
+             "Result (verbose true):\n{\n"
+             "  \"hash\" : \"hex\",                (string) The block's hash\n"
+             "  \"confirmations\" : n,           (numeric) Blocks from it to the tip, itself included; -1 off the active chain\n"
+             "  \"height\" : n,                  (numeric) Its height (genesis: 0)\n"
+             "  \"version\" : n,                 (numeric) The header's version\n"
+             "  \"versionHex\" : \"hex\",          (string) The same, as 8 hex digits\n"
+             "  \"merkleroot\" : \"hex\",          (string) The merkle root of its transactions\n"
+             "  \"time\" : n,                    (numeric) The header's time (seconds since 1970)\n"
+             "  \"mediantime\" : n,              (numeric) The median time of the block and its 10 ancestors\n"
+             "  \"nonce\" : n,                   (numeric) The nonce\n"
+             "  \"bits\" : \"hex\",                (string) The compact target\n"
+             "  \"target\" : \"hex\",              (string) The target the bits stand for\n"
+             "  \"difficulty\" : n,              (numeric) The difficulty (see getdifficulty)\n"
+             "  \"chainwork\" : \"hex\",           (string) Expected hashes to build the chain up to this block\n"
+             "  \"nTx\" : n,                     (numeric) Its number of transactions\n"
+             "  \"previousblockhash\" : \"hex\",   (string, not for genesis) The parent's hash\n"
+             "  \"nextblockhash\" : \"hex\"        (string, active chain below the tip only) The child's hash\n"
+             "}\n"
+             "Result (verbose false):\n\"hex\"    (string) The serialized header\n\n"
+             "Examples:\n> minicoin-cli getblockheader \"$(minicoin-cli getbestblockhash)\"\n"
+             "> minicoin-cli getblockheader \"$(minicoin-cli getbestblockhash)\" false",
              [&chain](const RpcRequest& request) -> json {
                const BlockIndex& index = LookupBlockArg(chain, RequiredParam(request, 0));
-               const json& verbose = OptionalParam(request, 1);
-               if (!verbose.is_null() && !verbose.is_boolean()) throw RpcError(kRpcTypeError, "verbose must be a boolean");
-               if (!verbose.is_null() && !verbose.get<bool>()) {
+               std::optional<bool> verbose = OptionalParamBool(request, 1);
+               if (verbose && !*verbose) {
                  Writer writer;
                  index.header.Serialize(writer);
                  return HexEncode(writer.bytes());
                }
                return HeaderToJson(chain, index);
-             }});
+             },
+             1});
   table.Add({"getblockchaininfo", "Blockchain", {},
              "getblockchaininfo\n\nReturns an object containing various state info regarding blockchain processing.\n\n"
-             "Result: {chain, blocks, headers, bestblockhash, bits, target, time, chainwork, warnings}",
+             "Result: {chain, blocks, headers, bestblockhash, bits, target, difficulty, time, mediantime, chainwork, warnings}",
              [&chain](const RpcRequest&) -> json {
                const BlockIndex& tip = chain.Tip();
                std::optional<Uint256> target = TargetFromBits(tip.header.bits);
@@ -239,24 +304,114 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
                            {"bestblockhash", tip.hash.ToHex()},
                            {"bits", BitsToHex(tip.header.bits)},
                            {"target", target ? target->ToHex() : std::string()},
+                           {"difficulty", Difficulty(tip.header.bits)},
                            {"time", tip.header.time},
+                           {"mediantime", chain.MedianTimePast(tip)},
                            {"chainwork", tip.chain_work.ToHex()},
                            {"warnings", ""}};
              }});
+  table.Add({"getdifficulty", "Blockchain", {},
+             "getdifficulty\n\n"
+             "Returns how much harder the tip's proof of work is than difficulty 1: the target of compact bits\n"
+             "0x1d00ffff divided by the tip's target.\n\n"
+             "Result:\nn    (numeric) The difficulty\n\n"
+             "Examples:\n> minicoin-cli getdifficulty",
+             [&chain](const RpcRequest&) -> json { return Difficulty(chain.Tip().header.bits); }});
+  table.Add({"getchaintips", "Blockchain", {},
+             "getchaintips\n\n"
+             "Lists the tips of the block tree: the active chain's tip and every known block without a child,\n"
+             "highest first.\n\n"
+             "Result:\n[\n  {\n"
+             "    \"height\" : n,        (numeric) The tip's height\n"
+             "    \"hash\" : \"hex\",      (string) The tip's hash\n"
+             "    \"branchlen\" : n,     (numeric) Blocks from the tip down to the active chain (0 for the active tip)\n"
+             "    \"status\" : \"str\"     (string) One of\n"
+             "                         \"active\"         the tip of the active chain\n"
+             "                         \"valid-fork\"     off the active chain, connected once and found valid\n"
+             "                         \"valid-headers\"  off the active chain, stored but never connected\n"
+             "                         \"invalid\"        the tip or one of its ancestors is invalid (it broke a rule,\n"
+             "                                        or invalidateblock marked it)\n"
+             "  },\n  ...\n]\n\n"
+             "Examples:\n> minicoin-cli getchaintips",
+             [&chain](const RpcRequest&) -> json {
+               json tips = json::array();
+               for (const BlockIndex* tip : chain.ChainTips()) {
+                 const BlockIndex* fork = chain.FindFork(*tip);
+                 uint32_t status = chain.StatusOf(*tip);
+                 const char* state = "valid-headers";
+                 if (chain.IsActive(*tip)) {
+                   state = "active";
+                 } else if ((status & (BlockIndex::kFailed | BlockIndex::kFailedParent)) != 0) {
+                   state = "invalid";
+                 } else if ((status & BlockIndex::kValid) != 0) {
+                   state = "valid-fork";
+                 }
+                 tips.push_back(json{{"height", tip->height},
+                                     {"hash", tip->hash.ToHex()},
+                                     {"branchlen", fork == nullptr ? tip->height : tip->height - fork->height},
+                                     {"status", state}});
+               }
+               return tips;
+             }});
+  table.Add({"invalidateblock", "Blockchain", {"blockhash"},
+             "invalidateblock \"blockhash\"\n\n"
+             "Treats a block as if it broke a consensus rule, and its descendants as built on an invalid block. If\n"
+             "it is in the active chain, it and the blocks above it are disconnected (their transactions go back to\n"
+             "the mempool when still valid) and the node switches to the valid chain with the most work that\n"
+             "remains. The mark is stored and survives a restart; reconsiderblock removes it.\n\n"
+             "Arguments:\n1. blockhash    (string, required) The block's hash (not the genesis block)\n\n"
+             "Result:\nnull    (json null)\n\n"
+             "Examples:\n> minicoin-cli invalidateblock \"$(minicoin-cli getbestblockhash)\"",
+             [&node](const RpcRequest& request) -> json {
+               const BlockIndex& index = LookupBlockArg(node.chain(), RequiredParam(request, 0));
+               if (index.height == 0) throw RpcError(kRpcInvalidParameter, "The genesis block cannot be invalidated");
+               if (std::optional<std::string> error = node.InvalidateBlock(index.hash)) {
+                 throw RpcError(kRpcDatabaseError, *error);
+               }
+               return nullptr;
+             },
+             1});
+  table.Add({"reconsiderblock", "Blockchain", {"blockhash"},
+             "reconsiderblock \"blockhash\"\n\n"
+             "Undoes invalidateblock: clears the invalid mark of the block, of its ancestors and of its\n"
+             "descendants, then switches to the valid chain with the most work (which may be the one the block\n"
+             "is on). A block among them that really breaks a rule is found invalid again when connected.\n\n"
+             "Arguments:\n1. blockhash    (string, required) The block's hash\n\n"
+             "Result:\nnull    (json null)\n\n"
+             "Examples:\n> minicoin-cli reconsiderblock \"blockhash\"",
+             [&node](const RpcRequest& request) -> json {
+               const BlockIndex& index = LookupBlockArg(node.chain(), RequiredParam(request, 0));
+               if (std::optional<std::string> error = node.ReconsiderBlock(index.hash)) {
+                 throw RpcError(kRpcDatabaseError, *error);
+               }
+               return nullptr;
+             },
+             1});
   table.Add({"gettxout", "Blockchain", {"txid", "n", "include_mempool"},
-             "gettxout \"txid\" n ( include_mempool )\n\nReturns details about an unspent transaction output (null if spent or unknown).\n\n"
-             "Arguments:\n1. txid               (string, required) The transaction id\n2. n                  (numeric, required) vout number\n"
-             "3. include_mempool    (boolean, optional, default=true) Whether to include the mempool. Note that an unspent output that is spent in the mempool won't appear.",
+             "gettxout \"txid\" n ( include_mempool )\n\n"
+             "Returns an unspent output of the tip's coin set (and of the mempool's transactions), or null when the\n"
+             "output does not exist or is spent.\n\n"
+             "Arguments:\n"
+             "1. txid               (string, required) The transaction's id\n"
+             "2. n                  (numeric, required) The output's number\n"
+             "3. include_mempool    (boolean, optional, default=true) Also look at the mempool: outputs of its\n"
+             "                      transactions are found, outputs its transactions spend are not\n\n"
+             "Result (no such unspent output):\nnull    (json null)\n\n"
+             "Result (otherwise):\n{\n"
+             "  \"bestblock\" : \"hex\",     (string) The tip's hash\n"
+             "  \"confirmations\" : n,     (numeric) Blocks that confirm it (0 in the mempool)\n"
+             "  \"value\" : n,             (numeric) The amount in coins\n"
+             "  \"address\" : \"str\",       (string) The address it pays\n"
+             "  \"coinbase\" : true|false  (boolean) Whether a coinbase created it\n"
+             "}\n\n"
+             "Examples:\n> minicoin-cli gettxout \"txid\" 0",
              [&node](const RpcRequest& request) -> json {
                OutPoint outpoint;
                outpoint.txid = ParseHashArg(RequiredParam(request, 0), "txid");
-               const json& n = RequiredParam(request, 1);
-               if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<int64_t>() > 0xffffffffLL) {
-                 throw RpcError(kRpcInvalidParameter, "Invalid vout number");
-               }
-               outpoint.index = n.get<uint32_t>();
-               const json& mempool_arg = OptionalParam(request, 2);
-               bool include_mempool = mempool_arg.is_null() ? true : mempool_arg.get<bool>();
+               int64_t n = ParamInt(request, 1);
+               if (n < 0 || n > 0xffffffffLL) throw RpcError(kRpcInvalidParameter, "Invalid vout number");
+               outpoint.index = static_cast<uint32_t>(n);
+               bool include_mempool = OptionalParamBool(request, 2).value_or(true);
                std::optional<Coin> coin;
                uint32_t tip_height = 0;
                Uint256 best;
@@ -271,6 +426,7 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
                  if (!coin) {
                    coin = node.mempool().GetPoolCoin(outpoint);
                    in_mempool = coin.has_value();
+                   if (in_mempool && node.mempool().IsSpent(outpoint)) return nullptr;
                  }
                }
                if (!coin) return nullptr;
@@ -279,17 +435,43 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
                            {"value", AmountToJson(coin->output.amount)},
                            {"address", EncodeAddress(coin->output.pubkey)},
                            {"coinbase", coin->coinbase}};
-             }});
-  table.Add({"gettxoutsetinfo", "Blockchain", {},
-             "gettxoutsetinfo\n\nReturns statistics about the unspent transaction output set.\n\n"
-             "Result: {height, bestblock, txouts, total_amount, hash_serialized}",
-             [&chain](const RpcRequest&) -> json {
+             },
+             2});
+  table.Add({"gettxoutsetinfo", "Blockchain", {"hash_type", "hash_or_height", "use_index"},
+             "gettxoutsetinfo ( \"hash_type\" hash_or_height use_index )\n\n"
+             "Returns figures of the tip's set of unspent outputs (reads the whole set: may take a while).\n\n"
+             "Arguments:\n"
+             "1. hash_type         (string, optional, default=\"hash_serialized\") \"hash_serialized\": a double SHA-256\n"
+             "                     of every coin in key order; \"none\": no hash (faster)\n"
+             "2. hash_or_height    (string or numeric, optional) Another block: not available (the node keeps no\n"
+             "                     coin statistics index), must be omitted or null\n"
+             "3. use_index         (boolean, optional) Ignored\n\n"
+             "Result:\n{\n"
+             "  \"height\" : n,               (numeric) The tip's height\n"
+             "  \"bestblock\" : \"hex\",        (string) The tip's hash\n"
+             "  \"txouts\" : n,               (numeric) Unspent outputs\n"
+             "  \"transactions\" : n,         (numeric) Transactions with at least one unspent output\n"
+             "  \"hash_serialized\" : \"hex\",  (string, hash_type \"hash_serialized\" only) The hash of the set\n"
+             "  \"total_amount\" : n          (numeric) The coins' total in coins\n"
+             "}\n\n"
+             "Examples:\n> minicoin-cli gettxoutsetinfo\n> minicoin-cli gettxoutsetinfo none",
+             [&chain](const RpcRequest& request) -> json {
+               std::string hash_type = OptionalParamString(request, 0).value_or("hash_serialized");
+               if (hash_type != "hash_serialized" && hash_type != "none") {
+                 throw RpcError(kRpcInvalidParameter, "'" + hash_type + "' is not a valid hash_type");
+               }
+               if (HasParam(request, 1)) {
+                 throw RpcError(kRpcInvalidParameter, "Querying specific block heights requires coinstatsindex");
+               }
+               OptionalParamBool(request, 2);  // type check only
                ChainState::CoinsStats stats = chain.GetCoinsStats();
-               return json{{"height", stats.height},
+               json result{{"height", stats.height},
                            {"bestblock", stats.best_block.ToHex()},
                            {"txouts", stats.coins},
-                           {"total_amount", AmountToJson(stats.total_amount)},
-                           {"hash_serialized", stats.hash.ToHex()}};
+                           {"transactions", stats.transactions},
+                           {"total_amount", AmountToJson(stats.total_amount)}};
+               if (hash_type == "hash_serialized") result["hash_serialized"] = stats.hash.ToHex();
+               return result;
              }});
 }
 

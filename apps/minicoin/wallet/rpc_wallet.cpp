@@ -4,6 +4,7 @@
 #include "ipc/wallet_error.h"
 #include "primitives/address.h"
 #include "primitives/hash.h"
+#include "primitives/transaction.h"
 #include "rpc/protocol.h"
 #include "rpc/util.h"
 
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -79,6 +81,71 @@ json TransactionToJson(const ipc::WalletTransaction& tx) {
   entry["time"] = tx.time;
   entry["timereceived"] = tx.time;
   return entry;
+}
+
+std::string HexEncode(const std::vector<uint8_t>& bytes) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (uint8_t byte : bytes) {
+    hex.push_back(kDigits[byte >> 4]);
+    hex.push_back(kDigits[byte & 15]);
+  }
+  return hex;
+}
+
+// A hex string as bytes; nullopt if it is not hex.
+std::optional<std::vector<uint8_t>> HexDecode(const std::string& hex) {
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::vector<uint8_t> bytes(hex.size() / 2);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    int high = digit(hex[2 * i]);
+    int low = digit(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    bytes[i] = static_cast<uint8_t>(high * 16 + low);
+  }
+  return bytes;
+}
+
+// signrawtransactionwithwallet's prevtxs: [{"txid": hex, "vout": n, "address": str}, ...].
+std::vector<ipc::PrevOut> ParsePrevTxs(const json& value) {
+  std::vector<ipc::PrevOut> prevouts;
+  if (value.is_null()) return prevouts;
+  CheckType(value, JsonType::kArray);
+  for (const json& item : value) {
+    CheckType(item, JsonType::kObject);
+    for (const char* key : {"txid", "vout", "address"}) {
+      if (!item.contains(key)) throw RpcError(kRpcTypeError, std::string("Missing ") + key);
+    }
+    const json& txid = item["txid"];
+    CheckType(txid, JsonType::kString);
+    std::string txid_hex = txid.get<std::string>();
+    if (txid_hex.size() != 64) {
+      throw RpcError(kRpcInvalidParameter, "txid must be of length 64 (not " + std::to_string(txid_hex.size()) +
+                                               ", for '" + txid_hex + "')");
+    }
+    Uint256 hash;
+    if (!Uint256::FromHex(txid_hex, hash)) {
+      throw RpcError(kRpcInvalidParameter, "txid must be hexadecimal string (not '" + txid_hex + "')");
+    }
+    int64_t vout = JsonToInt(item["vout"]);
+    if (vout < 0) throw RpcError(kRpcInvalidParameter, "vout cannot be negative");
+    if (vout > 0xffffffffLL) throw RpcError(kRpcInvalidParameter, "vout is out of range");
+    const json& address = item["address"];
+    CheckType(address, JsonType::kString);
+    std::string error;
+    std::optional<XOnlyPublicKey> pubkey = DecodeAddress(address.get<std::string>(), &error);
+    if (!pubkey) throw RpcError(kRpcInvalidAddressOrKey, "Invalid address: " + error);
+    prevouts.push_back(ipc::PrevOut{std::vector<uint8_t>(hash.bytes().begin(), hash.bytes().end()),
+                                    static_cast<uint32_t>(vout), std::vector<uint8_t>(pubkey->begin(), pubkey->end())});
+  }
+  return prevouts;
 }
 
 // A count or offset argument: a non-negative integer.
@@ -586,6 +653,70 @@ void RegisterWalletRpc(RpcTable& table, WalletDirectory& wallets) {
         uint32_t stop = WalletForRequest(request, *dir)->rescan(static_cast<uint32_t>(start));
         return json{{"start_height", start}, {"stop_height", stop}};
       });
+
+  Add(table, "signrawtransactionwithwallet", {"hexstring", "prevtxs", "sighashtype"},
+      "signrawtransactionwithwallet \"hexstring\" ( [{\"txid\":\"hex\",\"vout\":n,\"address\":\"str\"},...] \"sighashtype\" )\n\n"
+      "Signs the inputs of a raw transaction (serialized, hex-encoded) that spend outputs paying the\n"
+      "wallet's keys. The output each input spends is looked up among the node's unspent outputs\n"
+      "(mempool included), then in prevtxs. Inputs the wallet cannot sign keep their signature.\n"
+      "The transaction is neither recorded nor broadcast (see sendrawtransaction). An encrypted\n"
+      "wallet must be unlocked (walletpassphrase).\n\n"
+      "Arguments:\n"
+      "1. hexstring      (string, required) The transaction hex string\n"
+      "2. prevtxs        (json array, optional) Outputs the node may not know (their transactions\n"
+      "                  are not yet broadcast):\n"
+      "     [\n       {\n"
+      "         \"txid\": \"hex\",       (string, required) The transaction id\n"
+      "         \"vout\": n,           (numeric, required) The output number\n"
+      "         \"address\": \"str\",    (string, required) The address the output pays\n"
+      "       },\n       ...\n     ]\n"
+      "3. sighashtype    (string, optional, default=\"DEFAULT\") \"DEFAULT\" or \"ALL\": minicoin has\n"
+      "                  one kind of signature, over the whole transaction\n\n"
+      "Result:\n{\n"
+      "  \"hex\" : \"hex\",            (string) The transaction with the signatures\n"
+      "  \"complete\" : true|false,  (boolean) Whether every input carries a valid signature\n"
+      "  \"errors\" : [              (json array, only when there are errors)\n    {\n"
+      "      \"txid\" : \"hex\",         (string) The spent output's transaction\n"
+      "      \"vout\" : n,             (numeric) The spent output's number\n"
+      "      \"signature\" : \"hex\",    (string) The input's signature (64 bytes)\n"
+      "      \"error\" : \"str\"         (string) Why the input is not signed\n    },\n    ...\n  ]\n}\n\n"
+      "Examples:\n> minicoin-cli signrawtransactionwithwallet \"myhex\"\n",
+      [dir](const RpcRequest& request) -> json {
+        std::shared_ptr<ipc::Wallet> wallet = WalletForRequest(request, *dir);
+        std::string hex = ParamString(request, 0);
+        std::optional<std::vector<uint8_t>> bytes = HexDecode(hex);
+        if (!bytes) throw RpcError(kRpcDeserializationError, "TX decode failed: not a hex string");
+        Transaction tx;
+        try {
+          tx = Transaction::Decode(*bytes);
+        } catch (const DecodeError& e) {
+          throw RpcError(kRpcDeserializationError, std::string("TX decode failed: ") + e.what());
+        }
+        std::vector<ipc::PrevOut> prevouts = ParsePrevTxs(Param(request, 1));
+        if (std::optional<std::string> sighash = OptionalParamString(request, 2)) {
+          if (*sighash != "DEFAULT" && *sighash != "ALL") {
+            throw RpcError(kRpcInvalidParameter, "'" + *sighash + "' is not a valid sighash parameter.");
+          }
+        }
+        ipc::SignedTransaction signed_tx = wallet->signRawTransaction(tx.Encode(), prevouts);
+        json result{{"hex", HexEncode(signed_tx.tx)}, {"complete", signed_tx.complete}};
+        if (!signed_tx.errors.empty()) {
+          Transaction out = Transaction::Decode(signed_tx.tx);
+          json errors = json::array();
+          for (const ipc::InputError& error : signed_tx.errors) {
+            if (error.index >= out.inputs.size()) continue;
+            const TxIn& input = out.inputs[error.index];
+            std::vector<uint8_t> signature(input.signature.begin(), input.signature.end());
+            errors.push_back(json{{"txid", input.prevout.txid.ToHex()},
+                                  {"vout", input.prevout.index},
+                                  {"signature", HexEncode(signature)},
+                                  {"error", error.message}});
+          }
+          result["errors"] = std::move(errors);
+        }
+        return result;
+      },
+      1);
 
   // Shared by the copies of the handler the table keeps; lives as long as the table.
   auto fanout = std::make_shared<WalletBalancesFanout>(wallets);

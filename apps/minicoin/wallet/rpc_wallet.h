@@ -22,9 +22,10 @@ namespace minicoin {
 
 // Registers createwallet, loadwallet, unloadwallet, listwallets, listwalletdir, getbalance,
 // getbalances, getnewaddress, sendtoaddress, listtransactions, listunspent, getwalletinfo,
-// encryptwallet, walletpassphrase, walletlock, rescanblockchain and listwalletbalances (category "Wallet") on
-// `table`. `wallets` must outlive the table. A method works on the wallet the URI names
-// (/wallet/<name>), else on the only loaded one; WalletError becomes RpcError with its code.
+// encryptwallet, walletpassphrase, walletlock, rescanblockchain, signrawtransactionwithwallet and
+// listwalletbalances (category "Wallet") on `table`. `wallets` must outlive the table. A method
+// works on the wallet the URI names (/wallet/<name>), else on the only loaded one; WalletError
+// becomes RpcError with its code.
 void RegisterWalletRpc(RpcTable& table, WalletDirectory& wallets);
 
 // The wallet a wallet method works on: the one `request`'s URI names, else the only loaded

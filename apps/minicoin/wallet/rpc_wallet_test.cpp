@@ -3,6 +3,7 @@
 
 #include "crypto/key.h"
 #include "primitives/address.h"
+#include "primitives/hash.h"
 #include "rpc/protocol.h"
 #include "validation/block_check.h"
 #include "validation/coins.h"
@@ -27,6 +28,16 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+std::string Hex(const std::vector<uint8_t>& bytes) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (uint8_t byte : bytes) {
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 15];
+  }
+  return hex;
+}
 
 class WalletRpcTest : public ::testing::Test {
  protected:
@@ -201,6 +212,67 @@ TEST_F(WalletRpcTest, EncryptionFlow) {
   EXPECT_EQ(Call("getwalletinfo", json::array(), "/wallet/e")["unlocked_until"], 0);
 }
 
+TEST_F(WalletRpcTest, SignRawTransactionWithWallet) {
+  Call("createwallet", json{"w"});
+  std::string address = Call("getnewaddress").get<std::string>();
+  Mine(address);
+  Mine(m_other, static_cast<int>(kCoinbaseMaturity) - 1);
+  const Uint256 coinbase = m_chain->state().ReadBlock(*m_chain->state().AtHeight(1))->transactions[0].Txid();
+  Transaction tx;
+  tx.inputs = {TxIn{OutPoint{coinbase, 0}, {}}};
+  tx.outputs = {TxOut{kCoin, DecodeAddress(m_other).value()}};
+  std::string hex = Hex(tx.Encode());
+
+  json result = Call("signrawtransactionwithwallet", json{hex});
+  EXPECT_EQ(result["complete"], true);
+  EXPECT_FALSE(result.contains("errors"));
+  ASSERT_TRUE(result["hex"].is_string());
+  EXPECT_EQ(result["hex"].get<std::string>().size(), hex.size());
+  EXPECT_NE(result["hex"], hex);
+  EXPECT_EQ(Call("signrawtransactionwithwallet", json{hex, nullptr, "ALL"})["complete"], true);
+  json named{{"hexstring", hex}, {"sighashtype", "DEFAULT"}};
+  EXPECT_EQ(Call("signrawtransactionwithwallet", named)["complete"], true);
+
+  // An output the node does not know: an error entry, unless prevtxs describes it.
+  Uint256 ghost = Sha256(std::vector<uint8_t>{4});
+  Transaction unknown;
+  unknown.inputs = {TxIn{OutPoint{ghost, 1}, {}}};
+  unknown.outputs = tx.outputs;
+  std::string unknown_hex = Hex(unknown.Encode());
+  result = Call("signrawtransactionwithwallet", json{unknown_hex});
+  EXPECT_EQ(result["complete"], false);
+  ASSERT_EQ(result["errors"].size(), 1u);
+  EXPECT_EQ(result["errors"][0]["txid"], ghost.ToHex());
+  EXPECT_EQ(result["errors"][0]["vout"], 1);
+  EXPECT_EQ(result["errors"][0]["signature"], std::string(128, '0'));
+  EXPECT_EQ(result["errors"][0]["error"], "Input not found or already spent");
+  json prevtxs = json::array({json{{"txid", ghost.ToHex()}, {"vout", 1}, {"address", address}}});
+  EXPECT_EQ(Call("signrawtransactionwithwallet", json{unknown_hex, prevtxs})["complete"], true);
+
+  // Errors: bad hex, bad prevtxs, a sighash type minicoin does not have, a locked wallet.
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet"), kRpcMiscError);
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{"zz"}), kRpcDeserializationError);
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex.substr(2)}), kRpcDeserializationError);
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{5}), kRpcTypeError);
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex, "x"}), kRpcTypeError);
+  json no_address = json::array({json{{"txid", ghost.ToHex()}, {"vout", 1}}});
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex, no_address}), kRpcTypeError);
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet",
+                    json{hex, json::array({json{{"txid", "ab"}, {"vout", 1}, {"address", address}}})}),
+            kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet",
+                    json{hex, json::array({json{{"txid", ghost.ToHex()}, {"vout", -1}, {"address", address}}})}),
+            kRpcInvalidParameter);
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet",
+                    json{hex, json::array({json{{"txid", ghost.ToHex()}, {"vout", 1}, {"address", "nonsense"}}})}),
+            kRpcInvalidAddressOrKey);
+  std::string message;
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex, nullptr, "NONE"}, "/", &message), kRpcInvalidParameter);
+  EXPECT_EQ(message, "'NONE' is not a valid sighash parameter.");
+  EXPECT_TRUE(Call("encryptwallet", json{"secret"}).is_string());
+  EXPECT_EQ(ErrorOf("signrawtransactionwithwallet", json{hex}), kRpcWalletUnlockNeeded);
+}
+
 TEST_F(WalletRpcTest, HelpStartsWithTheUsageLine) {
   for (const std::string& name : m_table.Methods()) {
     const RpcMethod* method = m_table.Find(name);
@@ -208,7 +280,7 @@ TEST_F(WalletRpcTest, HelpStartsWithTheUsageLine) {
     EXPECT_EQ(method->help.rfind(name, 0), 0u) << name;
     EXPECT_EQ(method->category, "Wallet") << name;
   }
-  EXPECT_EQ(m_table.Methods().size(), 17u);
+  EXPECT_EQ(m_table.Methods().size(), 18u);
 }
 
 TEST_F(WalletRpcTest, ListWalletBalancesOfRealWallets) {
@@ -288,6 +360,9 @@ class FakeWallet final : public ipc::Wallet {
   void walletLock() override { throw std::logic_error("not implemented"); }
   uint32_t rescan(uint32_t) override { throw std::logic_error("not implemented"); }
   std::unique_ptr<ipc::Handler> handleBalanceChanged(const std::function<void(const ipc::Balances&)>&) override {
+    throw std::logic_error("not implemented");
+  }
+  ipc::SignedTransaction signRawTransaction(const std::vector<uint8_t>&, const std::vector<ipc::PrevOut>&) override {
     throw std::logic_error("not implemented");
   }
 

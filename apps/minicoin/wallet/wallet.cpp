@@ -1224,4 +1224,77 @@ std::unique_ptr<ipc::Handler> Wallet::handleBalanceChanged(const std::function<v
   return std::make_unique<BalanceHandler>(m_callbacks, id);
 }
 
+
+ipc::SignedTransaction Wallet::signRawTransaction(const std::vector<uint8_t>& raw,
+                                                  const std::vector<ipc::PrevOut>& prevouts) {
+  std::lock_guard lock(m_mutex);
+  RequireOpen();
+  Transaction tx;
+  try {
+    tx = Transaction::Decode(raw);
+  } catch (const DecodeError& e) {
+    throw WalletError(WalletError::kDeserializationError, std::string("TX decode failed: ") + e.what());
+  }
+  const std::vector<uint8_t>* seed = Seed();
+  if (seed == nullptr) throw WalletError(WalletError::kUnlockNeeded, kUnlockNeededMessage);
+
+  // The key each spent output pays: the node's coins first, then what the caller described
+  // (which must agree with the node where the node knows the output).
+  std::map<OutPoint, XOnlyPublicKey, OutPointLess> owners;
+  std::vector<ipc::OutPointRef> wanted;
+  for (const TxIn& input : tx.inputs) {
+    if (!input.prevout.IsNull()) wanted.push_back({Bytes(input.prevout.txid), input.prevout.index});
+  }
+  for (const ipc::CoinInfo& coin : m_chain->findCoins(wanted)) {
+    if (coin.outpoint.txid.size() != 32 || coin.pubkey.size() != 32) {
+      throw WalletError(WalletError::kWalletError, "the chain sent a malformed coin");
+    }
+    XOnlyPublicKey pubkey;
+    std::memcpy(pubkey.data(), coin.pubkey.data(), pubkey.size());
+    owners[OutPoint{HashFromChain(coin.outpoint.txid), coin.outpoint.index}] = pubkey;
+  }
+  for (const ipc::PrevOut& prevout : prevouts) {
+    if (prevout.txid.size() != 32 || prevout.pubkey.size() != 32) {
+      throw WalletError(WalletError::kInvalidParameter, "a previous output needs a 32-byte txid and key");
+    }
+    std::array<uint8_t, 32> txid{};
+    std::memcpy(txid.data(), prevout.txid.data(), txid.size());
+    OutPoint outpoint{Uint256(txid), prevout.vout};
+    XOnlyPublicKey pubkey;
+    std::memcpy(pubkey.data(), prevout.pubkey.data(), pubkey.size());
+    auto known = owners.find(outpoint);
+    if (known != owners.end() && known->second != pubkey) {
+      throw WalletError(WalletError::kDeserializationError,
+                        "Previous output address mismatch for " + outpoint.txid.ToHex() + ":" +
+                            std::to_string(outpoint.index) + ": the node's coin pays " + EncodeAddress(known->second));
+    }
+    owners[outpoint] = pubkey;
+  }
+
+  ipc::SignedTransaction result;
+  const Uint256 txid = tx.Txid();
+  for (std::size_t i = 0; i < tx.inputs.size(); ++i) {
+    TxIn& input = tx.inputs[i];
+    auto owner = owners.find(input.prevout);
+    if (input.prevout.IsNull() || owner == owners.end()) {
+      result.errors.push_back({static_cast<uint32_t>(i), "Input not found or already spent"});
+      continue;
+    }
+    const Uint256 message = Transaction::SignatureHash(txid, i);
+    if (std::optional<uint32_t> index = KeyIndex(owner->second)) {
+      PrivateKey key = PrivateKey::Derive(*seed, *index);
+      if (key.PublicKey() != owner->second) {
+        throw WalletError(WalletError::kWalletError, "a key does not match the wallet's seed");
+      }
+      input.signature = key.Sign(message);
+    } else if (!VerifySchnorr(owner->second, message, input.signature)) {
+      result.errors.push_back(
+          {static_cast<uint32_t>(i), "Unable to sign input: the wallet does not have the key of the output it spends"});
+    }
+  }
+  result.tx = tx.Encode();
+  result.complete = result.errors.empty();
+  return result;
+}
+
 }  // namespace minicoin

@@ -92,6 +92,11 @@ class Wallet final : public ipc::Wallet {
   uint32_t rescan(uint32_t startHeight) override;
   std::unique_ptr<ipc::Handler> handleBalanceChanged(
       const std::function<void(const ipc::Balances&)>& callback) override;
+  // Needs the seed (kUnlockNeeded while locked). Throws WalletError -22 if `tx` does not decode,
+  // kInvalidParameter for a malformed prevout, -22 if a prevout's key differs from the node's
+  // coin. Inputs the wallet cannot sign keep their signature.
+  ipc::SignedTransaction signRawTransaction(const std::vector<uint8_t>& tx,
+                                            const std::vector<ipc::PrevOut>& prevouts) override;
 
   // Chain events, delivered by the NotificationForwarder registered with the chain.
   void OnBlockConnected(const std::vector<uint8_t>& block, uint32_t height);

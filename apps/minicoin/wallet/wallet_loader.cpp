@@ -38,6 +38,10 @@ class WalletHandle final : public ipc::Wallet {
   std::unique_ptr<ipc::Handler> handleBalanceChanged(const std::function<void(const ipc::Balances&)>& callback) override {
     return m_wallet->handleBalanceChanged(callback);
   }
+  ipc::SignedTransaction signRawTransaction(const std::vector<uint8_t>& tx,
+                                            const std::vector<ipc::PrevOut>& prevouts) override {
+    return m_wallet->signRawTransaction(tx, prevouts);
+  }
 
  private:
   std::shared_ptr<minicoin::Wallet> m_wallet;

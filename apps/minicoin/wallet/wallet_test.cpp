@@ -612,5 +612,95 @@ TEST_F(WalletTest, TwoWalletsPayEachOther) {
   loader->shutdown();
 }
 
+TEST_F(WalletTest, SignRawTransactionSignsTheInputsOfItsKeys) {
+  auto wallet = Create("w");
+  XOnlyPublicKey mine = KeyOf(wallet->getNewAddress(""));
+  FundMature(mine);  // height 1 pays the wallet, heights 2..100 pay m_other
+  ChainState& state = m_chain->state();
+  OutPoint own{state.ReadBlock(*state.AtHeight(1))->transactions[0].Txid(), 0};
+  OutPoint foreign{state.ReadBlock(*state.AtHeight(2))->transactions[0].Txid(), 0};
+  const uint32_t txs_before = wallet->getWalletInfo().txCount;
+
+  // The wallet's coin alone: complete, the txid unchanged, accepted by the node.
+  Transaction tx;
+  tx.inputs = {TxIn{own, {}}};
+  tx.outputs = {TxOut{kBlockSubsidy - 100'000, m_other}};
+  ipc::SignedTransaction result = wallet->signRawTransaction(tx.Encode(), {});
+  EXPECT_TRUE(result.complete);
+  EXPECT_TRUE(result.errors.empty());
+  Transaction signed_tx = Transaction::Decode(result.tx);
+  EXPECT_EQ(signed_tx.Txid(), tx.Txid());
+  EXPECT_TRUE(VerifySchnorr(mine, signed_tx.SignatureHash(0), signed_tx.inputs[0].signature));
+  EXPECT_EQ(wallet->getWalletInfo().txCount, txs_before);  // neither recorded
+  EXPECT_TRUE(m_chain->mempool().Txids().empty());         // nor broadcast
+
+  // With another key's coin first: that input stays unsigned, the transaction is incomplete.
+  Transaction both;
+  both.inputs = {TxIn{foreign, {}}, TxIn{own, {}}};
+  both.outputs = {TxOut{kCoin, m_other}};
+  ipc::SignedTransaction partly = wallet->signRawTransaction(both.Encode(), {});
+  EXPECT_FALSE(partly.complete);
+  ASSERT_EQ(partly.errors.size(), 1u);
+  EXPECT_EQ(partly.errors[0].index, 0u);
+  EXPECT_NE(partly.errors[0].message.find("does not have the key"), std::string::npos) << partly.errors[0].message;
+  Transaction partly_tx = Transaction::Decode(partly.tx);
+  EXPECT_EQ(partly_tx.inputs[0].signature, SchnorrSignature{});
+  EXPECT_TRUE(VerifySchnorr(mine, partly_tx.SignatureHash(1), partly_tx.inputs[1].signature));
+
+  // Once the first transaction is in the mempool, the coin it spends is gone for the node.
+  EXPECT_EQ(m_chain->broadcastTransaction(result.tx), "");
+  result = wallet->signRawTransaction(both.Encode(), {});
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_EQ(result.errors[1].message, "Input not found or already spent");
+
+  // Signed beforehand by its owner, the foreign input keeps its signature and counts as complete.
+  Transaction foreign_only;
+  foreign_only.inputs = {TxIn{foreign, {}}};
+  foreign_only.outputs = {TxOut{kCoin, mine}};
+  foreign_only.inputs[0].signature = m_other_key.Sign(foreign_only.SignatureHash(0));
+  result = wallet->signRawTransaction(foreign_only.Encode(), {});
+  EXPECT_TRUE(result.complete);
+  EXPECT_EQ(Transaction::Decode(result.tx), foreign_only);
+
+  // An output the node does not know: missing, unless the caller says which key it pays.
+  Transaction unknown;
+  unknown.inputs = {TxIn{OutPoint{Sha256(std::vector<uint8_t>{9}), 3}, {}}};
+  unknown.outputs = {TxOut{kCoin, m_other}};
+  result = wallet->signRawTransaction(unknown.Encode(), {});
+  EXPECT_FALSE(result.complete);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].message, "Input not found or already spent");
+  const Uint256& unknown_txid = unknown.inputs[0].prevout.txid;
+  ipc::PrevOut described{std::vector<uint8_t>(unknown_txid.bytes().begin(), unknown_txid.bytes().end()), 3,
+                         std::vector<uint8_t>(mine.begin(), mine.end())};
+  result = wallet->signRawTransaction(unknown.Encode(), {described});
+  EXPECT_TRUE(result.complete);
+  EXPECT_TRUE(VerifySchnorr(mine, unknown.SignatureHash(0), Transaction::Decode(result.tx).inputs[0].signature));
+
+  // A description that contradicts the node's coin, a malformed one, and bytes that are no
+  // transaction are refused.
+  ipc::PrevOut contradicting{std::vector<uint8_t>(foreign.txid.bytes().begin(), foreign.txid.bytes().end()), 0,
+                             std::vector<uint8_t>(mine.begin(), mine.end())};
+  EXPECT_EQ(ErrorCode([&] { wallet->signRawTransaction(foreign_only.Encode(), {contradicting}); }),
+            WalletError::kDeserializationError);
+  ipc::PrevOut short_key{described.txid, 3, std::vector<uint8_t>(31, 1)};
+  EXPECT_EQ(ErrorCode([&] { wallet->signRawTransaction(unknown.Encode(), {short_key}); }),
+            WalletError::kInvalidParameter);
+  EXPECT_EQ(ErrorCode([&] { wallet->signRawTransaction({1, 2, 3}, {}); }), WalletError::kDeserializationError);
+}
+
+TEST_F(WalletTest, SignRawTransactionNeedsAnUnlockedWallet) {
+  auto wallet = Create("w", "secret");
+  XOnlyPublicKey mine = KeyOf(wallet->getNewAddress(""));
+  FundMature(mine);
+  Transaction tx;
+  const Uint256 coinbase = m_chain->state().ReadBlock(*m_chain->state().AtHeight(1))->transactions[0].Txid();
+  tx.inputs = {TxIn{OutPoint{coinbase, 0}, {}}};
+  tx.outputs = {TxOut{kCoin, m_other}};
+  EXPECT_EQ(ErrorCode([&] { wallet->signRawTransaction(tx.Encode(), {}); }), WalletError::kUnlockNeeded);
+  wallet->walletPassphrase("secret", 60);
+  EXPECT_TRUE(wallet->signRawTransaction(tx.Encode(), {}).complete);
+}
+
 }  // namespace
 }  // namespace minicoin
