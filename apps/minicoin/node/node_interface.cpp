@@ -4,6 +4,7 @@
 #include "ipc/wallet_error.h"
 #include "node/node.h"
 #include "primitives/address.h"
+#include "rpc/json.h"
 #include "rpc/table.h"
 #include "wallet/wallet_directory.h"
 
@@ -260,11 +261,10 @@ class LocalNode final : public ipc::Node {
   std::string executeRpc(const std::string& method, const std::string& params) override {
     json parsed = json::array();
     if (params.find_first_not_of(" \t\r\n") != std::string::npos) {
-      try {
-        parsed = json::parse(params);
-      } catch (const json::exception& e) {
-        throw std::runtime_error("executeRpc: params are not JSON: " + std::string(e.what()));
-      }
+      std::string error;
+      std::optional<json> value = ParseJsonLimited(params, error);
+      if (!value) throw std::runtime_error("executeRpc: params are not JSON: " + error);
+      parsed = std::move(*value);
       if (!parsed.is_array() && !parsed.is_object()) {
         throw std::runtime_error("executeRpc: params must be a JSON array (or an object of named params)");
       }

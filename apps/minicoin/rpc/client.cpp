@@ -1,9 +1,12 @@
 #include "rpc/client.h"
 
 #include "rpc/auth.h"
+#include "rpc/json.h"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include <optional>
 
 namespace minicoin {
 
@@ -39,8 +42,10 @@ nlohmann::json SendRpcRequest(const RpcClientOptions& options, const std::string
     throw std::runtime_error("server returned HTTP error " + std::to_string(status));
   }
   if (result->body.empty()) throw std::runtime_error("no response from server");
-  nlohmann::json reply = nlohmann::json::parse(result->body, nullptr, false);
-  if (reply.is_discarded()) throw std::runtime_error("couldn't parse reply from server");
+  std::string parse_error;
+  std::optional<nlohmann::json> parsed = ParseJsonLimited(result->body, parse_error);
+  if (!parsed) throw std::runtime_error("couldn't parse reply from server: " + parse_error);
+  nlohmann::json reply = std::move(*parsed);
   if (!reply.is_object()) throw std::runtime_error("expected reply to have result, error and id properties");
   return reply;
 }

@@ -1,5 +1,7 @@
 #include "rpc/client_params.h"
 
+#include "rpc/json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
@@ -143,9 +145,13 @@ bool IsJsonParam(const std::string& method, const std::string& name) {
 }
 
 nlohmann::json ParseJsonArgument(const std::string& text) {
-  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
-  if (value.is_discarded()) throw std::runtime_error("Error parsing JSON: " + text);
-  return value;
+  std::string error;
+  std::optional<nlohmann::json> value = ParseJsonLimited(text, error);
+  if (!value) {
+    if (JsonNestingDepth(text) > kMaxJsonDepth) throw std::runtime_error("Error parsing JSON: " + error);
+    throw std::runtime_error("Error parsing JSON: " + text);
+  }
+  return std::move(*value);
 }
 
 nlohmann::json ConvertPositionalParams(const std::string& method,

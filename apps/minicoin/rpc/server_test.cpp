@@ -80,6 +80,11 @@ struct Fixture {
     return client.Post(path, headers, body, "application/json");
   }
   httplib::Result Post(const std::string& body) { return Post(body, cookie); }
+  httplib::Result PostAs(const std::string& body, const std::string& content_type) {
+    httplib::Client client("127.0.0.1", server.port());
+    httplib::Headers headers{{"Authorization", "Basic " + Base64Encode(cookie)}};
+    return client.Post("/", headers, body, content_type.c_str());
+  }
 
   TempDir dir;
   Logger log;
@@ -241,20 +246,76 @@ TEST(HttpRpcServerTest, PathsMethodsAndSizes) {
   reply = f.Post(R"({"method":"whoami","id":1})", f.cookie, "/other");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 404);
+  EXPECT_NE(reply->body.find("/wallet/<name>"), std::string::npos) << reply->body;
   httplib::Client client("127.0.0.1", f.server.port());
   reply = client.Get("/");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 405);
-  // Over the body limit.
+  EXPECT_NE(reply->body.find("POST"), std::string::npos) << reply->body;
+  // Over the body limit: refused with a reason, whatever the Content-Type.
   std::string big_body = R"({"method":"echo","params":[")" + std::string(2000, 'y') + R"("],"id":1})";
-  reply = f.Post(big_body);
-  ASSERT_TRUE(reply);
-  EXPECT_EQ(reply->status, 413);
+  for (const char* type : {"application/json", "application/x-www-form-urlencoded", "text/plain"}) {
+    reply = f.PostAs(big_body, type);
+    ASSERT_TRUE(reply) << type;
+    EXPECT_EQ(reply->status, 413) << type;
+    EXPECT_NE(reply->body.find("limit of 1000 bytes"), std::string::npos) << type << ": " << reply->body;
+  }
   // Large results are fine.
   reply = f.Post(R"({"method":"big","params":[5000000],"id":1})");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 200);
   EXPECT_EQ(Json::parse(reply->body)["result"].get<std::string>().size(), 5000000u);
+}
+
+// curl --data sends application/x-www-form-urlencoded; such bodies are JSON-RPC like any other,
+// also past the 8 KiB httplib allows form data.
+TEST(HttpRpcServerTest, BodiesAreJsonWhateverTheirContentType) {
+  Fixture f;
+  std::string text(100000, 'z');
+  std::string body = R"({"method":"echo","params":[")" + text + R"("],"id":7})";
+  for (const char* type : {"application/x-www-form-urlencoded", "text/plain", "application/octet-stream"}) {
+    auto reply = f.PostAs(body, type);
+    ASSERT_TRUE(reply) << type;
+    EXPECT_EQ(reply->status, 200) << type;
+    EXPECT_EQ(Json::parse(reply->body)["result"][0], text) << type;
+  }
+  auto reply = f.PostAs("--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--\r\n",
+                        "multipart/form-data; boundary=b");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 415);
+  EXPECT_NE(reply->body.find("multipart/form-data"), std::string::npos) << reply->body;
+}
+
+// A request nested far deeper than any real one is refused as a parse error; the server keeps
+// serving (a recursive copy of such a value would overflow the stack).
+TEST(HttpRpcServerTest, DeeplyNestedRequestsAreRefused) {
+  Fixture f;
+  const std::size_t depth = 100000;
+  std::string body = R"({"method":"echo","params":)" + std::string(depth, '[') + std::string(depth, ']') +
+                     R"(,"id":1})";
+  auto reply = f.Post(body);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 500);
+  Json parsed = Json::parse(reply->body);
+  EXPECT_EQ(parsed["error"]["code"], kRpcParseError);
+  EXPECT_EQ(parsed["error"]["message"], "Parse error: JSON nested deeper than 512 levels");
+  // At the limit: the request object is level 1, so params may nest 511 deep.
+  body = R"({"method":"echo","params":)" + std::string(511, '[') + std::string(511, ']') + R"(,"id":2})";
+  reply = f.Post(body);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200) << reply->body.substr(0, 200);
+  body = R"({"method":"echo","params":)" + std::string(512, '[') + std::string(512, ']') + R"(,"id":3})";
+  reply = f.Post(body);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 500);
+  // Brackets inside strings do not count.
+  body = R"({"method":"echo","params":[")" + std::string(5000, '[') + R"("],"id":4})";
+  reply = f.Post(body);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  reply = f.Post(R"({"method":"echo","params":[1],"id":5})");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
 }
 
 TEST(HttpRpcServerTest, BindFailure) {
