@@ -2,7 +2,9 @@
 # Builds and runs every test: the normal build (unit, process, functional, golden), then the unit
 # and process suites under AddressSanitizer+UndefinedBehaviorSanitizer, the framework suites under
 # ThreadSanitizer, and the fuzz-smoke runs of the fuzz targets (clang, in build-fuzz). Prints a
-# closing "total: N passed, N failed" line.
+# closing "total: N passed, N failed, N skipped" line; a skipped test (one that cannot run here)
+# is never counted as passed. Runs after scripts/install-deps.sh, so the tests that need a tool
+# (npm) fail rather than skip when it is missing (CROSSPROC_REQUIRE_TOOLS=1).
 #
 # CROSSPROC_TEST_MODE=quick (default) keeps sanitizer and fuzz runs short; =long runs them in full.
 set -uo pipefail
@@ -10,12 +12,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${CROSSPROC_TEST_MODE:-quick}
 jobs=${CROSSPROC_JOBS:-$(nproc)}
 export CROSSPROC_TEST_MODE=$mode
+export CROSSPROC_REQUIRE_TOOLS=1
 logs=$(mktemp -d)
 passed=0
 failed=0
+skipped=0
 status=0
 
-# run_suite NAME BUILD_DIR CTEST_ARGS... : runs ctest, adds its counts to the totals.
+# run_suite NAME BUILD_DIR CTEST_ARGS... : runs ctest, adds its counts to the totals. ctest
+# counts a skipped test among the passed ones in its summary line and lists it under "The
+# following tests did not run" with "(Skipped)".
 run_suite() {
   local name=$1 dir=$2
   shift 2
@@ -25,11 +31,13 @@ run_suite() {
   local line
   line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$logs/$name.log" | tail -1)
   if [ -n "$line" ]; then
-    local total fails
+    local total fails skips
     total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
     fails=$(echo "$line" | sed -E 's/.*tests passed, ([0-9]+) tests failed.*/\1/')
-    passed=$((passed + total - fails))
+    skips=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' "$logs/$name.log")
+    passed=$((passed + total - fails - skips))
     failed=$((failed + fails))
+    skipped=$((skipped + skips))
   elif ! grep -q "No tests were found" "$logs/$name.log"; then
     failed=$((failed + 1))
   fi
@@ -75,5 +83,5 @@ else
 fi
 
 echo
-echo "total: $passed passed, $failed failed"
+echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status

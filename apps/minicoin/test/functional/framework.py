@@ -9,6 +9,15 @@ run() method (or a plain main(test) function) and ending with
 It runs alone (python3 test_x.py --binary=build/.../minicoind) or under run.py. Every wait is
 bounded; on failure the temporary directory is kept and each node's debug.log tail is printed;
 on success it is removed.
+
+A test that applies to only one node binary says so at the top level of its script:
+
+    BINARIES = ("minicoin-node",)
+
+(default: both minicoind and minicoin-node). CMake registers it only for those, and run against
+another binary it exits with SKIP_EXIT_CODE. A test that cannot run here (a missing tool) calls
+self.skip(reason), which also exits with SKIP_EXIT_CODE: ctest and run.py report it as skipped,
+never as passed.
 """
 import argparse
 import base64
@@ -29,6 +38,10 @@ import traceback
 import urllib.error
 import urllib.request
 
+# The exit status of a skipped test (ctest's SKIP_RETURN_CODE for these tests).
+SKIP_EXIT_CODE = 77
+NODE_BINARIES = ("minicoind", "minicoin-node")
+
 COIN = 100_000_000
 COINBASE_MATURITY = 100
 # The data subfolder of each chain.
@@ -44,6 +57,10 @@ class JSONRPCError(Exception):
         super().__init__("JSON-RPC error %s: %s" % (code, message))
         self.code = code
         self.message = message
+
+
+class SkipTest(Exception):
+    """Raised by FunctionalTest.skip: the test cannot run here, for the reason given."""
 
 
 class TestFailure(AssertionError):
@@ -486,6 +503,10 @@ class FunctionalTest:
     def run(self):
         raise NotImplementedError
 
+    def skip(self, reason):
+        """Stops the test as skipped (exit status SKIP_EXIT_CODE), printing the reason."""
+        raise SkipTest(reason)
+
     def note(self, message):
         """Prints a cosmetic difference from Bitcoin Core that does not fail the test."""
         print("NOTE: " + message, flush=True)
@@ -599,6 +620,11 @@ def main(test, argv=None):
     exits: 0 on success, 1 on failure."""
     options = parse_options(argv)
     name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    binaries = getattr(sys.modules.get("__main__"), "BINARIES", NODE_BINARIES)
+    if os.path.basename(options.binary) not in binaries:
+        print("SKIP: %s runs only against %s, not %s" % (name, " and ".join(binaries),
+                                                         os.path.basename(options.binary)))
+        sys.exit(SKIP_EXIT_CODE)
     options.tmpdir = tempfile.mkdtemp(prefix="minicoin_%s_" % name, dir=options.tmpdir_root)
     if isinstance(test, type):
         instance = test(options)
@@ -606,12 +632,16 @@ def main(test, argv=None):
         instance = FunctionalTest(options)
         instance.run = lambda: test(instance)
     ok = False
+    skipped = None
     start = time.monotonic()
     # run.py's timeout sends SIGTERM: turn it into an exception so the nodes are cleaned up.
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         instance.run()
         ok = not instance.disagreements
+    except SkipTest as e:
+        ok = True
+        skipped = str(e)
     except BaseException:
         traceback.print_exc()
     finally:
@@ -634,6 +664,9 @@ def main(test, argv=None):
             print("  - " + message)
     if ok:
         shutil.rmtree(options.tmpdir, ignore_errors=True)
+        if skipped is not None:
+            print("SKIP: %s: %s" % (name, skipped))
+            sys.exit(SKIP_EXIT_CODE)
         print("%s passed in %.1fs" % (name, elapsed))
         sys.exit(0)
     for node in instance.nodes:

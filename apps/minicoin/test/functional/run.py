@@ -3,8 +3,10 @@
 
     python3 run.py --binary build/apps/minicoin/bin/minicoind [-k reorg] [--jobs 2] [--timeout 300]
 
-Prints one line per test, the output of failed tests, and at the end "N passed, N failed" alone
-on a line. Exits 1 if any test failed (or none matched).
+Prints one line per test (passed, FAILED or skipped, with the reason of a skip), the output of
+failed tests, and at the end "N passed, N failed, N skipped" alone on a line. A test exits with
+framework.SKIP_EXIT_CODE when it does not apply to the binary or cannot run here. Exits 1 if
+any test failed (or none matched).
 """
 import argparse
 import fnmatch
@@ -17,16 +19,19 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from framework import SKIP_EXIT_CODE  # noqa: E402
 
 
 def run_one(path, forwarded, timeout):
-    """Runs one test script in its own process group; returns (ok, seconds, output)."""
+    """Runs one test script in its own process group; returns (status, seconds, output), status
+    being "passed", "FAILED" or "skipped"."""
     start = time.monotonic()
     process = subprocess.Popen([sys.executable, path, *forwarded], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         output, _ = process.communicate(timeout=timeout)
-        ok = process.returncode == 0
+        status = {0: "passed", SKIP_EXIT_CODE: "skipped"}.get(process.returncode, "FAILED")
         note = ""
     except subprocess.TimeoutExpired:
         # SIGTERM lets the test kill its nodes and print their logs; SIGKILL the group after that.
@@ -36,14 +41,14 @@ def run_one(path, forwarded, timeout):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
-        ok = False
+        status = "FAILED"
         note = "\n[run.py] timed out after %ss\n" % timeout
     # Whatever the test left behind in its group (nodes it could not stop) goes too.
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    return ok, time.monotonic() - start, output.decode(errors="replace") + note
+    return status, time.monotonic() - start, output.decode(errors="replace") + note
 
 
 def main():
@@ -74,7 +79,7 @@ def main():
                  if pattern in os.path.basename(t) or fnmatch.fnmatch(os.path.basename(t), pattern)]
     if not tests:
         print("no test matches %r" % options.pattern)
-        print("0 passed, 0 failed")
+        print("0 passed, 0 failed, 0 skipped")
         return 1
 
     results = {}
@@ -87,11 +92,15 @@ def main():
                 if not queue:
                     return
                 path = queue.pop(0)
-            ok, seconds, output = run_one(path, forwarded, options.timeout)
+            status, seconds, output = run_one(path, forwarded, options.timeout)
             name = os.path.splitext(os.path.basename(path))[0]
+            reason = ""
+            if status == "skipped":
+                lines = [line for line in output.splitlines() if line.startswith("SKIP: ")]
+                reason = "  (%s)" % lines[-1][len("SKIP: "):] if lines else ""
             with lock:
-                results[path] = (ok, output)
-                print("%-40s %s  %6.1fs" % (name, "passed" if ok else "FAILED", seconds), flush=True)
+                results[path] = (status, output)
+                print("%-40s %-7s  %6.1fs%s" % (name, status, seconds, reason), flush=True)
 
     threads = [threading.Thread(target=worker) for _ in range(max(1, options.jobs))]
     for thread in threads:
@@ -99,12 +108,13 @@ def main():
     for thread in threads:
         thread.join()
 
-    failed = [path for path in tests if not results[path][0]]
+    failed = [path for path in tests if results[path][0] == "FAILED"]
+    skipped = [path for path in tests if results[path][0] == "skipped"]
     for path in failed:
         print("\n==== %s output ====" % os.path.basename(path))
         print(results[path][1].rstrip())
     print()
-    print("%d passed, %d failed" % (len(tests) - len(failed), len(failed)))
+    print("%d passed, %d failed, %d skipped" % (len(tests) - len(failed) - len(skipped), len(failed), len(skipped)))
     return 1 if failed else 0
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Randomized kill loop (minicoin-node only; skipped on minicoind): while minicoin-miner (over
+"""Randomized kill loop (minicoin-node only): while minicoin-miner (over
 -ipcbind) and generatetoaddress mine blocks and two wallets pay each other, SIGKILL the node, a
 wallet process or the miner at a random moment, restart what was killed, and check after every
 iteration that nothing reported was lost and that every coin is accounted for:
@@ -38,6 +38,9 @@ import urllib.parse
 import framework
 from framework import (COIN, COINBASE_MATURITY, SUBSIDY, JSONRPCError, TestFailure, assert_equal, assert_in,
                        assert_true, subsidy, total_subsidy, wait_until)
+
+# Needs what only the multi-process layout has (wallet processes, -ipcbind).
+BINARIES = ("minicoin-node",)
 
 WALLETS = ("a", "b")
 TARGETS = ("node", "wallet a", "wallet b", "miner")
@@ -255,10 +258,6 @@ class FaultKillLoopTest(framework.FunctionalTest):
         sys.stdout.flush()
 
     def kill_loop(self):
-        if os.path.basename(self.binary) != "minicoin-node":
-            print("SKIP: the kill loop needs minicoin-node (wallet processes, -ipcbind); this is %s"
-                  % os.path.basename(self.binary))
-            return
         here = os.path.dirname(self.binary)
         self.miner_binary = os.environ.get("MINICOIN_MINER_BINARY") or next(
             (p for p in (os.path.join(here, "minicoin-miner"), os.path.join(os.path.dirname(here), "miner",

@@ -2,7 +2,7 @@
 """The Mining interface over -ipcbind, driven by minicoin-mining-probe and minicoin-miner:
 templates held across tip changes and solved later, three concurrent waitNext calls, interrupt,
 the template memory limit, a client killed during waitNext, and minicoin-miner mining blocks the
-node accepts (then stopping cleanly on SIGINT). Needs minicoin-node (IPC); skipped for minicoind."""
+node accepts (then stopping cleanly on SIGINT). Runs against minicoin-node only (IPC)."""
 import json
 import os
 import signal
@@ -12,6 +12,9 @@ import time
 
 import framework
 from framework import TestFailure, assert_equal, assert_in, assert_true, wait_until
+
+# Needs what only the multi-process layout has (wallet processes, -ipcbind).
+BINARIES = ("minicoin-node",)
 
 
 def find_miner_tool(name, binary):
@@ -37,9 +40,6 @@ class MiningInterfaceTest(framework.FunctionalTest):
         return json.loads(result.stdout)
 
     def run(self):
-        if os.path.basename(self.binary) != "minicoin-node":
-            print("SKIP: the Mining interface needs minicoin-node (-ipcbind); %s runs in one process" % self.binary)
-            return
         self.probe_binary = find_miner_tool("minicoin-mining-probe", self.binary)
         self.miner_binary = find_miner_tool("minicoin-miner", self.binary)
         if not self.probe_binary or not self.miner_binary:

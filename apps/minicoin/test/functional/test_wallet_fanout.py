@@ -46,7 +46,8 @@ class WalletFanoutTest(framework.FunctionalTest):
             self.outsider = self.genkey()["address"]
             self.balances(node)
             if not self.multiprocess:
-                print("SKIP: wallet processes exist only with minicoin-node (this is %s)" % os.path.basename(self.binary))
+                self.note("the wallet process part runs only against minicoin-node (this is %s)"
+                          % os.path.basename(self.binary))
                 return
             self.wallet_binary = os.path.join(os.path.dirname(self.binary), "minicoin-wallet")
             self.stopped_wallet(node)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""minicoin-node's wallet processes (skipped on minicoind): -wallet=<name> runs each wallet in a
+"""minicoin-node's wallet processes (minicoin-node only): -wallet=<name> runs each wallet in a
 minicoin-wallet child of its own; SIGKILL of one leaves the node and the other wallets running,
 its RPCs fail clearly until loadwallet, and its coins are intact; SIGKILL in the middle of a burst
 of sends loses no coin and reuses no key; wallet processes started on their own with
@@ -17,6 +17,9 @@ import urllib.parse
 import framework
 from framework import (COIN, COINBASE_MATURITY, SUBSIDY, JSONRPCError, TestFailure, assert_equal, assert_in,
                        assert_raises_rpc_error, assert_true, subsidy, wait_until)
+
+# Needs what only the multi-process layout has (wallet processes, -ipcbind).
+BINARIES = ("minicoin-node",)
 
 
 def units(amount):
@@ -119,9 +122,6 @@ def kill9_pid(pid):
 
 class WalletProcessesTest(framework.FunctionalTest):
     def run(self):
-        if os.path.basename(self.binary) != "minicoin-node":
-            print("SKIP: wallet processes exist only with minicoin-node (this is %s)" % os.path.basename(self.binary))
-            return
         self.wallet_binary = os.path.join(os.path.dirname(self.binary), "minicoin-wallet")
         assert_true(os.access(self.wallet_binary, os.X_OK), "minicoin-wallet next to the node binary")
         self.attached = []

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""minicoin-wallet -sandbox (skipped on minicoind): a sandboxed wallet process, spawned by
+"""minicoin-wallet -sandbox (minicoin-node only): a sandboxed wallet process, spawned by
 minicoin-node -walletsandbox or attached with -ipcconnect -sandbox, still creates its wallet,
 receives, sends and serves its own RPC (-server), while a file outside its wallet folder cannot be
 opened. The hidden -testsandboxprobe=<path> option makes the process try to open <path> right
@@ -15,6 +15,9 @@ import framework
 from framework import (COIN, COINBASE_MATURITY, TestFailure, assert_equal, assert_in, assert_true, wait_until)
 from test_wallet_server import Endpoint, NodeWallet, OwnWallet, read_port
 
+# Needs what only the multi-process layout has (wallet processes, -ipcbind).
+BINARIES = ("minicoin-node",)
+
 
 def units(amount):
     return int((decimal.Decimal(amount) * COIN).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
@@ -27,9 +30,6 @@ def probe_results(log_text, path):
 
 class WalletSandboxTest(framework.FunctionalTest):
     def run(self):
-        if os.path.basename(self.binary) != "minicoin-node":
-            print("SKIP: wallet processes exist only with minicoin-node (this is %s)" % os.path.basename(self.binary))
-            return
         self.wallet_binary = os.path.join(os.path.dirname(self.binary), "minicoin-wallet")
         self.outsider = self.genkey()["address"]
         self.secret = os.path.join(self.tmpdir, "secret.txt")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""minicoin-wallet -server (skipped on minicoind): a wallet process serves its wallets' RPC methods
+"""minicoin-wallet -server (minicoin-node only): a wallet process serves its wallets' RPC methods
 itself, with the same results and errors as through the node, in both layouts: spawned by
 minicoin-node with -walletrpcport (cookie and .rpcport in <datadir>/wallets/<name>/) and attached
 with -ipcconnect -server. Checks the cookie (mode 0600, removed at exit), refused credentials,
@@ -22,6 +22,9 @@ import urllib.request
 import framework
 from framework import (COIN, COINBASE_MATURITY, JSONRPCError, TestFailure, assert_equal, assert_in,
                        assert_raises_rpc_error, assert_true, wait_until)
+
+# Needs what only the multi-process layout has (wallet processes, -ipcbind).
+BINARIES = ("minicoin-node",)
 
 
 def units(amount):
@@ -120,9 +123,6 @@ def read_port(folder):
 
 class WalletServerTest(framework.FunctionalTest):
     def run(self):
-        if os.path.basename(self.binary) != "minicoin-node":
-            print("SKIP: wallet processes exist only with minicoin-node (this is %s)" % os.path.basename(self.binary))
-            return
         self.wallet_binary = os.path.join(os.path.dirname(self.binary), "minicoin-wallet")
         assert_true(os.access(self.wallet_binary, os.X_OK), "minicoin-wallet next to the node binary")
         self.outsider = self.genkey()["address"]
