@@ -184,7 +184,7 @@ class TemplateFactory {
       const ChainState& chain = m_node.chain();
       NextBlock next{.prev_hash = tip.hash,
                      .height = height,
-                     .time = chain.NextBlockTime(tip, std::time(nullptr)),
+                     .time = chain.NextBlockTime(tip, m_node.Now()),
                      .bits = chain.NextBits(tip),
                      .subsidy = BlockSubsidy(height, chain.params())};
       block = CreateNewBlock(next, payout, entries);
@@ -392,7 +392,7 @@ class MiningImpl final : public ipc::Mining {
   }
 
   bool isInitialBlockDownload() override {
-    int64_t now = static_cast<int64_t>(std::time(nullptr));
+    int64_t now = m_node.Now();
     return static_cast<int64_t>(m_node.chain().Tip().header.time) < now - kMaxTipAgeSeconds;
   }
 
@@ -422,7 +422,7 @@ class MiningImpl final : public ipc::Mining {
     m_node.chain().WithTip([&](const BlockIndex& tip, const CoinsView& tip_coins) {
       on_tip = tip.hash == block.header.previous;
       if (!on_tip) return;
-      context_error = m_node.chain().ContextualCheck(block, tip, std::time(nullptr));
+      context_error = m_node.chain().ContextualCheck(block, tip, m_node.Now());
       context = m_node.chain().NextContext(tip);
       for (std::size_t i = 1; i < block.transactions.size(); ++i) {
         for (const TxIn& input : block.transactions[i].inputs) {

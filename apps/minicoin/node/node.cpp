@@ -60,10 +60,6 @@ int64_t MempoolExpirySeconds(const ArgsManager& args) {
   return *hours * 3600;
 }
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::size_t WorkerThreads(const ArgsManager& args) {
   int64_t par = args.GetIntArg("-par", 0);
   if (par <= 0) return std::max<std::size_t>(1, std::thread::hardware_concurrency() + static_cast<std::size_t>(-par));
@@ -172,12 +168,14 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
           crossproc::WorkerPoolOptions{.threads = WorkerThreads(args), .name = "verify"})),
       m_mempool_expiry_seconds(MempoolExpirySeconds(args)),
       m_mempool(MempoolOptions{.max_bytes = static_cast<std::size_t>(args.GetIntArg("-maxmempool", 300)) << 20,
-                               .min_fee_per_kb = MinRelayFee(args)}),
+                               .min_fee_per_kb = MinRelayFee(args),
+                               .clock = [this] { return Now(); }}),
       m_notifications(log) {
   ChainStateOptions chain_options;
   chain_options.dir = args.GetDataDir();
   chain_options.params = &ChainParams::Get(args.GetChainTypeOrMain());
   chain_options.pool = m_pool.get();
+  chain_options.now = [this] { return Now(); };
   m_log.Info("Opening the %s chain's state in %s with %zu validation threads", chain_options.params->name.c_str(),
              chain_options.dir.string().c_str(), m_pool->thread_count());
   m_chain = std::make_unique<ChainState>(chain_options);
@@ -197,7 +195,7 @@ Node::~Node() {
 
 void Node::BlockConnected(const Block& block, const BlockIndex& index) {
   m_mempool.RemoveForBlock(block);
-  m_mempool.Expire(NowSeconds() - m_mempool_expiry_seconds);
+  m_mempool.Expire(Now() - m_mempool_expiry_seconds);
   MINICOIN_LOG_DEBUG(m_log, LogCategory::kValidation, "%s", ("connected block " + index.hash.ToHex() + " at height " + std::to_string(index.height)).c_str());
 }
 
@@ -265,7 +263,7 @@ Mempool::AcceptResult Node::SubmitTransaction(const Transaction& tx) {
     }
     result = m_mempool.Accept(tx, coins, tip.height + 1, *m_pool);
   });
-  if (result.accepted) m_mempool.Expire(NowSeconds() - m_mempool_expiry_seconds);
+  if (result.accepted) m_mempool.Expire(Now() - m_mempool_expiry_seconds);
   if (result.accepted) {
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kMempool, "%s", ("accepted transaction " + result.txid.ToHex()).c_str());
   } else {
@@ -287,7 +285,7 @@ std::optional<Block> Node::MineBlock(const XOnlyPublicKey& payout, uint64_t max_
   m_chain->WithTip([&](const BlockIndex& tip, const CoinsView&) {
     NextBlock next{.prev_hash = tip.hash,
                    .height = tip.height + 1,
-                   .time = m_chain->NextBlockTime(tip, std::time(nullptr)),
+                   .time = m_chain->NextBlockTime(tip, Now()),
                    .bits = m_chain->NextBits(tip),
                    .subsidy = BlockSubsidy(tip.height + 1, m_chain->params())};
     block = CreateNewBlock(next, payout, m_mempool.SelectForBlock(BlockTransactionBudget(BlockAssemblerOptions{}, next.height)));
@@ -306,6 +304,12 @@ std::unique_ptr<ipc::Echo> Node::MakeEcho() {
     };
   }
   return std::make_unique<SpawnedEcho>(crossproc::SpawnProcess<ipc::Init>(crossproc::FindExecutable("minicoin-echo"), spawn));
+}
+
+int64_t Node::Now() const {
+  int64_t mock = m_mock_time.load();
+  if (mock != 0) return mock;
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 int64_t Node::Uptime() const {

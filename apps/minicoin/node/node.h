@@ -97,6 +97,12 @@ class Node final : private ChainListener {
   // Seconds since the node started.
   int64_t Uptime() const;
 
+  // The node's clock (unix seconds): the system clock, or the time set by SetMockTime. Block
+  // times (mining, "time-too-new"), mempool entry times and mempool expiry follow it.
+  int64_t Now() const;
+  // Sets the clock to `time` (regtest's setmocktime); 0 returns to the system clock.
+  void SetMockTime(int64_t time) { m_mock_time.store(time); }
+
   // Asks the node to stop (the `stop` RPC, SIGINT, SIGTERM); returns at once.
   void RequestShutdown();
   bool ShutdownRequested() const { return m_shutdown.load(); }
@@ -117,6 +123,7 @@ class Node final : private ChainListener {
   Logger& m_log;
   NodeOptions m_options;
   std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+  std::atomic<int64_t> m_mock_time{0};  // 0: the system clock
   std::unique_ptr<crossproc::WorkerPool> m_pool;
   int64_t m_mempool_expiry_seconds;  // -mempoolexpiry
   Mempool m_mempool;

@@ -312,6 +312,20 @@ void RegisterMiscRpc(RpcTable& table, Node& node) {
   table.Add({"uptime", "Control", {},
              "uptime\n\nReturns the total uptime of the server.\n\nResult:\nn    (numeric) The number of seconds that the server has been running",
              [&node](const RpcRequest&) -> json { return node.Uptime(); }});
+  table.Add({"setmocktime", "hidden", {"timestamp"},
+             "setmocktime timestamp\n\nSet the node's clock (regtest only): block times, the \"time-too-new\" rule, mempool\n"
+             "entry times and mempool expiry follow it. Not listed by help.\n\nArguments:\n"
+             "1. timestamp    (numeric, required) Unix seconds to use as the current time; 0 returns to\n"
+             "                the system clock",
+             [&node](const RpcRequest& request) -> json {
+               if (node.chain().params().type != ChainType::kRegtest) {
+                 throw RpcError(kRpcMiscError, "setmocktime is for regression testing (-regtest mode) only");
+               }
+               int64_t time = ParamInt(request, 0);
+               if (time < 0) throw RpcError(kRpcInvalidParameter, "Mocktime cannot be negative: " + std::to_string(time) + ".");
+               node.SetMockTime(time);
+               return nullptr;
+             }});
   table.Add({"stop", "Control", {},
              "stop\n\nRequest a graceful shutdown of the minicoin server.",
              [&node](const RpcRequest&) -> json {

@@ -84,7 +84,10 @@ std::string RpcTable::Help(const std::string& name) const {
     return method->help;
   }
   std::map<std::string, std::vector<const RpcMethod*>> by_category;
-  for (const auto& [method_name, method] : m_methods) by_category[method.category].push_back(&method);
+  // Methods of the "hidden" category (test aids) are left out of the list; `help <name>` shows them.
+  for (const auto& [method_name, method] : m_methods) {
+    if (method.category != "hidden") by_category[method.category].push_back(&method);
+  }
   std::string out;
   for (const auto& [category, methods] : by_category) {
     if (!out.empty()) out += "\n";

@@ -29,7 +29,7 @@ struct RpcRequest {
 // arg_names.size() parameters fail with kRpcMiscError and the help text, as bitcoind does.
 struct RpcMethod {
   std::string name;
-  std::string category;  // "blockchain", "control", "wallet", ...
+  std::string category;  // "blockchain", "control", "wallet", ...; "hidden": not listed by Help()
   std::vector<std::string> arg_names;
   std::string help;
   std::function<nlohmann::json(const RpcRequest&)> handler;

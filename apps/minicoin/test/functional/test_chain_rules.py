@@ -3,10 +3,12 @@
 genesis block and data subfolder; conflicting selections are refused; minicoin-cli takes the same
 options); on regtest the subsidy halves at block 150, a block time must be after the median time
 past, a block may hold at most 1,000,000 bytes, and a transaction enters the mempool and a block
-only once its lock time has passed. Each limit is checked at the limit and one step over it."""
+only once its lock time has passed, the mempool refuses fees under -minrelaytxfee and drops
+transactions older than -mempoolexpiry. Each limit is checked at the limit and one step over it."""
 import os
 import struct
 import subprocess
+import time
 
 import framework
 from framework import (COIN, assert_equal, assert_in, assert_raises_rpc_error,
@@ -29,6 +31,7 @@ class ChainRulesTest(framework.FunctionalTest):
         self.check_block_size()
         self.check_lock_time()
         self.check_min_relay_fee()
+        self.check_mempool_expiry()
 
     def check_chain_selection(self):
         for chain, genesis, subdir in (("main", MAIN_GENESIS, ""), ("test", TEST_GENESIS, "testnet")):
@@ -191,6 +194,36 @@ class ChainRulesTest(framework.FunctionalTest):
             result = self.run_node_binary("-datadir=" + datadir, "-regtest", "-server=0", bad)
             assert_equal(result.returncode, 1, "%s exit code" % bad)
             assert_in(bad.split("=")[0], result.stdout + result.stderr, "%s is named" % bad)
+
+    def check_mempool_expiry(self):
+        """-mempoolexpiry=1: a transaction stays exactly one hour by the node's clock, and leaves
+        the pool (checked when another transaction enters) one second later. setmocktime moves
+        the clock; it is for regtest only and not listed by help."""
+        node = self.add_node(["-mempoolexpiry=1"])
+        rpc = node.rpc
+        key = self.genkey()
+        now = int(time.time())
+        rpc.setmocktime(now)
+        rpc.generatetoaddress(2 + framework.COINBASE_MATURITY, key["address"])
+        coinbases = [rpc.getblock(rpc.getblockhash(h))["tx"][0] for h in (1, 2, 3)]
+        other = self.genkey()
+
+        def spend(txid):
+            return self.create_tx([(txid, 0, key["secret"])], [(other["address"], "49.999")])
+
+        old = rpc.sendrawtransaction(spend(coinbases[0]))
+        assert_equal(rpc.getmempoolentry(old)["time"], now, "entry time from the node's clock")
+        rpc.setmocktime(now + 3600)
+        at_limit = rpc.sendrawtransaction(spend(coinbases[1]))
+        assert_equal(sorted(rpc.getrawmempool()), sorted([old, at_limit]), "one hour old: still in the pool")
+        rpc.setmocktime(now + 3601)
+        newer = rpc.sendrawtransaction(spend(coinbases[2]))
+        assert_equal(sorted(rpc.getrawmempool()), sorted([at_limit, newer]), "one hour and a second: expired")
+        rpc.setmocktime(0)
+        assert_true("setmocktime" not in rpc.help(), "setmocktime is not listed by help")
+        assert_in("regtest only", rpc.help("setmocktime"), "its own help")
+        assert_raises_rpc_error(-8, "cannot be negative", rpc.setmocktime, -1)
+        node.stop()
 
     def create_tx_locked(self, txid, address, lock_time):
         """Spends output 0 of `txid` (a 50-coin coinbase of the key's) paying 49.999, with a lock time."""
