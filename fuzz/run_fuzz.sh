@@ -3,7 +3,8 @@
 #   run_fuzz.sh <fuzzer> <seed dir> <regression dir> [extra libFuzzer flags]
 # CROSSPROC_TEST_MODE=long fuzzes for 300 s, otherwise 20 s (CROSSPROC_FUZZ_SECONDS overrides).
 # New inputs go to a temporary folder (the committed corpus is left as it is); a crashing input is
-# written to $CROSSPROC_FUZZ_ARTIFACTS (default: the current folder).
+# written to $CROSSPROC_FUZZ_ARTIFACTS (default: the current folder). $CROSSPROC_FUZZ_DICT names a
+# libFuzzer dictionary for the target, if it has one.
 set -euo pipefail
 fuzzer=$1 seeds=$2 regressions=$3
 shift 3
@@ -20,7 +21,9 @@ for input in "$regressions"/*; do
 done
 # A target without regressions has no folder for them (git keeps no empty folders).
 dirs=("$work" "$seeds")
+dict=()
+[ -n "${CROSSPROC_FUZZ_DICT:-}" ] && dict=(-dict="$CROSSPROC_FUZZ_DICT")
 [ -d "$regressions" ] && dirs+=("$regressions")
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
   exec "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-  -artifact_prefix="${CROSSPROC_FUZZ_ARTIFACTS:-$PWD}/$(basename "$fuzzer")-" "$@" "${dirs[@]}"
+  -artifact_prefix="${CROSSPROC_FUZZ_ARTIFACTS:-$PWD}/$(basename "$fuzzer")-" "${dict[@]}" "$@" "${dirs[@]}"

@@ -62,7 +62,7 @@ std::string FormatTimestamp(bool microseconds) {
   return out + "Z";
 }
 
-std::string VFormat(const char* format, va_list args) {
+__attribute__((format(printf, 1, 0))) std::string VFormat(const char* format, va_list args) {
   va_list copy;
   va_copy(copy, args);
   int size = std::vsnprintf(nullptr, 0, format, copy);
