@@ -220,6 +220,8 @@ bool ArgsManager::ReadConfigText(const std::string& text, const std::string& sou
                                  std::string& error, bool ignore_unknown) {
   std::lock_guard lock(m_mutex);
   Settings parsed;
+  std::map<std::string, Settings> parsed_sections;
+  std::string section;  // the current [section]; empty before the first
   std::istringstream lines(text);
   std::string raw;
   int line_number = 0;
@@ -242,7 +244,14 @@ bool ArgsManager::ReadConfigText(const std::string& text, const std::string& sou
     }
     line = Trim(line);
     if (line.empty()) continue;
-    if (line[0] == '[') return fail("sections (" + line + ") are not supported");
+    if (line[0] == '[') {
+      if (line.back() != ']') return fail("\"" + line + "\" is not a section header");
+      section = Trim(line.substr(1, line.size() - 2));
+      if (!ParseChainType(section)) {
+        return fail("unknown section [" + section + "] (sections are main, test and regtest)");
+      }
+      continue;
+    }
     std::string key = line;
     std::optional<std::string> value;
     std::size_t eq = line.find('=');
@@ -255,6 +264,15 @@ bool ArgsManager::ReadConfigText(const std::string& text, const std::string& sou
                   "leading dash");
     }
     if (key.empty()) return fail("missing option name");
+    // "regtest.rpcport=1" is "rpcport=1" in the [regtest] section.
+    std::string key_section = section;
+    if (std::size_t dot = key.find('.'); dot != std::string::npos) {
+      key_section = key.substr(0, dot);
+      if (!ParseChainType(key_section)) {
+        return fail("unknown section \"" + key_section + "\" in \"" + key + "\"");
+      }
+      key = key.substr(dot + 1);
+    }
     std::string name;
     std::string result;
     bool negated = false;
@@ -267,9 +285,16 @@ bool ArgsManager::ReadConfigText(const std::string& text, const std::string& sou
     if (registered->flags & kArgCommandLineOnly) {
       return fail(name + " can only be given on the command line");
     }
-    Store(parsed, name, result, negated, registered->flags & kArgAllowList);
+    if (!key_section.empty() && (name == "chain" || name == "regtest" || name == "testnet")) {
+      return fail(name + " selects the chain and cannot be set in a chain's section");
+    }
+    Store(key_section.empty() ? parsed : parsed_sections[key_section], name, result, negated,
+          registered->flags & kArgAllowList);
   }
   for (auto& [name, setting] : parsed) m_config[name] = std::move(setting);
+  for (auto& [chain, settings] : parsed_sections) {
+    for (auto& [name, setting] : settings) m_config_sections[chain][name] = std::move(setting);
+  }
   return true;
 }
 
@@ -302,8 +327,45 @@ std::vector<std::string> ArgsManager::GetPositional() const {
 }
 
 std::optional<std::string> ArgsManager::EffectiveArg(const std::string& name, bool& negated) const {
+  const Settings* section = ActiveSection();
+  if (section == nullptr) return EffectiveIn({&m_forced, &m_command_line, &m_config}, name, negated);
+  return EffectiveIn({&m_forced, &m_command_line, section, &m_config}, name, negated);
+}
+
+const ArgsManager::Settings* ArgsManager::ActiveSection() const {
+  if (m_config_sections.empty()) return nullptr;
+  // Chain options are never in a section, so the sources outside them decide the chain.
+  auto value = [this](const char* name) {
+    bool negated = false;
+    return EffectiveIn({&m_forced, &m_command_line, &m_config}, name, negated);
+  };
+  auto is_true = [](const std::optional<std::string>& text) {
+    if (!text) return false;
+    std::string trimmed = Trim(*text);
+    if (trimmed.empty() || trimmed == "true" || trimmed == "yes" || trimmed == "on") return true;
+    std::optional<int64_t> number = ParseInt64(trimmed);
+    return number && *number != 0;
+  };
+  std::vector<std::string> chosen;
+  if (is_true(value("regtest"))) chosen.emplace_back(BaseParams(ChainType::kRegtest).name);
+  if (is_true(value("testnet"))) chosen.emplace_back(BaseParams(ChainType::kTest).name);
+  if (std::optional<std::string> chain = value("chain"); chain && *chain != "0") {
+    std::optional<ChainType> type = ParseChainType(*chain);
+    if (!type) return nullptr;
+    chosen.emplace_back(BaseParams(*type).name);
+  }
+  std::string name = chosen.empty() ? std::string(BaseParams(ChainType::kMain).name) : chosen.front();
+  for (const std::string& other : chosen) {
+    if (other != name) return nullptr;
+  }
+  auto it = m_config_sections.find(name);
+  return it == m_config_sections.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> ArgsManager::EffectiveIn(std::initializer_list<const Settings*> sources,
+                                                    const std::string& name, bool& negated) {
   negated = false;
-  for (const Settings* settings : {&m_forced, &m_command_line, &m_config}) {
+  for (const Settings* settings : sources) {
     auto it = settings->find(name);
     if (it == settings->end()) continue;
     if (it->second.negated) {
@@ -323,7 +385,9 @@ std::optional<std::string> ArgsManager::Effective(const std::string& name) const
 bool ArgsManager::IsArgSet(const std::string& name) const {
   std::lock_guard lock(m_mutex);
   std::string key = StripDash(name);
-  return m_forced.contains(key) || m_command_line.contains(key) || m_config.contains(key);
+  const Settings* section = ActiveSection();
+  return m_forced.contains(key) || m_command_line.contains(key) || m_config.contains(key) ||
+         (section != nullptr && section->contains(key));
 }
 
 bool ArgsManager::IsArgNegated(const std::string& name) const {
@@ -390,7 +454,17 @@ std::vector<std::string> ArgsManager::GetArgs(const std::string& name) const {
     hide_config = !is_list || it->second.cleared;
   }
   if (!hide_config) {
-    if (auto it = m_config.find(key); it != m_config.end() && !it->second.negated) {
+    // The chain's section first; a single value there replaces the top of the file's.
+    bool section_single = false;
+    if (const Settings* section = ActiveSection(); section != nullptr) {
+      if (auto it = section->find(key); it != section->end()) {
+        if (!it->second.negated) values.insert(values.end(), it->second.values.begin(), it->second.values.end());
+        const Registered* registered = Find(key);
+        section_single = registered == nullptr || !(registered->flags & kArgAllowList) || it->second.cleared;
+      }
+    }
+    auto it = m_config.find(key);
+    if (!section_single && it != m_config.end() && !it->second.negated) {
       values.insert(values.end(), it->second.values.begin(), it->second.values.end());
     }
   }
@@ -400,7 +474,9 @@ std::vector<std::string> ArgsManager::GetArgs(const std::string& name) const {
 bool ArgsManager::SoftSetArg(const std::string& name, const std::string& value) {
   std::lock_guard lock(m_mutex);
   std::string key = StripDash(name);
-  if (m_forced.contains(key) || m_command_line.contains(key) || m_config.contains(key)) {
+  const Settings* section = ActiveSection();
+  if (m_forced.contains(key) || m_command_line.contains(key) || m_config.contains(key) ||
+      (section != nullptr && section->contains(key))) {
     return false;
   }
   m_forced[key] = Setting{{value}, false, false};
@@ -553,6 +629,9 @@ std::vector<std::string> ArgsManager::DescribeSetArgs() const {
     }
   };
   describe(m_config, "Config file arg: ");
+  for (const auto& [chain, settings] : m_config_sections) {
+    describe(settings, ("Config file arg: [" + chain + "] ").c_str());
+  }
   describe(m_command_line, "Command-line arg: ");
   describe(m_forced, "Setting: ");
   return out;

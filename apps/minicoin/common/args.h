@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -158,13 +159,20 @@ class ArgsManager {
   // The effective value of a single-valued option, nullopt if unset. Requires m_mutex.
   std::optional<std::string> Effective(const std::string& name) const;
   std::optional<std::string> EffectiveArg(const std::string& name, bool& negated) const;
+  // The same over the given sources only, in order.
+  static std::optional<std::string> EffectiveIn(std::initializer_list<const Settings*> sources,
+                                                const std::string& name, bool& negated);
+  // The config file's section of the selected chain ([main], [test], [regtest]); null if it has
+  // none or the chain options conflict. Requires m_mutex.
+  const Settings* ActiveSection() const;
 
   mutable std::mutex m_mutex;
   std::map<std::string, Registered> m_registered;  // guarded by m_mutex; key without dash
   std::vector<std::string> m_categories;           // guarded by m_mutex; registration order
   Settings m_forced;                               // guarded by m_mutex
   Settings m_command_line;                         // guarded by m_mutex
-  Settings m_config;                               // guarded by m_mutex
+  Settings m_config;                               // guarded by m_mutex; outside sections
+  std::map<std::string, Settings> m_config_sections;  // guarded by m_mutex; by chain name
   std::vector<std::string> m_positional;           // guarded by m_mutex
 };
 

@@ -219,7 +219,8 @@ TEST(ArgsTest, ConfigFileErrorsNameTheLine) {
   EXPECT_FALSE(args.ReadConfigText("conf=other.conf\n", "test.conf", error));
   EXPECT_FALSE(args.ReadConfigText("rpcpassword=ab#cd\n", "test.conf", error));
   EXPECT_NE(error.find("using # in rpcpassword"), std::string::npos);
-  EXPECT_FALSE(args.ReadConfigText("[test]\n", "test.conf", error));
+  EXPECT_FALSE(args.ReadConfigText("[testing]\n", "test.conf", error));
+  EXPECT_NE(error.find("unknown section [testing]"), std::string::npos) << error;
   EXPECT_FALSE(args.ReadConfigText("=5\n", "test.conf", error));
   EXPECT_FALSE(args.ReadConfigText("nonamed\n", "test.conf", error));
   // A failed read leaves earlier values alone.
@@ -407,6 +408,55 @@ TEST(ArgsTest, HelpMessageGroupsAndWraps) {
     }
   }
   EXPECT_TRUE(saw_continuation);
+}
+
+// [main], [test] and [regtest] sections (and "regtest.name=value") apply only to their chain and
+// come before the options outside any section; the command line comes before both.
+TEST(ArgsTest, ConfigSectionsApplyToTheirChain) {
+  const std::string text =
+      "rpcport=1000\nrpcuser=top\ndebug=a\nregtest.rpcuser=dotted\n"
+      "[regtest]\nrpcport=3000\ndebug=b\n"
+      "[test]\nrpcport=2000\nnodebug=1\n"
+      "[main]\nserver=0\n";
+  struct Case {
+    std::vector<std::string> argv;
+    std::string rpcport, rpcuser;
+    std::vector<std::string> debug;
+    bool server;
+  };
+  for (const Case& c : {Case{{}, "1000", "top", {"a"}, false},
+                        Case{{"-regtest"}, "3000", "dotted", {"b", "a"}, true},
+                        Case{{"-chain=test"}, "2000", "top", {}, true},
+                        Case{{"-testnet", "-rpcport=9"}, "9", "top", {}, true}}) {
+    ArgsManager args;
+    Register(args);
+    std::string error;
+    ASSERT_TRUE(Parse(args, c.argv, error)) << error;
+    ASSERT_TRUE(args.ReadConfigText(text, "test.conf", error)) << error;
+    std::string where = c.argv.empty() ? "main" : c.argv[0];
+    EXPECT_EQ(args.GetArg("-rpcport", ""), c.rpcport) << where;
+    EXPECT_EQ(args.GetArg("-rpcuser", ""), c.rpcuser) << where;
+    EXPECT_EQ(args.GetArgs("-debug"), c.debug) << where;
+    EXPECT_EQ(args.GetBoolArg("-server", true), c.server) << where;
+    EXPECT_TRUE(args.IsArgSet("-rpcport")) << where;
+  }
+  // The chain is chosen outside the sections; selecting it inside one is an error.
+  {
+    ArgsManager args;
+    Register(args);
+    std::string error;
+    ASSERT_TRUE(args.ReadConfigText("chain=regtest\n[regtest]\nrpcport=5\n", "test.conf", error)) << error;
+    EXPECT_EQ(args.GetChainType(error), ChainType::kRegtest);
+    EXPECT_EQ(args.GetArg("-rpcport", ""), "5");
+  }
+  for (const char* bad : {"[regtest]\nregtest=1\n", "[main]\nchain=test\n", "test.testnet=1\n",
+                          "other.rpcport=1\n", "[regtest\n"}) {
+    ArgsManager args;
+    Register(args);
+    std::string error;
+    EXPECT_FALSE(args.ReadConfigText(bad, "test.conf", error)) << bad;
+    EXPECT_NE(error.find("on line"), std::string::npos) << error;
+  }
 }
 
 TEST(ArgsTest, DescribeHidesSensitiveValues) {
