@@ -13,7 +13,7 @@ namespace minicoin {
 
 struct RpcClientOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = kDefaultRpcPort;
+  uint16_t port = 0;  // required: the node's -rpcport, by default its chain's (BaseParams().rpc_port)
   std::string credentials;  // "user:password"; empty: no Authorization header
   std::string path = "/";   // "/wallet/<name>" for a wallet
   int timeout_seconds = 900;  // connect and read timeout; 0: none (a year)

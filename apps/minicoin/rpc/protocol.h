@@ -7,9 +7,6 @@
 
 namespace minicoin {
 
-// The port minicoind listens on and minicoin-cli connects to by default.
-inline constexpr uint16_t kDefaultRpcPort = 19443;
-
 // Standard JSON-RPC 2.0 errors.
 inline constexpr int kRpcInvalidRequest = -32600;
 inline constexpr int kRpcMethodNotFound = -32601;
