@@ -2,6 +2,9 @@
 #include "node/node.h"
 
 #include "chain/params.h"
+#include "chain/prune.h"
+#include "chain/reindex.h"
+#include "chain/tx_index.h"
 #include "ipc/echo.h"
 #include "ipc/partial_init.h"
 #include "mining/block_assembler.h"
@@ -58,6 +61,46 @@ int64_t MempoolExpirySeconds(const ArgsManager& args) {
                              "' (a positive number of hours)");
   }
   return *hours * 3600;
+}
+
+// Left in the chain directory while -reindex runs: a start that finds it reindexes again.
+constexpr const char* kReindexMarker = "reindexing";
+
+// -prune, -reindex-chainstate and the regtest-only -blockfilesize as chain options, checked
+// against each other and -txindex. Throws std::runtime_error with the reason.
+ChainStateOptions StorageChainOptions(const ArgsManager& args) {
+  ChainStateOptions options;
+  const bool regtest = args.GetChainTypeOrMain() == ChainType::kRegtest;
+  std::string error;
+  std::optional<int64_t> prune = args.GetIntArgChecked("-prune", 0, error);
+  if (!prune || *prune < 0) {
+    throw std::runtime_error("Invalid -prune: '" + args.GetArg("-prune", "") + "' (a number of MiB, 0 = off)");
+  }
+  if (*prune > 0) {
+    if (*prune < static_cast<int64_t>(kMinPruneTargetMiB) && !regtest) {
+      throw std::runtime_error("Prune configured below the minimum of " + std::to_string(kMinPruneTargetMiB) +
+                               " MiB. Please use a higher number.");
+    }
+    if (*prune > (int64_t{1} << 40)) throw std::runtime_error("Invalid -prune: '" + args.GetArg("-prune", "") + "' (too large)");
+    if (args.GetBoolArg("-txindex", false)) throw std::runtime_error("Prune mode is incompatible with -txindex.");
+    if (args.GetBoolArg("-reindex-chainstate", false)) {
+      throw std::runtime_error("Prune mode is incompatible with -reindex-chainstate. Use full -reindex instead.");
+    }
+    options.prune = true;
+    // Regtest's -prune=1: keep only what must stay (a test setting).
+    options.prune_target_bytes = (regtest && *prune == 1) ? 0 : static_cast<uint64_t>(*prune) << 20;
+  }
+  options.reindex_chainstate = args.GetBoolArg("-reindex-chainstate", false);
+  if (args.IsArgSet("-blockfilesize")) {
+    if (!regtest) throw std::runtime_error("-blockfilesize is only for regtest (a test option)");
+    std::optional<int64_t> size = args.GetIntArgChecked("-blockfilesize", 0, error);
+    if (!size || *size < 1024 || *size > (int64_t{1} << 30)) {
+      throw std::runtime_error("Invalid -blockfilesize: '" + args.GetArg("-blockfilesize", "") +
+                               "' (bytes, from 1024 to 1073741824)");
+    }
+    options.max_block_file_size = static_cast<uint32_t>(*size);
+  }
+  return options;
 }
 
 int64_t NowSeconds() {
@@ -174,13 +217,45 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
       m_mempool(MempoolOptions{.max_bytes = static_cast<std::size_t>(args.GetIntArg("-maxmempool", 300)) << 20,
                                .min_fee_per_kb = MinRelayFee(args)}),
       m_notifications(log) {
-  ChainStateOptions chain_options;
+  ChainStateOptions chain_options = StorageChainOptions(args);
   chain_options.dir = args.GetDataDir();
   chain_options.params = &ChainParams::Get(args.GetChainTypeOrMain());
   chain_options.pool = m_pool.get();
+  chain_options.log = [this](const std::string& line) { m_log.Info("%s", line.c_str()); };
+  // -reindex, or a reindex that did not finish (the marker file stays until it has): wipe and
+  // rebuild from the block files, with pruning off so that no file goes before it was read.
+  const std::filesystem::path reindex_marker = chain_options.dir / kReindexMarker;
+  const bool resume_reindex = std::filesystem::exists(reindex_marker);
+  if (args.GetBoolArg("-reindex", false) || resume_reindex) {
+    if (resume_reindex) m_log.Info("A reindex did not finish: starting it again");
+    std::filesystem::create_directories(chain_options.dir);
+    { std::ofstream(reindex_marker) << "reindexing\n"; }
+    WipeForReindex(chain_options.dir);
+    std::error_code ignored;
+    std::filesystem::remove_all(chain_options.dir / "indexes" / "txindex", ignored);
+    ChainStateOptions reindex_options = chain_options;
+    reindex_options.prune = false;
+    reindex_options.reindex_chainstate = false;
+    m_log.Info("Reindexing: rebuilding the block index and the chain state from the block files in %s",
+               (chain_options.dir / "blocks").string().c_str());
+    {
+      ChainState rebuilt(reindex_options);
+      ReindexResult result = ReindexBlockFiles(rebuilt, chain_options.dir, chain_options.log);
+      m_log.Info("Reindexing done: %llu records, %llu blocks added, tip height %u",
+                 static_cast<unsigned long long>(result.records), static_cast<unsigned long long>(result.added),
+                 rebuilt.Height());
+    }
+    std::filesystem::remove(reindex_marker);
+    chain_options.reindex_chainstate = false;
+  }
+  if (chain_options.reindex_chainstate) m_log.Info("Reindexing the chain state: connecting the stored blocks again");
   m_log.Info("Opening the %s chain's state in %s with %zu validation threads", chain_options.params->name.c_str(),
              chain_options.dir.string().c_str(), m_pool->thread_count());
   m_chain = std::make_unique<ChainState>(chain_options);
+  if (args.GetBoolArg("-txindex", false)) {
+    m_tx_index = std::make_unique<TxIndex>(
+        *m_chain, TxIndexOptions{.dir = chain_options.dir / "indexes" / "txindex", .log = chain_options.log});
+  }
   m_chain->AddListener(this);
   m_chain->AddListener(&m_notifications);
   m_mempool.AddListener(&m_notifications);
@@ -192,6 +267,7 @@ Node::~Node() {
   m_chain->RemoveListener(&m_notifications);
   m_chain->RemoveListener(this);
   m_pool->Stop(crossproc::WorkerPool::Shutdown::kDrain);
+  m_tx_index.reset();
   m_chain.reset();
 }
 
@@ -335,6 +411,11 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-maxmempool=<n>", "Keep the transaction memory pool below <n> megabytes (default: 300)", kArgNone, "Options");
   args.AddArg("-mempoolexpiry=<n>", "Do not keep transactions in the mempool longer than <n> hours (default: " + std::to_string(kDefaultMempoolExpiryHours) + ")", kArgNone, "Options");
   args.AddArg("-minrelaytxfee=<amt>", std::string("Fees (in coins per 1000 bytes) below this are too low for the mempool (default: ") + kDefaultMinRelayFee + ")", kArgNone, "Options");
+  args.AddArg("-txindex", "Maintain an index of every transaction of the active chain, so that getrawtransaction finds them without a block hash (default: 0). Incompatible with -prune", kArgNone, "Options");
+  args.AddArg("-reindex", "Rebuild the block index, the chain state and the transaction index from the block files on disk", kArgNone, "Options");
+  args.AddArg("-reindex-chainstate", "Rebuild the chain state from the blocks already indexed, connecting the best chain again from the block files", kArgNone, "Options");
+  args.AddArg("-prune=<n>", "Delete old block and undo files to keep them under <n> MiB (0 = off, the default; at least " + std::to_string(kMinPruneTargetMiB) + "; regtest also takes smaller values, and 1 there keeps only the files of the last " + std::to_string(kMinBlocksToKeep) + " blocks). The last " + std::to_string(kMinBlocksToKeep) + " blocks of the active chain are always kept. Incompatible with -txindex", kArgNone, "Options");
+  args.AddArg("-blockfilesize=<n>", "Start a new block file past <n> bytes (regtest only; a test option; default: 134217728)", kArgDebugOnly, "Options");
   args.AddArg("-pid=<file>", "Specify pid file. Relative paths are prefixed by the data directory (default: " + daemon + ".pid)", kArgNone, "Options");
   args.AddArg("-server", "Accept command line and JSON-RPC commands (default: 1)", kArgNone, "RPC server options");
   args.AddArg("-rpcbind=<addr>[:port]", "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1). Can be specified multiple times", kArgAllowList, "RPC server options");
