@@ -932,6 +932,14 @@ std::optional<std::string> ChainState::InvalidateBlock(const Uint256& hash) {
   if (it == m_index.end()) return "Block not found";
   BlockIndex& target = *it->second;
   if (target.height == 0) return "the genesis block cannot be invalidated";
+  if (IsActive(target)) {
+    constexpr uint32_t kBoth = BlockIndex::kHaveData | BlockIndex::kHaveUndo;
+    for (uint32_t height = target.height; height < m_active.size(); ++height) {
+      if ((m_active[height]->status & kBoth) != kBoth) {
+        return "the data needed to disconnect the chain down to block " + hash.ToHex() + " was pruned";
+      }
+    }
+  }
   // Marked first: a crash while disconnecting leaves the flags written with the first
   // disconnection, and Load moves away from the invalid blocks.
   MarkInvalid(target);

@@ -170,6 +170,12 @@ TEST_F(StorageOptionsTest, APrunedNodeRefusesAReorganisationBelowItsKeptBlocks) 
   EXPECT_NE(last.reason.find("below the blocks this pruned node keeps"), std::string::npos) << last.reason;
   EXPECT_EQ(chain.Tip().hash, tip);
   ASSERT_NE(chain.Lookup(previous), nullptr);  // stored all the same
+  // Invalidating a block below the kept ones is refused the same way.
+  std::optional<std::string> refused = chain.InvalidateBlock(chain.AtHeight(2)->hash);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_NE(refused->find("was pruned"), std::string::npos) << *refused;
+  EXPECT_EQ(chain.Tip().hash, tip);
+  EXPECT_FALSE(chain.AtHeight(2)->IsInvalid());
 
   // A shallow reorganisation still works.
   const BlockIndex& fork = *chain.AtHeight(blocks - 5);

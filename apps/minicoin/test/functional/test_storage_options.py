@@ -155,6 +155,14 @@ class StorageOptionsTest(framework.FunctionalTest):
         for height in range(prune_height, tip_height + 1):
             assert_equal(rpc.getblock(rpc.getblockhash(height))["height"], height, "block %d is kept" % height)
         assert_raises_rpc_error(-1, "pruned", rpc.getblock, rpc.getblockhash(prune_height - 1))
+        # Going back below the kept blocks is refused with a clear error, and nothing changes.
+        assert_raises_rpc_error(-20, "was pruned", rpc.invalidateblock, hashes[0])
+        assert_equal(rpc.getbestblockhash(), hashes[-1], "the tip after a refused invalidateblock")
+        # Within them it works.
+        rpc.invalidateblock(hashes[-3])
+        assert_equal(rpc.getblockcount(), tip_height - 3, "invalidateblock within the kept blocks")
+        rpc.reconsiderblock(hashes[-3])
+        assert_equal(rpc.getbestblockhash(), hashes[-1], "reconsiderblock on a pruned node")
         stats = rpc.gettxoutsetinfo()
         node.restart()
         assert_equal(rpc.getbestblockhash(), hashes[-1], "tip after restarting a pruned node")
