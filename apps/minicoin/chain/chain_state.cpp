@@ -9,9 +9,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <set>
-#include <cstdint>
 #include <stdexcept>
 
 namespace minicoin {
@@ -864,6 +864,21 @@ void ChainState::PruneFiles() {
   if (!m_options.prune) return;
   const uint32_t tip = m_active.back()->height;
   if (tip < kMinBlocksToKeep) return;
+  // The files and their sizes first: within the target (the usual case) nothing more is needed.
+  std::vector<PruneCandidate> files;
+  uint64_t total = 0;
+  auto add_files = [&](RecordFiles& record_files, const char* prefix, bool undo) {
+    for (uint32_t number : ListRecordFiles(m_options.dir / "blocks", prefix)) {
+      std::error_code error;
+      uint64_t size = std::filesystem::file_size(record_files.FilePath(number), error);
+      if (error) continue;
+      files.push_back(PruneCandidate{.undo = undo, .number = number, .size = size, .highest_block = std::nullopt});
+      total += size;
+    }
+  };
+  add_files(*m_block_files, "blk", false);
+  add_files(*m_undo_files, "rev", true);
+  if (total <= m_options.prune_target_bytes) return;
   // The highest block each file holds data of.
   std::map<uint32_t, uint32_t> highest_data;
   std::map<uint32_t, uint32_t> highest_undo;
@@ -877,20 +892,10 @@ void ChainState::PruneFiles() {
       high = std::max(high, index->height);
     }
   }
-  std::vector<PruneCandidate> files;
-  auto add_files = [&](RecordFiles& record_files, const char* prefix, bool undo,
-                       const std::map<uint32_t, uint32_t>& highest) {
-    for (uint32_t number : ListRecordFiles(m_options.dir / "blocks", prefix)) {
-      std::error_code error;
-      uint64_t size = std::filesystem::file_size(record_files.FilePath(number), error);
-      if (error) continue;
-      PruneCandidate file{.undo = undo, .number = number, .size = size, .highest_block = std::nullopt};
-      if (auto it = highest.find(number); it != highest.end()) file.highest_block = it->second;
-      files.push_back(file);
-    }
-  };
-  add_files(*m_block_files, "blk", false, highest_data);
-  add_files(*m_undo_files, "rev", true, highest_undo);
+  for (PruneCandidate& file : files) {
+    const std::map<uint32_t, uint32_t>& highest = file.undo ? highest_undo : highest_data;
+    if (auto it = highest.find(file.number); it != highest.end()) file.highest_block = it->second;
+  }
   std::vector<PruneCandidate> chosen =
       ChooseFilesToPrune(std::move(files), m_options.prune_target_bytes, tip + 1 - kMinBlocksToKeep,
                          m_block_files->CurrentFile(), m_undo_files->CurrentFile());

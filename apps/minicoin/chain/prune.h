@@ -15,18 +15,20 @@ inline constexpr uint64_t kMinPruneTargetMiB = 550;
 
 // One block (blk) or undo (rev) file as pruning sees it.
 struct PruneCandidate {
-  bool undo = false;                      // a rev file (else a blk file)
+  bool undo = false;  // a rev file (else a blk file)
   uint32_t number = 0;
-  uint64_t size = 0;                      // bytes
-  std::optional<uint32_t> highest_block;  // height of the highest block with data in it; none: no block
+  uint64_t size = 0;  // bytes
+  std::optional<uint32_t>
+      highest_block;  // height of the highest block with data in it; none: no block
 };
 
 // The files to delete so that the total size of `files` drops to `target_bytes` or below:
 // oldest first (by highest block, then number), never a file holding a block at or above
 // `keep_from_height`, never the file being written (`current_block_file`, `current_undo_file`).
 // Empty if the total is within the target. Stops early (keeping more) when nothing else may go.
-std::vector<PruneCandidate> ChooseFilesToPrune(std::vector<PruneCandidate> files, uint64_t target_bytes,
-                                               uint32_t keep_from_height, uint32_t current_block_file,
+std::vector<PruneCandidate> ChooseFilesToPrune(std::vector<PruneCandidate> files,
+                                               uint64_t target_bytes, uint32_t keep_from_height,
+                                               uint32_t current_block_file,
                                                uint32_t current_undo_file);
 
 }  // namespace minicoin

@@ -18,13 +18,17 @@ namespace minicoin {
 void WipeForReindex(const std::filesystem::path& dir) {
   std::error_code error;
   std::filesystem::remove_all(dir / "chainstate", error);
-  if (error) throw std::runtime_error("cannot remove " + (dir / "chainstate").string() + ": " + error.message());
+  if (error)
+    throw std::runtime_error("cannot remove " + (dir / "chainstate").string() + ": " +
+                             error.message());
   const std::filesystem::path blocks = dir / "blocks";
   for (uint32_t number : ListRecordFiles(blocks, "rev")) {
     char name[32];
     std::snprintf(name, sizeof(name), "rev%05u.dat", number);
     std::filesystem::remove(blocks / name, error);
-    if (error) throw std::runtime_error("cannot remove " + (blocks / name).string() + ": " + error.message());
+    if (error)
+      throw std::runtime_error("cannot remove " + (blocks / name).string() + ": " +
+                               error.message());
   }
 }
 
@@ -49,7 +53,8 @@ ReindexResult ReindexBlockFiles(ChainState& chain, const std::filesystem::path& 
       }
       if (chain.Lookup(next.header.previous) == nullptr) {
         std::array<uint8_t, 32> parent = next.header.previous.bytes();
-        waiting.emplace(std::vector<uint8_t>(parent.begin(), parent.end()), std::make_pair(std::move(next), at));
+        waiting.emplace(std::vector<uint8_t>(parent.begin(), parent.end()),
+                        std::make_pair(std::move(next), at));
         continue;
       }
       ChainState::BlockResult added = chain.ProcessStoredBlock(std::move(next), at);
@@ -69,26 +74,28 @@ ReindexResult ReindexBlockFiles(ChainState& chain, const std::filesystem::path& 
   for (uint32_t number : files) {
     char name[32];
     std::snprintf(name, sizeof(name), "blk%05u.dat", number);
-    result.skipped_bytes += ForEachRecord(blocks / name, number, [&](FilePosition position, std::span<const uint8_t> payload) {
-      ++result.records;
-      Block block;
-      try {
-        block = Block::Decode(payload);
-      } catch (const DecodeError&) {
-        ++result.rejected;
-        return true;
-      }
-      add(std::move(block), position);
-      return true;
-    });
+    result.skipped_bytes += ForEachRecord(
+        blocks / name, number, [&](FilePosition position, std::span<const uint8_t> payload) {
+          ++result.records;
+          Block block;
+          try {
+            block = Block::Decode(payload);
+          } catch (const DecodeError&) {
+            ++result.rejected;
+            return true;
+          }
+          add(std::move(block), position);
+          return true;
+        });
     if (log) {
-      log("reindex: " + std::string(name) + " done, " + std::to_string(result.added) + " blocks added, tip height " +
-          std::to_string(chain.Height()));
+      log("reindex: " + std::string(name) + " done, " + std::to_string(result.added) +
+          " blocks added, tip height " + std::to_string(chain.Height()));
     }
   }
   result.orphans = waiting.size();
   if (log && result.orphans > 0) {
-    log("reindex: " + std::to_string(result.orphans) + " blocks never found their parent (pruned block files?)");
+    log("reindex: " + std::to_string(result.orphans) +
+        " blocks never found their parent (pruned block files?)");
   }
   return result;
 }

@@ -20,7 +20,9 @@ using test::MakeSpend;
 
 class StorageOptionsTest : public ::testing::Test {
  protected:
-  ChainStateOptions Options() { return ChainStateOptions{.dir = dir.path, .pool = &pool, .sync_writes = false}; }
+  ChainStateOptions Options() {
+    return ChainStateOptions{.dir = dir.path, .pool = &pool, .sync_writes = false};
+  }
   ChainStateOptions PruneOptions() {
     ChainStateOptions options = Options();
     options.max_block_file_size = 1024;
@@ -34,7 +36,9 @@ class StorageOptionsTest : public ::testing::Test {
       ASSERT_TRUE(result.accepted) << result.reason;
     }
   }
-  std::vector<uint32_t> Files(const char* prefix) { return ListRecordFiles(dir.path / "blocks", prefix); }
+  std::vector<uint32_t> Files(const char* prefix) {
+    return ListRecordFiles(dir.path / "blocks", prefix);
+  }
 
   test::TempDir dir;
   crossproc::WorkerPool pool{crossproc::WorkerPoolOptions{.threads = 2}};
@@ -61,7 +65,10 @@ TEST(ChooseFilesToPrune, OldestFirstUntilTheTargetKeepingRecentAndCurrentFiles) 
       {.undo = false, .number = 3, .size = 100, .highest_block = 40},  // the current block file
       {.undo = true, .number = 0, .size = 50, .highest_block = 25},
       {.undo = true, .number = 1, .size = 50, .highest_block = 40},  // the current undo file
-      {.undo = true, .number = 7, .size = 10, .highest_block = std::nullopt},  // nothing refers to it
+      {.undo = true,
+       .number = 7,
+       .size = 10,
+       .highest_block = std::nullopt},  // nothing refers to it
   };
   // Within the target: nothing goes.
   EXPECT_TRUE(ChooseFilesToPrune(files, 510, 0, 3, 1).empty());
@@ -87,7 +94,8 @@ TEST(ChooseFilesToPrune, OldestFirstUntilTheTargetKeepingRecentAndCurrentFiles) 
 // Pruning in the chain state
 
 TEST_F(StorageOptionsTest, PruningDeletesOldFilesAndKeepsTheLastBlocks) {
-  const uint32_t blocks = kMinBlocksToKeep + 120;  // enough for undo files (small records) to go too
+  const uint32_t blocks =
+      kMinBlocksToKeep + 120;  // enough for undo files (small records) to go too
   Uint256 genesis;
   uint32_t prune_height = 0;
   {
@@ -118,9 +126,11 @@ TEST_F(StorageOptionsTest, PruningDeletesOldFilesAndKeepsTheLastBlocks) {
     EXPECT_FALSE(chain.ReadBlock(*chain.AtHeight(prune_height - 1)).has_value());
     // Every file left holds a block the rule keeps, or is being written.
     std::set<uint32_t> needed;
-    for (uint32_t height = keep_from; height <= blocks; ++height) needed.insert(chain.AtHeight(height)->data_position.file);
+    for (uint32_t height = keep_from; height <= blocks; ++height)
+      needed.insert(chain.AtHeight(height)->data_position.file);
     for (uint32_t file : blk) {
-      EXPECT_TRUE(needed.count(file) != 0 || file == blk.back()) << "blk file " << file << " should have gone";
+      EXPECT_TRUE(needed.count(file) != 0 || file == blk.back())
+          << "blk file " << file << " should have gone";
     }
   }
   // The flags are stored: a reopened chain knows what is gone, and goes on.
@@ -167,7 +177,8 @@ TEST_F(StorageOptionsTest, APrunedNodeRefusesAReorganisationBelowItsKeptBlocks) 
     last = chain.ProcessBlock(block);
   }
   EXPECT_FALSE(last.accepted);
-  EXPECT_NE(last.reason.find("below the blocks this pruned node keeps"), std::string::npos) << last.reason;
+  EXPECT_NE(last.reason.find("below the blocks this pruned node keeps"), std::string::npos)
+      << last.reason;
   EXPECT_EQ(chain.Tip().hash, tip);
   ASSERT_NE(chain.Lookup(previous), nullptr);  // stored all the same
   // Invalidating a block below the kept ones is refused the same way.
@@ -257,7 +268,8 @@ TEST_F(StorageOptionsTest, TxIndexRebuildsWhenItsBestBlockIsUnknown) {
   ChainState chain(Options());
   Extend(chain, 2, alice);
   std::vector<std::string> lines;
-  TxIndex index(chain, {.dir = index_dir, .log = [&](const std::string& line) { lines.push_back(line); }});
+  TxIndex index(chain,
+                {.dir = index_dir, .log = [&](const std::string& line) { lines.push_back(line); }});
   EXPECT_EQ(index.BestBlock(), chain.Tip().hash);
   EXPECT_FALSE(index.Find(first_coinbase).has_value());
   EXPECT_TRUE(index.Find(CoinbaseOf(chain, 2).txid).has_value());
@@ -294,7 +306,8 @@ TEST_F(StorageOptionsTest, ReindexRebuildsTheSameChainFromTheBlockFiles) {
     ChainState chain(options);
     EXPECT_EQ(chain.Height(), 0u);
     std::vector<std::string> lines;
-    ReindexResult result = ReindexBlockFiles(chain, dir.path, [&](const std::string& line) { lines.push_back(line); });
+    ReindexResult result =
+        ReindexBlockFiles(chain, dir.path, [&](const std::string& line) { lines.push_back(line); });
     EXPECT_EQ(result.added, 108u);
     EXPECT_EQ(result.duplicates, 1u);  // the genesis block
     EXPECT_EQ(result.orphans, 0u);
@@ -336,7 +349,8 @@ TEST_F(StorageOptionsTest, ReindexTakesBlocksBeforeTheirParents) {
   EXPECT_EQ(result.orphans, 0u);
   EXPECT_EQ(chain.Tip().hash, third.header.Hash());
   // A block whose parent never comes is reported.
-  Block stray = MakeBlock(Uint256(std::array<uint8_t, 32>{7}), 9, genesis.header.time + 9, alice.PublicKey());
+  Block stray =
+      MakeBlock(Uint256(std::array<uint8_t, 32>{7}), 9, genesis.header.time + 9, alice.PublicKey());
   {
     RecordFiles files({.dir = dir.path / "blocks", .prefix = "blk", .sync = false});
     files.Append(stray.Encode());

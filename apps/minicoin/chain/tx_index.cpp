@@ -21,15 +21,19 @@ std::string TxKey(const Uint256& txid) {
   return key;
 }
 
-std::string HashBytes(const Uint256& hash) { return std::string(reinterpret_cast<const char*>(hash.data()), 32); }
+std::string HashBytes(const Uint256& hash) {
+  return std::string(reinterpret_cast<const char*>(hash.data()), 32);
+}
 
 }  // namespace
 
-TxIndex::TxIndex(ChainState& chain, TxIndexOptions options) : m_chain(chain), m_options(std::move(options)) {
+TxIndex::TxIndex(ChainState& chain, TxIndexOptions options)
+    : m_chain(chain), m_options(std::move(options)) {
   try {
     m_db = std::make_unique<Database>(DatabaseOptions{.dir = m_options.dir});
   } catch (const std::runtime_error& e) {
-    throw std::runtime_error("cannot open the transaction index in " + m_options.dir.string() + ": " + e.what());
+    throw std::runtime_error("cannot open the transaction index in " + m_options.dir.string() +
+                             ": " + e.what());
   }
   // Listening first, catching up under the update lock: events from before the catch-up are
   // ignored (m_synced), every later one is applied.
@@ -55,7 +59,8 @@ void TxIndex::CatchUp(const BlockIndex& tip) {
     Reader reader(AsBytes(*stored));
     Uint256 hash = reader.Hash();
     best = m_chain.Lookup(hash);
-    if (best == nullptr) Log("txindex: its best block " + hash.ToHex() + " is unknown to the chain: rebuilding it");
+    if (best == nullptr)
+      Log("txindex: its best block " + hash.ToHex() + " is unknown to the chain: rebuilding it");
   }
   if (best == nullptr) {
     // Start over: drop every entry.
@@ -71,18 +76,22 @@ void TxIndex::CatchUp(const BlockIndex& tip) {
   // Back to the active chain if the index followed a branch the chain has left.
   while (!m_chain.IsActive(*best)) {
     std::optional<Block> block = m_chain.ReadBlock(*best);
-    if (!block) throw std::runtime_error("txindex: cannot read block " + best->hash.ToHex() + " to leave its branch");
+    if (!block)
+      throw std::runtime_error("txindex: cannot read block " + best->hash.ToHex() +
+                               " to leave its branch");
     WriteBlock(*block, *best, false);
     best = best->prev;
   }
   if (best->height < tip.height) {
-    Log("txindex: indexing blocks " + std::to_string(best->height + 1) + " to " + std::to_string(tip.height));
+    Log("txindex: indexing blocks " + std::to_string(best->height + 1) + " to " +
+        std::to_string(tip.height));
   }
   for (uint32_t height = best->height + 1; height <= tip.height; ++height) {
     const BlockIndex* index = m_chain.AtHeight(height);
     std::optional<Block> block = index != nullptr ? m_chain.ReadBlock(*index) : std::nullopt;
     if (!block) {
-      throw std::runtime_error("txindex: cannot read the block at height " + std::to_string(height) +
+      throw std::runtime_error("txindex: cannot read the block at height " +
+                               std::to_string(height) +
                                " (pruned or damaged block files; start with -reindex to rebuild)");
     }
     WriteBlock(*block, *index, true);
@@ -102,7 +111,8 @@ void TxIndex::WriteBlock(const Block& block, const BlockIndex& index, bool conne
     if (connect) {
       // The block hash, then the position as u32 little-endian.
       std::string value = HashBytes(index.hash);
-      for (int shift = 0; shift < 32; shift += 8) value.push_back(static_cast<char>((i >> shift) & 0xff));
+      for (int shift = 0; shift < 32; shift += 8)
+        value.push_back(static_cast<char>((i >> shift) & 0xff));
       batch.Put(TxKey(txid), value);
     } else {
       batch.Delete(TxKey(txid));

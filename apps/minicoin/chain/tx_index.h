@@ -63,8 +63,9 @@ class TxIndex final : private ChainListener {
   TxIndexOptions m_options;
   std::unique_ptr<Database> m_db;
   mutable std::mutex m_mutex;
-  Uint256 m_best;        // guarded by m_mutex
-  bool m_synced = false;  // guarded by the chain's update lock: events before the catch-up are ignored
+  Uint256 m_best;  // guarded by m_mutex
+  bool m_synced =
+      false;  // guarded by the chain's update lock: events before the catch-up are ignored
 };
 
 }  // namespace minicoin
