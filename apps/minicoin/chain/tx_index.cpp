@@ -7,13 +7,14 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 namespace minicoin {
 namespace {
 
 constexpr char kTxPrefix = 't';
-const std::string kBestKey = "B";
+constexpr std::string_view kBestKey = "B";
 
 std::string TxKey(const Uint256& txid) {
   std::string key(1, kTxPrefix);
