@@ -103,6 +103,74 @@ ChainStateOptions StorageChainOptions(const ArgsManager& args) {
   return options;
 }
 
+// The same for -reindex-chainstate.
+constexpr const char* kReindexChainstateMarker = "reindexing-chainstate";
+
+// Creates `path` and makes it durable. Throws std::runtime_error on failure.
+void WriteMarker(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + path.string() + ": " + std::strerror(errno));
+  bool ok = ::write(fd, "1\n", 2) == 2 && ::fsync(fd) == 0;
+  ::close(fd);
+  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ok = ::fsync(dir) == 0 && ok;
+    ::close(dir);
+  }
+  if (!ok) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+}
+
+// Flushes everything written to the file system holding `dir`. Throws std::runtime_error.
+void SyncFileSystem(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  bool ok = fd >= 0 && ::syncfs(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("cannot sync " + dir.string() + ": " + std::strerror(errno));
+}
+
+// -reindex and -reindex-chainstate, or one that did not finish (its marker file is still
+// there). The state is rebuilt in a ChainState of its own, without syncing each block (a rebuild
+// that does not finish starts over, so the writes only need to be durable at the end), then the
+// file system is synced and the marker removed. -reindex rebuilds with pruning off so that no
+// file goes before it was read. Afterwards `options` opens the rebuilt state normally.
+void RebuildChainState(const ArgsManager& args, Logger& log, ChainStateOptions& options) {
+  const std::filesystem::path reindex_marker = options.dir / kReindexMarker;
+  const std::filesystem::path chainstate_marker = options.dir / kReindexChainstateMarker;
+  const bool resume_reindex = std::filesystem::exists(reindex_marker);
+  const bool reindex = args.GetBoolArg("-reindex", false) || resume_reindex;
+  const bool resume_chainstate = !reindex && std::filesystem::exists(chainstate_marker);
+  const bool chainstate = !reindex && (options.reindex_chainstate || resume_chainstate);
+  options.reindex_chainstate = false;
+  if (!reindex && !chainstate) return;
+  if (resume_reindex || resume_chainstate) log.Info("A reindex did not finish: starting it again");
+  std::filesystem::create_directories(options.dir);
+  ChainStateOptions rebuild_options = options;
+  rebuild_options.sync_writes = false;
+  if (reindex) {
+    WriteMarker(reindex_marker);
+    WipeForReindex(options.dir);
+    std::error_code ignored;
+    std::filesystem::remove_all(options.dir / "indexes" / "txindex", ignored);
+    std::filesystem::remove(chainstate_marker, ignored);
+    rebuild_options.prune = false;
+    log.Info("Reindexing: rebuilding the block index and the chain state from the block files in %s",
+             (options.dir / "blocks").string().c_str());
+    ChainState rebuilt(rebuild_options);
+    ReindexResult result = ReindexBlockFiles(rebuilt, options.dir, options.log);
+    log.Info("Reindexing done: %llu records, %llu blocks added, tip height %u",
+             static_cast<unsigned long long>(result.records), static_cast<unsigned long long>(result.added),
+             rebuilt.Height());
+  } else {
+    WriteMarker(chainstate_marker);
+    log.Info("Reindexing the chain state: connecting the stored blocks again");
+    rebuild_options.reindex_chainstate = true;
+    ChainState rebuilt(rebuild_options);
+    log.Info("Reindexing the chain state done: tip height %u", rebuilt.Height());
+  }
+  SyncFileSystem(options.dir);
+  std::filesystem::remove(reindex ? reindex_marker : chainstate_marker);
+}
+
 int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -222,33 +290,7 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
   chain_options.params = &ChainParams::Get(args.GetChainTypeOrMain());
   chain_options.pool = m_pool.get();
   chain_options.log = [this](const std::string& line) { m_log.Info("%s", line.c_str()); };
-  // -reindex, or a reindex that did not finish (the marker file stays until it has): wipe and
-  // rebuild from the block files, with pruning off so that no file goes before it was read.
-  const std::filesystem::path reindex_marker = chain_options.dir / kReindexMarker;
-  const bool resume_reindex = std::filesystem::exists(reindex_marker);
-  if (args.GetBoolArg("-reindex", false) || resume_reindex) {
-    if (resume_reindex) m_log.Info("A reindex did not finish: starting it again");
-    std::filesystem::create_directories(chain_options.dir);
-    { std::ofstream(reindex_marker) << "reindexing\n"; }
-    WipeForReindex(chain_options.dir);
-    std::error_code ignored;
-    std::filesystem::remove_all(chain_options.dir / "indexes" / "txindex", ignored);
-    ChainStateOptions reindex_options = chain_options;
-    reindex_options.prune = false;
-    reindex_options.reindex_chainstate = false;
-    m_log.Info("Reindexing: rebuilding the block index and the chain state from the block files in %s",
-               (chain_options.dir / "blocks").string().c_str());
-    {
-      ChainState rebuilt(reindex_options);
-      ReindexResult result = ReindexBlockFiles(rebuilt, chain_options.dir, chain_options.log);
-      m_log.Info("Reindexing done: %llu records, %llu blocks added, tip height %u",
-                 static_cast<unsigned long long>(result.records), static_cast<unsigned long long>(result.added),
-                 rebuilt.Height());
-    }
-    std::filesystem::remove(reindex_marker);
-    chain_options.reindex_chainstate = false;
-  }
-  if (chain_options.reindex_chainstate) m_log.Info("Reindexing the chain state: connecting the stored blocks again");
+  RebuildChainState(args, m_log, chain_options);
   m_log.Info("Opening the %s chain's state in %s with %zu validation threads", chain_options.params->name.c_str(),
              chain_options.dir.string().c_str(), m_pool->thread_count());
   m_chain = std::make_unique<ChainState>(chain_options);

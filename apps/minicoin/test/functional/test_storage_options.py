@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Storage options: -txindex (getrawtransaction without a block hash, across restarts, enabled on
 an existing chain, catching up after running without it, following a reorganisation), -reindex and
--reindex-chainstate (the same tip and coin set hash as before; an unfinished reindex starts over),
+-reindex-chainstate (the same tip and coin set hash as before; an unfinished one starts over),
 -prune (old block files deleted, getblock's error for a pruned block, getblockchaininfo's pruning
 fields, the last 288 blocks kept, a restart) and the start-up errors of -prune with -txindex or
 -reindex-chainstate."""
@@ -126,6 +126,16 @@ class StorageOptionsTest(framework.FunctionalTest):
         check_same("an unfinished reindex")
         assert_in("A reindex did not finish", node.read_file("debug.log"), "the restarted reindex is logged")
         assert_true(not os.path.exists(os.path.join(node.datadir, "reindexing")), "the marker goes when done")
+        # The same for -reindex-chainstate.
+        node.stop()
+        with open(os.path.join(node.datadir, "reindexing-chainstate"), "w") as f:
+            f.write("1\n")
+        node.start(["-txindex"])
+        check_same("an unfinished -reindex-chainstate")
+        log = node.read_file("debug.log")
+        assert_equal(log.count("A reindex did not finish"), 2, "the restarted -reindex-chainstate is logged")
+        assert_equal(log.count("Reindexing the chain state done"), 2, "-reindex-chainstate ran again")
+        assert_true(not os.path.exists(os.path.join(node.datadir, "reindexing-chainstate")), "its marker goes too")
         # The chain goes on.
         more = rpc.generatetoaddress(2, key["address"])
         node.restart([])
