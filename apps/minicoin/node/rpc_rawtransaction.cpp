@@ -157,7 +157,9 @@ std::optional<json> FindIndexedTransaction(Node& node, const Uint256& txid, int 
   const Transaction& tx = block->transactions[location->position];
   if (tx.Txid() != txid) return std::nullopt;
   if (verbosity <= 0) return json(HexEncode(tx.Encode()));
-  return BlockTransactionToJson(chain, *index, tx, location->position, verbosity);
+  json result = BlockTransactionToJson(chain, *index, tx, location->position, verbosity);
+  result.erase("in_active_chain");  // only with an explicit block hash, as in Bitcoin Core
+  return result;
 }
 
 // The fields of decoderawtransaction's and getrawtransaction's transaction object.
@@ -204,7 +206,7 @@ std::string GetRawTransactionHelp() {
   help += TransactionFieldsHelp();
   help +=
       "  \"hex\" : \"hex\",            (string) The serialized transaction\n"
-      "  \"in_active_chain\" : bool, (boolean, confirmed) Is the block active\n"
+      "  \"in_active_chain\" : bool, (boolean, with blockhash) Is the block active\n"
       "  \"blockhash\" : \"hex\",      (string, confirmed) The block\n"
       "  \"confirmations\" : n,      (numeric, confirmed) Blocks confirming\n"
       "                            it (0 off the active chain)\n"

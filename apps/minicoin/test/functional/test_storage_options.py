@@ -45,7 +45,8 @@ class StorageOptionsTest(framework.FunctionalTest):
             verbose = rpc.getrawtransaction(txid, 1)
             assert_equal(verbose["blockhash"], mined, message + ": blockhash")
             assert_equal(verbose["confirmations"], confirmations, message + ": confirmations")
-            assert_equal(verbose["in_active_chain"], True, message + ": in_active_chain")
+            assert_true("in_active_chain" not in verbose, message + ": in_active_chain only with a block hash")
+            assert_equal(verbose["time"], rpc.getblock(mined)["time"], message + ": time")
             assert_equal(rpc.getrawtransaction(txid, 2)["fee"], rpc.getrawtransaction(txid, 2, mined)["fee"],
                          message + ": verbosity 2 as with the block hash")
             assert_equal(rpc.getrawtransaction(coinbase, 1)["blockhash"], hashes[0], message + ": a coinbase")
