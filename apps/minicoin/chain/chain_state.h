@@ -238,7 +238,8 @@ class ChainState {
   // Marks the block `hash` failed and its descendants as having a failed parent; if it is in
   // the active chain, disconnects it and the blocks above it, then moves to the remaining valid
   // chain with the most work. Returns nullopt on success, else why nothing was done (unknown
-  // block, the genesis block, an active block deeper than the data a pruned chain keeps). Throws std::runtime_error if stored data cannot be read.
+  // block, the genesis block, an active block deeper than the data a pruned chain keeps).
+  // Throws std::runtime_error if stored data cannot be read.
   std::optional<std::string> InvalidateBlock(const Uint256& hash);
   // Undoes InvalidateBlock and earlier failures around `hash`: clears the failure flags of the
   // block, of its ancestors and of its descendants, then moves to the chain with the most work
