@@ -299,6 +299,9 @@ TEST_F(StorageOptionsTest, ReindexRebuildsTheSameChainFromTheBlockFiles) {
     stats = chain.GetCoinsStats();
   }
   const std::vector<uint32_t> blk_before = Files("blk");
+  RecordFiles reader({.dir = dir.path / "blocks", .prefix = "blk", .sync = false});
+  const std::filesystem::path last_file = reader.FilePath(blk_before.back());
+  const uint64_t last_size_before = std::filesystem::file_size(last_file);
   WipeForReindex(dir.path);
   EXPECT_FALSE(std::filesystem::exists(dir.path / "chainstate"));
   EXPECT_TRUE(Files("rev").empty());
@@ -319,8 +322,10 @@ TEST_F(StorageOptionsTest, ReindexRebuildsTheSameChainFromTheBlockFiles) {
     EXPECT_EQ(again.coins, stats.coins);
     EXPECT_FALSE(lines.empty());
   }
-  // Nothing was appended again: the blocks were indexed where they lie.
+  // Nothing was appended again (not even the genesis block): the blocks were indexed where they
+  // lie.
   EXPECT_EQ(Files("blk"), blk_before);
+  EXPECT_EQ(std::filesystem::file_size(last_file), last_size_before);
   // Reopened normally.
   ChainState chain(options);
   EXPECT_EQ(chain.Tip().hash, tip);
