@@ -2,6 +2,7 @@
 #include "chain/chain_state.h"
 
 #include "chain/params.h"
+#include "chain/prune.h"
 #include "chain/work.h"
 #include "storage/database.h"
 #include "storage/records.h"
@@ -9,6 +10,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <set>
 #include <stdexcept>
 
 namespace minicoin {
@@ -126,6 +129,11 @@ void AddBlockJob::SetNow(int64_t now) {
   m_now = now;
 }
 
+void AddBlockJob::SetStoredPosition(FilePosition position) {
+  RequireConfiguring();
+  m_stored_position = position;
+}
+
 std::string AddBlockJob::reason() const {
   if (m_reason.empty() && !m_accepted && !m_duplicate) {
     std::vector<std::string> errors = this->errors();
@@ -148,7 +156,7 @@ void AddBlockJob::Run() {
       m_reason = error->reason;
       return;
     }
-    ChainState::BlockResult result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now());
+    ChainState::BlockResult result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now(), m_stored_position);
     m_accepted = result.accepted;
     m_new_tip = result.new_tip;
     m_duplicate = result.duplicate;
@@ -179,6 +187,9 @@ ChainState::ChainState(ChainStateOptions options)
                              (error ? error.message() : "not a directory"));
   }
   try {
+    m_db = std::make_unique<Database>(
+        DatabaseOptions{.dir = m_options.dir / "chainstate", .cache_bytes = m_options.database_cache_bytes});
+    if (m_options.reindex_chainstate) ResetChainstate();
     m_block_files = std::make_unique<RecordFiles>(RecordFilesOptions{.dir = m_options.dir / "blocks",
                                                                      .prefix = "blk",
                                                                      .max_file_size = m_options.max_block_file_size,
@@ -187,13 +198,45 @@ ChainState::ChainState(ChainStateOptions options)
                                                                     .prefix = "rev",
                                                                     .max_file_size = m_options.max_block_file_size,
                                                                     .sync = m_options.sync_writes});
-    m_db = std::make_unique<Database>(
-        DatabaseOptions{.dir = m_options.dir / "chainstate", .cache_bytes = m_options.database_cache_bytes});
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("cannot open the chain state in " + m_options.dir.string() + ": " + e.what());
   }
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
   Load();
+  PruneFiles();
+}
+
+void ChainState::ResetChainstate() {
+  const std::filesystem::path& dir = m_options.dir;
+  DatabaseBatch batch;
+  try {
+    m_db->ForEach(std::string(1, kIndexPrefix), [&](std::string_view key, std::string_view value) {
+      BlockIndex entry = DecodeIndex(value);
+      if ((entry.status & BlockIndex::kHaveUndo) != 0) {
+        entry.status &= ~static_cast<uint32_t>(BlockIndex::kHaveUndo);
+        entry.undo_position = FilePosition{};
+        batch.Put(key, EncodeIndex(entry));
+      }
+      return true;
+    });
+  } catch (const DecodeError& e) {
+    throw Corrupt(dir, std::string("bad block index record: ") + e.what());
+  }
+  m_db->ForEach(std::string(1, kCoinKeyPrefix), [&](std::string_view key, std::string_view) {
+    batch.Delete(key);
+    return true;
+  });
+  // Without a best block Load starts from scratch, so only an existing state is reset.
+  if (m_db->Get(kBestKey)) batch.Put(kBestKey, EncodeBest(BestRecord{m_params.GenesisHash(), 0, 0, 0}));
+  m_db->Write(batch, m_options.sync_writes);
+  // Nothing refers to the undo files any more.
+  std::filesystem::path blocks = dir / "blocks";
+  std::error_code ignored;
+  for (uint32_t number : ListRecordFiles(blocks, "rev")) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "rev%05u.dat", number);
+    std::filesystem::remove(blocks / name, ignored);
+  }
 }
 
 ChainState::~ChainState() {
@@ -216,7 +259,13 @@ void ChainState::CreateGenesis() {
   fields.chain_work = BlockWork(genesis.header.bits);
   fields.tx_count = static_cast<uint32_t>(genesis.transactions.size());
   fields.status = BlockIndex::kHaveData | BlockIndex::kValid;
-  fields.data_position = m_block_files->Append(genesis.Encode());
+  // A reindexed state finds the genesis block where it was first written.
+  std::optional<std::vector<uint8_t>> first = m_block_files->Read(FilePosition{0, 0});
+  if (first && *first == genesis.Encode()) {
+    fields.data_position = FilePosition{0, 0};
+  } else {
+    fields.data_position = m_block_files->Append(genesis.Encode());
+  }
   BlockIndex* index = InsertIndex(fields);
   DatabaseBatch batch;
   batch.Put(kVersionKey, std::to_string(kFormatVersion));
@@ -337,7 +386,16 @@ ChainState::BlockResult ChainState::ProcessBlock(Block block) {
   return BlockResult{job->accepted(), job->new_tip(), job->duplicate(), job->reason()};
 }
 
-ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint256& hash, int64_t now) {
+ChainState::BlockResult ChainState::ProcessStoredBlock(Block block, FilePosition position) {
+  std::shared_ptr<AddBlockJob> job = AddBlock(std::move(block));
+  job->SetStoredPosition(position);
+  job->Start();
+  job->Wait();
+  return BlockResult{job->accepted(), job->new_tip(), job->duplicate(), job->reason()};
+}
+
+ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint256& hash, int64_t now,
+                                                const std::optional<FilePosition>& stored) {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
   BlockResult result;
   if (auto known = m_index.find(hash); known != m_index.end()) {
@@ -368,19 +426,25 @@ ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint25
   fields.prev = &parent;
   fields.tx_count = static_cast<uint32_t>(block.transactions.size());
   fields.status = BlockIndex::kHaveData;
-  fields.data_position = m_block_files->Append(block.Encode());
+  fields.data_position = stored ? *stored : m_block_files->Append(block.Encode());
   BlockIndex* index = InsertIndex(fields);
   m_dirty.push_back(index);
-  if (BetterCandidate(*index, *m_best_candidate)) m_best_candidate = index;
+  if (BetterCandidate(*index, *m_best_candidate) && CanActivate(*index)) m_best_candidate = index;
 
   const BlockIndex* old_tip = m_active.back();
   bool tip_changed = false;
   m_last_failure.clear();
   ActivateBestChain(index, &block, tip_changed);
   FlushDirty();
+  if (tip_changed) PruneFiles();
   result.new_tip = m_active.back() != old_tip;
   if (index->IsInvalid()) {
     result.reason = m_last_failure.empty() ? "bad-prevblk" : m_last_failure;
+  } else if (m_active.back()->chain_work < index->chain_work) {
+    // Stored, but the chain cannot move to it (CanActivate): pruned data would be needed.
+    const BlockIndex* fork = FindFork(*index);
+    result.reason = "cannot reorganise to block " + hash.ToHex() + ": its branch forks at height " +
+                    std::to_string(fork->height) + ", below the blocks this pruned node keeps";
   } else {
     result.accepted = true;
   }
@@ -395,12 +459,33 @@ bool ChainState::BetterCandidate(const BlockIndex& a, const BlockIndex& b) const
   return a.data_position < b.data_position;  // equal work: the first seen
 }
 
-void ChainState::FindBestCandidate() {
-  BlockIndex* best = m_active.back();
-  for (auto& [hash, index] : m_index) {
-    if (BetterCandidate(*index, *best)) best = index.get();
+bool ChainState::CanActivate(const BlockIndex& target) const {
+  const BlockIndex* fork = FindFork(target);
+  for (const BlockIndex* walk = &target; walk != fork && walk != nullptr; walk = walk->prev) {
+    if ((walk->status & BlockIndex::kHaveData) == 0) return false;
   }
-  m_best_candidate = best;
+  constexpr uint32_t kBoth = BlockIndex::kHaveData | BlockIndex::kHaveUndo;
+  for (std::size_t height = m_active.size() - 1; fork != nullptr && height > fork->height; --height) {
+    if ((m_active[height]->status & kBoth) != kBoth) return false;
+  }
+  return true;
+}
+
+void ChainState::FindBestCandidate() {
+  // The best block the chain can move to: after pruning, a branch forking too deep cannot.
+  std::vector<BlockIndex*> better;
+  for (auto& [hash, index] : m_index) {
+    if (BetterCandidate(*index, *m_active.back())) better.push_back(index.get());
+  }
+  std::sort(better.begin(), better.end(),
+            [this](const BlockIndex* a, const BlockIndex* b) { return BetterCandidate(*a, *b); });
+  m_best_candidate = m_active.back();
+  for (BlockIndex* candidate : better) {
+    if (CanActivate(*candidate)) {
+      m_best_candidate = candidate;
+      break;
+    }
+  }
 }
 
 void ChainState::ActivateBestChain(const BlockIndex* received, const Block* received_block, bool& tip_changed) {
@@ -419,7 +504,16 @@ void ChainState::ActivateBestChain(const BlockIndex* received, const Block* rece
     }
     std::reverse(path.begin(), path.end());
     bool failed = false;
+    constexpr std::size_t kProgressEvery = 1000;
+    if (m_options.log && path.size() >= kProgressEvery) {
+      m_options.log("connecting " + std::to_string(path.size()) + " stored blocks, up to height " +
+                    std::to_string(target->height));
+    }
     for (BlockIndex* index : path) {
+      if (m_options.log && path.size() >= kProgressEvery && index->height % kProgressEvery == 0) {
+        m_options.log("connecting stored blocks: height " + std::to_string(index->height) + " of " +
+                      std::to_string(target->height));
+      }
       std::optional<Block> read;
       const Block* block = nullptr;
       std::string reason;
@@ -757,6 +851,84 @@ Uint256 HashCoins(std::vector<std::pair<OutPoint, Coin>> coins) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pruning
+
+uint32_t ChainState::PruneHeight() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  uint32_t height = m_active.back()->height;
+  while (height > 0 && (m_active[height - 1]->status & BlockIndex::kHaveData) != 0) --height;
+  return height;
+}
+
+void ChainState::PruneFiles() {
+  if (!m_options.prune) return;
+  const uint32_t tip = m_active.back()->height;
+  if (tip < kMinBlocksToKeep) return;
+  // The files and their sizes first: within the target (the usual case) nothing more is needed.
+  std::vector<PruneCandidate> files;
+  uint64_t total = 0;
+  auto add_files = [&](RecordFiles& record_files, const char* prefix, bool undo) {
+    for (uint32_t number : ListRecordFiles(m_options.dir / "blocks", prefix)) {
+      std::error_code error;
+      uint64_t size = std::filesystem::file_size(record_files.FilePath(number), error);
+      if (error) continue;
+      files.push_back(PruneCandidate{.undo = undo, .number = number, .size = size, .highest_block = std::nullopt});
+      total += size;
+    }
+  };
+  add_files(*m_block_files, "blk", false);
+  add_files(*m_undo_files, "rev", true);
+  if (total <= m_options.prune_target_bytes) return;
+  // The highest block each file holds data of.
+  std::map<uint32_t, uint32_t> highest_data;
+  std::map<uint32_t, uint32_t> highest_undo;
+  for (const auto& [hash, index] : m_index) {
+    if ((index->status & BlockIndex::kHaveData) != 0) {
+      uint32_t& high = highest_data[index->data_position.file];
+      high = std::max(high, index->height);
+    }
+    if ((index->status & BlockIndex::kHaveUndo) != 0) {
+      uint32_t& high = highest_undo[index->undo_position.file];
+      high = std::max(high, index->height);
+    }
+  }
+  for (PruneCandidate& file : files) {
+    const std::map<uint32_t, uint32_t>& highest = file.undo ? highest_undo : highest_data;
+    if (auto it = highest.find(file.number); it != highest.end()) file.highest_block = it->second;
+  }
+  std::vector<PruneCandidate> chosen =
+      ChooseFilesToPrune(std::move(files), m_options.prune_target_bytes, tip + 1 - kMinBlocksToKeep,
+                         m_block_files->CurrentFile(), m_undo_files->CurrentFile());
+  if (chosen.empty()) return;
+  // The index forgets the data first (one synchronous batch), then the files go: a crash in
+  // between leaves files nothing refers to, which the next pruning removes.
+  std::set<uint32_t> data_files;
+  std::set<uint32_t> undo_files;
+  for (const PruneCandidate& file : chosen) (file.undo ? undo_files : data_files).insert(file.number);
+  for (auto& [hash, index] : m_index) {
+    uint32_t old_status = index->status;
+    if ((index->status & BlockIndex::kHaveData) != 0 && data_files.count(index->data_position.file) != 0) {
+      index->status &= ~static_cast<uint32_t>(BlockIndex::kHaveData);
+    }
+    if ((index->status & BlockIndex::kHaveUndo) != 0 && undo_files.count(index->undo_position.file) != 0) {
+      index->status &= ~static_cast<uint32_t>(BlockIndex::kHaveUndo);
+    }
+    if (index->status != old_status) m_dirty.push_back(index.get());
+  }
+  FlushDirty();
+  for (const PruneCandidate& file : chosen) {
+    std::string error;
+    RecordFiles& record_files = file.undo ? *m_undo_files : *m_block_files;
+    if (!record_files.RemoveFile(file.number, &error) && m_options.log) m_options.log("pruning: " + error);
+  }
+  if (m_options.log) {
+    m_options.log("pruned " + std::to_string(data_files.size()) + " block files and " +
+                  std::to_string(undo_files.size()) + " undo files; blocks kept from height " +
+                  std::to_string(PruneHeight()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Validity set by hand
 
 std::optional<std::string> ChainState::InvalidateBlock(const Uint256& hash) {
@@ -765,6 +937,14 @@ std::optional<std::string> ChainState::InvalidateBlock(const Uint256& hash) {
   if (it == m_index.end()) return "Block not found";
   BlockIndex& target = *it->second;
   if (target.height == 0) return "the genesis block cannot be invalidated";
+  if (IsActive(target)) {
+    constexpr uint32_t kBoth = BlockIndex::kHaveData | BlockIndex::kHaveUndo;
+    for (uint32_t height = target.height; height < m_active.size(); ++height) {
+      if ((m_active[height]->status & kBoth) != kBoth) {
+        return "the data needed to disconnect the chain down to block " + hash.ToHex() + " was pruned";
+      }
+    }
+  }
   // Marked first: a crash while disconnecting leaves the flags written with the first
   // disconnection, and Load moves away from the invalid blocks.
   MarkInvalid(target);

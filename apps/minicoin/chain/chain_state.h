@@ -79,6 +79,17 @@ struct ChainStateOptions {
   // The node's clock in seconds since 1970 (for the "not too far in the future" rule); null:
   // the system clock.
   std::function<int64_t()> now = {};
+  // Pruning: after each new tip, delete the oldest whole blk/rev files while they add up to more
+  // than prune_target_bytes, keeping the files of the last kMinBlocksToKeep active blocks and
+  // the files being written (chain/prune.h). Pruned blocks lose kHaveData / kHaveUndo.
+  bool prune = false;
+  uint64_t prune_target_bytes = 0;
+  // At open, forget the coins and the best block (and every block's undo data) and connect the
+  // best stored chain again from the block files. The block index is kept.
+  bool reindex_chainstate = false;
+  // Progress lines for long operations (connecting many stored blocks at open, pruning); null:
+  // silent. Called with the update lock held.
+  std::function<void(const std::string&)> log = {};
 };
 
 class ChainState;
@@ -92,6 +103,9 @@ class AddBlockJob : public crossproc::Job {
 
   // The block's time may be at most kMaxFutureBlockTime after `now` (default: the chain's clock).
   void SetNow(int64_t now);
+  // The block is already in the block files at `position` (reindexing): it is indexed there
+  // instead of being appended again.
+  void SetStoredPosition(FilePosition position);
 
   const Block& block() const { return m_block; }
   // After Wait():
@@ -110,6 +124,7 @@ class AddBlockJob : public crossproc::Job {
   ChainState& m_chain;
   Block m_block;
   std::optional<int64_t> m_now;
+  std::optional<FilePosition> m_stored_position;
   bool m_accepted = false;
   bool m_new_tip = false;
   bool m_duplicate = false;
@@ -148,6 +163,8 @@ class ChainState {
   };
   // AddBlock, Start, Wait. Must not be called from the pool's threads if the pool has one thread.
   BlockResult ProcessBlock(Block block);
+  // ProcessBlock for a block already in the block files at `position` (reindexing).
+  BlockResult ProcessStoredBlock(Block block, FilePosition position);
 
   const BlockIndex& Tip() const;
   uint32_t Height() const;
@@ -202,6 +219,12 @@ class ChainState {
   // Number of known blocks.
   std::size_t BlockCount() const;
 
+  // Pruning (ChainStateOptions::prune): whether it is on, its target, and the lowest height from
+  // which every active block still has its data (0 when nothing was pruned).
+  bool PruneMode() const { return m_options.prune; }
+  uint64_t PruneTargetBytes() const { return m_options.prune_target_bytes; }
+  uint32_t PruneHeight() const;
+
   void AddListener(ChainListener* listener);
   void RemoveListener(ChainListener* listener);
 
@@ -215,7 +238,8 @@ class ChainState {
   // Marks the block `hash` failed and its descendants as having a failed parent; if it is in
   // the active chain, disconnects it and the blocks above it, then moves to the remaining valid
   // chain with the most work. Returns nullopt on success, else why nothing was done (unknown
-  // block, the genesis block). Throws std::runtime_error if stored data cannot be read.
+  // block, the genesis block, an active block deeper than the data a pruned chain keeps).
+  // Throws std::runtime_error if stored data cannot be read.
   std::optional<std::string> InvalidateBlock(const Uint256& hash);
   // Undoes InvalidateBlock and earlier failures around `hash`: clears the failure flags of the
   // block, of its ancestors and of its descendants, then moves to the chain with the most work
@@ -226,10 +250,19 @@ class ChainState {
  private:
   friend class AddBlockJob;
   // The serialized part of AddBlockJob.
-  BlockResult AcceptBlock(const Block& block, const Uint256& hash, int64_t now);
+  BlockResult AcceptBlock(const Block& block, const Uint256& hash, int64_t now,
+                          const std::optional<FilePosition>& stored);
   int64_t Now() const;
 
   void Load();
+  // ChainStateOptions::reindex_chainstate, before Load: one batch drops the coins and every
+  // block's undo flag and sets the best block to genesis; then the undo files go.
+  void ResetChainstate();
+  // Deletes old files past the prune target (ChainStateOptions::prune).
+  void PruneFiles();
+  // Whether the active chain can move to `target`: the blocks to disconnect have their data and
+  // undo data, the blocks to connect their data (false after pruning for a deep reorganisation).
+  bool CanActivate(const BlockIndex& target) const;
   void CreateGenesis();
   BlockIndex* InsertIndex(const BlockIndex& fields);
   void ActivateBestChain(const BlockIndex* received, const Block* received_block, bool& tip_changed);

@@ -2,6 +2,9 @@
 #include "node/node.h"
 
 #include "chain/params.h"
+#include "chain/prune.h"
+#include "chain/reindex.h"
+#include "chain/tx_index.h"
 #include "ipc/echo.h"
 #include "ipc/partial_init.h"
 #include "mining/block_assembler.h"
@@ -58,6 +61,114 @@ int64_t MempoolExpirySeconds(const ArgsManager& args) {
                              "' (a positive number of hours)");
   }
   return *hours * 3600;
+}
+
+// Left in the chain directory while -reindex runs: a start that finds it reindexes again.
+constexpr const char* kReindexMarker = "reindexing";
+
+// -prune, -reindex-chainstate and the regtest-only -blockfilesize as chain options, checked
+// against each other and -txindex. Throws std::runtime_error with the reason.
+ChainStateOptions StorageChainOptions(const ArgsManager& args) {
+  ChainStateOptions options;
+  const bool regtest = args.GetChainTypeOrMain() == ChainType::kRegtest;
+  std::string error;
+  std::optional<int64_t> prune = args.GetIntArgChecked("-prune", 0, error);
+  if (!prune || *prune < 0) {
+    throw std::runtime_error("Invalid -prune: '" + args.GetArg("-prune", "") + "' (a number of MiB, 0 = off)");
+  }
+  if (*prune > 0) {
+    if (*prune < static_cast<int64_t>(kMinPruneTargetMiB) && !regtest) {
+      throw std::runtime_error("-prune=" + std::to_string(*prune) + " is too small: the target is 0 (off) or at least " +
+                               std::to_string(kMinPruneTargetMiB) + " MiB");
+    }
+    if (*prune > (int64_t{1} << 40)) throw std::runtime_error("Invalid -prune: '" + args.GetArg("-prune", "") + "' (too large)");
+    if (args.GetBoolArg("-txindex", false)) throw std::runtime_error("-prune cannot be combined with -txindex: the transaction index needs every block");
+    if (args.GetBoolArg("-reindex-chainstate", false)) {
+      throw std::runtime_error("-prune cannot be combined with -reindex-chainstate, which needs blocks pruning removed: use -reindex");
+    }
+    options.prune = true;
+    // Regtest's -prune=1: keep only what must stay (a test setting).
+    options.prune_target_bytes = (regtest && *prune == 1) ? 0 : static_cast<uint64_t>(*prune) << 20;
+  }
+  options.reindex_chainstate = args.GetBoolArg("-reindex-chainstate", false);
+  if (args.IsArgSet("-blockfilesize")) {
+    if (!regtest) throw std::runtime_error("-blockfilesize is only for regtest (a test option)");
+    std::optional<int64_t> size = args.GetIntArgChecked("-blockfilesize", 0, error);
+    if (!size || *size < 1024 || *size > (int64_t{1} << 30)) {
+      throw std::runtime_error("Invalid -blockfilesize: '" + args.GetArg("-blockfilesize", "") +
+                               "' (bytes, from 1024 to 1073741824)");
+    }
+    options.max_block_file_size = static_cast<uint32_t>(*size);
+  }
+  return options;
+}
+
+// The same for -reindex-chainstate.
+constexpr const char* kReindexChainstateMarker = "reindexing-chainstate";
+
+// Creates `path` and makes it durable. Throws std::runtime_error on failure.
+void WriteMarker(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + path.string() + ": " + std::strerror(errno));
+  bool ok = ::write(fd, "1\n", 2) == 2 && ::fsync(fd) == 0;
+  ::close(fd);
+  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ok = ::fsync(dir) == 0 && ok;
+    ::close(dir);
+  }
+  if (!ok) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+}
+
+// Flushes everything written to the file system holding `dir`. Throws std::runtime_error.
+void SyncFileSystem(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  bool ok = fd >= 0 && ::syncfs(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("cannot sync " + dir.string() + ": " + std::strerror(errno));
+}
+
+// -reindex and -reindex-chainstate, or one that did not finish (its marker file is still
+// there). The state is rebuilt in a ChainState of its own, without syncing each block (a rebuild
+// that does not finish starts over, so the writes only need to be durable at the end), then the
+// file system is synced and the marker removed. -reindex rebuilds with pruning off so that no
+// file goes before it was read. Afterwards `options` opens the rebuilt state normally.
+void RebuildChainState(const ArgsManager& args, Logger& log, ChainStateOptions& options) {
+  const std::filesystem::path reindex_marker = options.dir / kReindexMarker;
+  const std::filesystem::path chainstate_marker = options.dir / kReindexChainstateMarker;
+  const bool resume_reindex = std::filesystem::exists(reindex_marker);
+  const bool reindex = args.GetBoolArg("-reindex", false) || resume_reindex;
+  const bool resume_chainstate = !reindex && std::filesystem::exists(chainstate_marker);
+  const bool chainstate = !reindex && (options.reindex_chainstate || resume_chainstate);
+  options.reindex_chainstate = false;
+  if (!reindex && !chainstate) return;
+  if (resume_reindex || resume_chainstate) log.Info("A reindex did not finish: starting it again");
+  std::filesystem::create_directories(options.dir);
+  ChainStateOptions rebuild_options = options;
+  rebuild_options.sync_writes = false;
+  if (reindex) {
+    WriteMarker(reindex_marker);
+    WipeForReindex(options.dir);
+    std::error_code ignored;
+    std::filesystem::remove_all(options.dir / "indexes" / "txindex", ignored);
+    std::filesystem::remove(chainstate_marker, ignored);
+    rebuild_options.prune = false;
+    log.Info("Reindexing: rebuilding the block index and the chain state from the block files in %s",
+             (options.dir / "blocks").string().c_str());
+    ChainState rebuilt(rebuild_options);
+    ReindexResult result = ReindexBlockFiles(rebuilt, options.dir, options.log);
+    log.Info("Reindexing done: %llu records, %llu blocks added, tip height %u",
+             static_cast<unsigned long long>(result.records), static_cast<unsigned long long>(result.added),
+             rebuilt.Height());
+  } else {
+    WriteMarker(chainstate_marker);
+    log.Info("Reindexing the chain state: connecting the stored blocks again");
+    rebuild_options.reindex_chainstate = true;
+    ChainState rebuilt(rebuild_options);
+    log.Info("Reindexing the chain state done: tip height %u", rebuilt.Height());
+  }
+  SyncFileSystem(options.dir);
+  std::filesystem::remove(reindex ? reindex_marker : chainstate_marker);
 }
 
 std::size_t WorkerThreads(const ArgsManager& args) {
@@ -171,14 +282,20 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
                                .min_fee_per_kb = MinRelayFee(args),
                                .clock = [this] { return Now(); }}),
       m_notifications(log) {
-  ChainStateOptions chain_options;
+  ChainStateOptions chain_options = StorageChainOptions(args);
   chain_options.dir = args.GetDataDir();
   chain_options.params = &ChainParams::Get(args.GetChainTypeOrMain());
   chain_options.pool = m_pool.get();
   chain_options.now = [this] { return Now(); };
+  chain_options.log = [this](const std::string& line) { m_log.Info("%s", line.c_str()); };
+  RebuildChainState(args, m_log, chain_options);
   m_log.Info("Opening the %s chain's state in %s with %zu validation threads", chain_options.params->name.c_str(),
              chain_options.dir.string().c_str(), m_pool->thread_count());
   m_chain = std::make_unique<ChainState>(chain_options);
+  if (args.GetBoolArg("-txindex", false)) {
+    m_tx_index = std::make_unique<TxIndex>(
+        *m_chain, TxIndexOptions{.dir = chain_options.dir / "indexes" / "txindex", .log = chain_options.log});
+  }
   m_chain->AddListener(this);
   m_chain->AddListener(&m_notifications);
   m_mempool.AddListener(&m_notifications);
@@ -190,6 +307,7 @@ Node::~Node() {
   m_chain->RemoveListener(&m_notifications);
   m_chain->RemoveListener(this);
   m_pool->Stop(crossproc::WorkerPool::Shutdown::kDrain);
+  m_tx_index.reset();
   m_chain.reset();
 }
 
@@ -339,6 +457,11 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-maxmempool=<n>", "Keep the transaction memory pool below <n> megabytes (default: 300)", kArgNone, "Options");
   args.AddArg("-mempoolexpiry=<n>", "Do not keep transactions in the mempool longer than <n> hours (default: " + std::to_string(kDefaultMempoolExpiryHours) + ")", kArgNone, "Options");
   args.AddArg("-minrelaytxfee=<amt>", std::string("Fees (in coins per 1000 bytes) below this are too low for the mempool (default: ") + kDefaultMinRelayFee + ")", kArgNone, "Options");
+  args.AddArg("-txindex", "Maintain an index of every transaction of the active chain, so that getrawtransaction finds them without a block hash (default: 0). Incompatible with -prune", kArgNone, "Options");
+  args.AddArg("-reindex", "Rebuild the block index, the chain state and the transaction index from the block files on disk", kArgNone, "Options");
+  args.AddArg("-reindex-chainstate", "Rebuild the chain state from the blocks already indexed, connecting the best chain again from the block files", kArgNone, "Options");
+  args.AddArg("-prune=<n>", "Delete old block and undo files to keep them under <n> MiB (0 = off, the default; at least " + std::to_string(kMinPruneTargetMiB) + "; regtest also takes smaller values, and 1 there keeps only the files of the last " + std::to_string(kMinBlocksToKeep) + " blocks). The last " + std::to_string(kMinBlocksToKeep) + " blocks of the active chain are always kept. Incompatible with -txindex", kArgNone, "Options");
+  args.AddArg("-blockfilesize=<n>", "Start a new block file past <n> bytes (regtest only; a test option; default: 134217728)", kArgDebugOnly, "Options");
   args.AddArg("-pid=<file>", "Specify pid file. Relative paths are prefixed by the data directory (default: " + daemon + ".pid)", kArgNone, "Options");
   args.AddArg("-server", "Accept command line and JSON-RPC commands (default: 1)", kArgNone, "RPC server options");
   args.AddArg("-rpcbind=<addr>[:port]", "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1). Can be specified multiple times", kArgAllowList, "RPC server options");

@@ -28,6 +28,7 @@ class Node;
 namespace minicoin {
 
 class RpcTable;
+class TxIndex;
 class WalletDirectory;
 class WalletProcesses;
 
@@ -66,6 +67,8 @@ class Node final : private ChainListener {
   Logger& log() { return m_log; }
   const NodeOptions& options() const { return m_options; }
   ChainState& chain() { return *m_chain; }
+  // The transaction index (-txindex); null when it is off.
+  const TxIndex* tx_index() const { return m_tx_index.get(); }
   Mempool& mempool() { return m_mempool; }
   crossproc::WorkerPool& pool() { return *m_pool; }
   TemplateMemory& template_memory() { return m_template_memory; }
@@ -128,6 +131,7 @@ class Node final : private ChainListener {
   int64_t m_mempool_expiry_seconds;  // -mempoolexpiry
   Mempool m_mempool;
   std::unique_ptr<ChainState> m_chain;
+  std::unique_ptr<TxIndex> m_tx_index;  // -txindex; listens to m_chain, reset before it
   NotificationHub m_notifications;
 
   // Transactions of blocks disconnected by the activation in progress; SubmitBlock (and

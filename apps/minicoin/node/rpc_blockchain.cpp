@@ -294,11 +294,21 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
              1});
   table.Add({"getblockchaininfo", "Blockchain", {},
              "getblockchaininfo\n\nReturns an object containing various state info regarding blockchain processing.\n\n"
-             "Result: {chain, blocks, headers, bestblockhash, bits, target, difficulty, time, mediantime, chainwork, warnings}",
+             "Result: {chain, blocks, headers, bestblockhash, bits, target, difficulty, time, mediantime, chainwork,\n"
+             "pruned, pruneheight, automatic_pruning, prune_target_size, warnings}\n"
+             "  pruned: whether old block files are deleted (-prune); with pruning only:\n"
+             "  pruneheight: the lowest height from which every block is stored, automatic_pruning: true,\n"
+             "  prune_target_size: the -prune target in bytes (0 for regtest's -prune=1: keep only the last 288 blocks)",
              [&chain](const RpcRequest&) -> json {
                const BlockIndex& tip = chain.Tip();
                std::optional<Uint256> target = TargetFromBits(tip.header.bits);
-               return json{{"chain", chain.params().name},
+               json pruning{{"pruned", chain.PruneMode()}};
+               if (chain.PruneMode()) {
+                 pruning["pruneheight"] = chain.PruneHeight();
+                 pruning["automatic_pruning"] = true;
+                 pruning["prune_target_size"] = chain.PruneTargetBytes();
+               }
+               json result{{"chain", chain.params().name},
                            {"blocks", tip.height},
                            {"headers", tip.height},
                            {"bestblockhash", tip.hash.ToHex()},
@@ -309,6 +319,8 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
                            {"mediantime", chain.MedianTimePast(tip)},
                            {"chainwork", tip.chain_work.ToHex()},
                            {"warnings", ""}};
+               result.update(pruning);
+               return result;
              }});
   table.Add({"getdifficulty", "Blockchain", {},
              "getdifficulty\n\n"

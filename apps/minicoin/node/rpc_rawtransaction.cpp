@@ -1,5 +1,6 @@
 // RPC methods of raw transactions: creating, decoding and finding them.
 #include "chain/params.h"
+#include "chain/tx_index.h"
 #include "node/node.h"
 #include "node/rpc_util.h"
 #include "primitives/address.h"
@@ -143,6 +144,24 @@ json BlockTransactionToJson(const ChainState& chain, const BlockIndex& index, co
   return result;
 }
 
+// A confirmed transaction found through the transaction index, as getrawtransaction returns
+// it; nullopt if the index does not know it (or its block cannot be read any more).
+std::optional<json> FindIndexedTransaction(Node& node, const Uint256& txid, int verbosity) {
+  std::optional<TxIndex::Location> location = node.tx_index()->Find(txid);
+  if (!location) return std::nullopt;
+  const ChainState& chain = node.chain();
+  const BlockIndex* index = chain.Lookup(location->block);
+  if (index == nullptr) return std::nullopt;
+  std::optional<Block> block = chain.ReadBlock(*index);
+  if (!block || location->position >= block->transactions.size()) return std::nullopt;
+  const Transaction& tx = block->transactions[location->position];
+  if (tx.Txid() != txid) return std::nullopt;
+  if (verbosity <= 0) return json(HexEncode(tx.Encode()));
+  json result = BlockTransactionToJson(chain, *index, tx, location->position, verbosity);
+  result.erase("in_active_chain");  // only with an explicit block hash, as in Bitcoin Core
+  return result;
+}
+
 // The fields of decoderawtransaction's and getrawtransaction's transaction object.
 std::string TransactionFieldsHelp() {
   return "  \"txid\" : \"hex\",       (string) The id: the hash without the signatures\n"
@@ -173,8 +192,9 @@ std::string GetRawTransactionHelp() {
   std::string help =
       "getrawtransaction \"txid\" ( verbosity \"blockhash\" )\n\n"
       "Returns a transaction of the mempool or, with blockhash, of that block\n"
-      "(of any branch). The node keeps no index of the chain's transactions:\n"
-      "without blockhash, only the mempool is searched.\n\n"
+      "(of any branch). Without blockhash the mempool is searched, then, with\n"
+      "-txindex, the transactions of the active chain; without -txindex only\n"
+      "the mempool.\n\n"
       "Arguments:\n"
       "1. txid         (string, required) The transaction's id\n"
       "2. verbosity    (numeric or boolean, optional, default=0) 0 (false): the\n"
@@ -187,8 +207,8 @@ std::string GetRawTransactionHelp() {
   help +=
       "  \"hex\" : \"hex\",            (string) The serialized transaction\n"
       "  \"in_active_chain\" : bool, (boolean, with blockhash) Is the block active\n"
-      "  \"blockhash\" : \"hex\",      (string, with blockhash) The block\n"
-      "  \"confirmations\" : n,      (numeric, with blockhash) Blocks confirming\n"
+      "  \"blockhash\" : \"hex\",      (string, confirmed) The block\n"
+      "  \"confirmations\" : n,      (numeric, confirmed) Blocks confirming\n"
       "                            it (0 off the active chain)\n"
       "  \"time\" : n,               (numeric, active chain) The block's time\n"
       "  \"blocktime\" : n           (numeric, active chain) The same\n"
@@ -259,13 +279,19 @@ void RegisterRawTransactionRpc(RpcTable& table, Node& node) {
                }
                if (block_arg.is_null()) {
                  std::optional<MempoolEntry> entry = node.mempool().Get(txid);
-                 if (!entry) {
+                 if (entry) {
+                   if (verbosity <= 0) return HexEncode(entry->tx.Encode());
+                   return TransactionToJson(entry->tx, true);
+                 }
+                 if (node.tx_index() == nullptr) {
                    throw RpcError(kRpcInvalidAddressOrKey,
                                   "No such mempool transaction. Use -txindex or provide a block "
                                   "hash to enable blockchain transaction queries");
                  }
-                 if (verbosity <= 0) return HexEncode(entry->tx.Encode());
-                 return TransactionToJson(entry->tx, true);
+                 if (std::optional<json> found = FindIndexedTransaction(node, txid, verbosity)) return *found;
+                 throw RpcError(kRpcInvalidAddressOrKey,
+                                "No such mempool or blockchain transaction. Use gettransaction for "
+                                "wallet transactions.");
                }
                const BlockIndex* index = node.chain().Lookup(ParseHashArg(block_arg, "blockhash"));
                if (index == nullptr)

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -73,7 +74,9 @@ RecordFiles::RecordFiles(RecordFilesOptions options) : m_options(std::move(optio
     throw std::runtime_error("cannot create directory " + m_options.dir.string() + ": " +
                              (error ? error.message() : "not a directory"));
   }
-  while (std::filesystem::exists(FilePath(m_file + 1))) ++m_file;
+  // The highest number present: after pruning the low numbers are gone.
+  std::vector<uint32_t> present = ListRecordFiles(m_options.dir, m_options.prefix);
+  if (!present.empty()) m_file = present.back();
   std::filesystem::path path = FilePath(m_file);
   if (std::filesystem::exists(path)) {
     m_size = std::filesystem::file_size(path, error);
@@ -125,6 +128,100 @@ FilePosition RecordFiles::Append(std::span<const uint8_t> payload) {
   }
   m_size = offset + record.size();
   return FilePosition{m_file, static_cast<uint32_t>(offset)};
+}
+
+uint32_t RecordFiles::CurrentFile() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_file;
+}
+
+bool RecordFiles::RemoveFile(uint32_t file, std::string* error) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (file == m_file) {
+    if (error) *error = "cannot remove " + FilePath(file).filename().string() + ": it is being written";
+    return false;
+  }
+  std::error_code code;
+  std::filesystem::remove(FilePath(file), code);
+  if (code) {
+    if (error) *error = "cannot remove " + FilePath(file).string() + ": " + code.message();
+    return false;
+  }
+  return true;
+}
+
+std::vector<uint32_t> ListRecordFiles(const std::filesystem::path& dir, const std::string& prefix) {
+  std::vector<uint32_t> numbers;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() != prefix.size() + 9 || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - 4, 4, ".dat") != 0) {
+      continue;
+    }
+    uint32_t number = 0;
+    bool digits = true;
+    for (std::size_t i = prefix.size(); i < prefix.size() + 5; ++i) {
+      if (name[i] < '0' || name[i] > '9') digits = false;
+      number = number * 10 + static_cast<uint32_t>(name[i] - '0');
+    }
+    if (digits) numbers.push_back(number);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
+}
+
+uint64_t ForEachRecord(const std::filesystem::path& path, uint32_t file,
+                       const std::function<bool(FilePosition, std::span<const uint8_t>)>& fn) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw IoError("cannot open", path);
+  std::error_code code;
+  const uint64_t size = std::filesystem::file_size(path, code);
+  if (code) throw std::runtime_error("cannot read the size of " + path.string() + ": " + code.message());
+  uint64_t offset = 0;
+  uint64_t skipped = 0;
+  std::vector<uint8_t> payload;
+  while (offset + kHeaderSize <= size && offset <= UINT32_MAX) {
+    uint8_t header[kHeaderSize];
+    if (!ReadFully(fd.get(), header, kHeaderSize, offset)) throw IoError("cannot read", path);
+    bool intact = std::memcmp(header, kMagic, 4) == 0;
+    uint32_t length = GetU32(header + 4);
+    if (intact) intact = length <= RecordFiles::kMaxRecordSize && offset + kHeaderSize + length <= size;
+    if (intact) {
+      payload.resize(length);
+      if (length > 0 && !ReadFully(fd.get(), payload.data(), length, offset + kHeaderSize)) {
+        throw IoError("cannot read", path);
+      }
+      Uint256 checksum = Sha256(payload);
+      intact = std::memcmp(checksum.data(), header + 8, 4) == 0;
+    }
+    if (!intact) {
+      // A torn record: the next one starts at the next magic.
+      uint64_t next = offset + 1;
+      uint8_t window[4096];
+      bool found = false;
+      while (!found && next + 4 <= size) {
+        std::size_t chunk = static_cast<std::size_t>(std::min<uint64_t>(sizeof(window), size - next));
+        if (!ReadFully(fd.get(), window, chunk, next)) throw IoError("cannot read", path);
+        for (std::size_t i = 0; i + 4 <= chunk; ++i) {
+          if (std::memcmp(window + i, kMagic, 4) == 0) {
+            next += i;
+            found = true;
+            break;
+          }
+        }
+        if (!found) next += chunk - 3;
+      }
+      if (!found) next = size;
+      skipped += next - offset;
+      offset = next;
+      continue;
+    }
+    if (!fn(FilePosition{file, static_cast<uint32_t>(offset)}, payload)) break;
+    offset += kHeaderSize + length;
+  }
+  if (offset < size && offset + kHeaderSize > size) skipped += size - offset;
+  return skipped;
 }
 
 std::optional<std::vector<uint8_t>> RecordFiles::Read(const FilePosition& position, std::string* error) const {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -52,6 +53,11 @@ class RecordFiles {
   std::optional<std::vector<uint8_t>> Read(const FilePosition& position, std::string* error = nullptr) const;
 
   std::filesystem::path FilePath(uint32_t file) const;
+  // The number of the file being appended to (never pruned).
+  uint32_t CurrentFile() const;
+  // Deletes a whole file (pruning). Refuses the current file: returns false with `error` then,
+  // or if the file cannot be removed. A missing file is not an error.
+  bool RemoveFile(uint32_t file, std::string* error = nullptr);
 
  private:
   RecordFilesOptions m_options;
@@ -59,5 +65,16 @@ class RecordFiles {
   uint32_t m_file = 0;    // guarded by m_mutex: the file being appended to
   uint64_t m_size = 0;    // guarded by m_mutex: its size
 };
+
+// The numbers of the files `dir` holds with the name `prefix`NNNNN.dat, ascending (gaps are
+// files removed by pruning).
+std::vector<uint32_t> ListRecordFiles(const std::filesystem::path& dir, const std::string& prefix);
+
+// Calls fn with the position and payload of every intact record in `path` (file number `file`),
+// in file order; fn returns false to stop. A torn or corrupt record is skipped: the scan looks
+// for the next record header after it. Returns the number of bytes skipped that way. Throws
+// std::runtime_error if the file cannot be opened or read.
+uint64_t ForEachRecord(const std::filesystem::path& path, uint32_t file,
+                       const std::function<bool(FilePosition, std::span<const uint8_t>)>& fn);
 
 }  // namespace minicoin

@@ -78,6 +78,85 @@ TEST(RecordFiles, DetectsCorruptionAndBadPositions) {
   EXPECT_EQ(files.Read(third), Bytes(20, 3));
 }
 
+TEST(RecordFiles, ListsScansAndRemovesFiles) {
+  TempDir dir;
+  std::vector<FilePosition> positions;
+  RecordFiles files({.dir = dir.path, .prefix = "blk", .max_file_size = 1000, .sync = false});
+  for (uint8_t i = 0; i < 7; ++i) positions.push_back(files.Append(Bytes(300, i)));
+  std::ofstream(dir.path / "blkXYZ.dat") << "not a record file";
+  std::ofstream(dir.path / "rev00005.dat") << "another prefix";
+  EXPECT_EQ(ListRecordFiles(dir.path, "blk"), (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_EQ(files.CurrentFile(), 2u);
+  EXPECT_TRUE(ListRecordFiles(dir.path / "missing", "blk").empty());
+
+  // Every record of a file, in order.
+  std::vector<std::pair<FilePosition, std::vector<uint8_t>>> seen;
+  auto collect = [&](FilePosition position, std::span<const uint8_t> payload) {
+    seen.emplace_back(position, std::vector<uint8_t>(payload.begin(), payload.end()));
+    return true;
+  };
+  EXPECT_EQ(ForEachRecord(files.FilePath(1), 1, collect), 0u);
+  ASSERT_EQ(seen.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(seen[i].first, positions[3 + i]);
+    EXPECT_EQ(seen[i].second, Bytes(300, static_cast<uint8_t>(3 + i)));
+  }
+
+  // The current file cannot go; older ones can, and a reopened set appends to the last file.
+  std::string error;
+  EXPECT_FALSE(files.RemoveFile(2, &error));
+  EXPECT_NE(error.find("being written"), std::string::npos) << error;
+  EXPECT_TRUE(files.RemoveFile(0, &error)) << error;
+  EXPECT_TRUE(files.RemoveFile(1, &error)) << error;
+  EXPECT_EQ(ListRecordFiles(dir.path, "blk"), (std::vector<uint32_t>{2}));
+  EXPECT_FALSE(files.Read(positions[0]).has_value());
+  RecordFiles again({.dir = dir.path, .prefix = "blk", .max_file_size = 1000, .sync = false});
+  EXPECT_EQ(again.CurrentFile(), 2u);
+  FilePosition next = again.Append(Bytes(10, 9));
+  EXPECT_EQ(next.file, 2u);
+  EXPECT_EQ(again.Read(positions[6]), Bytes(300, 6));
+}
+
+TEST(RecordFiles, ScanningStepsOverTornAndCorruptRecords) {
+  TempDir dir;
+  std::vector<FilePosition> positions;
+  {
+    RecordFiles files({.dir = dir.path, .prefix = "blk", .sync = false});
+    for (uint8_t i = 0; i < 4; ++i) positions.push_back(files.Append(Bytes(100, i)));
+  }
+  const std::filesystem::path path = dir.path / "blk00000.dat";
+  {
+    // The second record's payload damaged, the third's magic gone.
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(positions[1].offset + 30);
+    file.put('\x55');
+    file.seekp(positions[2].offset);
+    file.put('X');
+  }
+  // A torn record at the end: a header promising more than the file holds.
+  {
+    std::ofstream file(path, std::ios::app | std::ios::binary);
+    file.write("MCRC\xff\x00\x00\x00" "abcdef", 14);
+  }
+  {
+    RecordFiles files({.dir = dir.path, .prefix = "blk", .sync = false});
+    positions.push_back(files.Append(Bytes(50, 9)));  // after the torn tail
+  }
+  std::vector<FilePosition> seen;
+  uint64_t skipped = ForEachRecord(path, 0, [&](FilePosition position, std::span<const uint8_t>) {
+    seen.push_back(position);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<FilePosition>{positions[0], positions[3], positions[4]}));
+  EXPECT_EQ(skipped, 2 * 112u + 14u);
+  // fn may stop the scan.
+  int calls = 0;
+  ForEachRecord(path, 0, [&](FilePosition, std::span<const uint8_t>) { return ++calls < 2; });
+  EXPECT_EQ(calls, 2);
+  EXPECT_THROW(ForEachRecord(dir.path / "blk00009.dat", 9, [](FilePosition, std::span<const uint8_t>) { return true; }),
+               std::runtime_error);
+}
+
 TEST(RecordFiles, RefusesAFileInPlaceOfTheDirectory) {
   TempDir dir;
   std::filesystem::create_directories(dir.path);
