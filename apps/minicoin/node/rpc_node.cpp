@@ -290,7 +290,7 @@ void RegisterMiningRpc(RpcTable& table, Node& node) {
              "  \"networkhashps\" : n,    (numeric) Hashes per second, estimated from the work and times of the\n"
              "                          last 120 blocks\n"
              "  \"pooledtx\" : n,         (numeric) Transactions in the mempool\n"
-             "  \"chain\" : \"str\",        (string) \"regtest\", the only chain\n"
+             "  \"chain\" : \"str\",        (string) The chain: \"main\", \"test\" or \"regtest\"\n"
              "  \"warnings\" : \"str\"      (string) Warnings (none)\n"
              "}\n\n"
              "Examples:\n> minicoin-cli getmininginfo",
@@ -319,10 +319,10 @@ void RegisterMiscRpc(RpcTable& table, Node& node) {
              "                the system clock",
              [&node](const RpcRequest& request) -> json {
                if (node.chain().params().type != ChainType::kRegtest) {
-                 throw RpcError(kRpcMiscError, "setmocktime is for regression testing (-regtest mode) only");
+                 throw RpcError(kRpcMiscError, "setmocktime works on regtest only (this is " + node.chain().params().name + ")");
                }
                int64_t time = ParamInt(request, 0);
-               if (time < 0) throw RpcError(kRpcInvalidParameter, "Mocktime cannot be negative: " + std::to_string(time) + ".");
+               if (time < 0) throw RpcError(kRpcInvalidParameter, "the time cannot be negative: " + std::to_string(time));
                node.SetMockTime(time);
                return nullptr;
              }});

@@ -43,6 +43,9 @@ class ChainRulesTest(framework.FunctionalTest):
             expected = os.path.join(node.basedir, subdir) if subdir else node.basedir
             assert_true(os.path.isdir(os.path.join(expected, "blocks")), "%s's blocks are in %s" % (chain, expected))
             assert_equal(node.cli("getblockcount").stdout.strip(), "0", "minicoin-cli on %s" % chain)
+            assert_raises_rpc_error(-1, "regtest only (this is %s)" % chain, node.rpc.setmocktime, 1)
+            mining = node.rpc.getmininginfo()
+            assert_equal(mining["chain"], chain, "getmininginfo names the chain")
             node.stop()
         regtest = self.add_node()
         assert_equal(regtest.rpc.getblockchaininfo()["chain"], "regtest", "the framework's chain")
