@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 
 namespace minicoin {
@@ -198,8 +199,9 @@ class CoinsCacheCrashTest : public ::testing::Test {
   };
 
   // Adds every block to a state in `chain_dir` with a coins cache of `cache_bytes` in a child
-  // process, which is SIGKILLed (by itself) after the last one. Returns what the child saw.
-  Run AddAndKill(const std::filesystem::path& chain_dir, std::size_t cache_bytes) {
+  // process, which runs `then` and is SIGKILLed (by itself) after it. Returns what the child saw.
+  Run AddAndKill(const std::filesystem::path& chain_dir, std::size_t cache_bytes,
+                 const std::function<void(ChainState&)>& then = {}) {
     const std::filesystem::path report = chain_dir.string() + ".report";
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -212,6 +214,7 @@ class CoinsCacheCrashTest : public ::testing::Test {
           if (!result.accepted) ::_exit(3);
           max_bytes = std::max(max_bytes, chain.CoinsCacheInfo().bytes);
         }
+        if (then) then(chain);
         std::ofstream(report) << chain.CoinsCacheInfo().flushes << " " << max_bytes << "\n";
         ::raise(SIGKILL);  // with the state open: nothing written on close
       } catch (...) {
@@ -229,16 +232,17 @@ class CoinsCacheCrashTest : public ::testing::Test {
     return run;
   }
 
-  // Reopens the state and compares it with the reference.
-  void ExpectReference(const std::filesystem::path& chain_dir) {
+  // Reopens the state and compares it with `expected` (default: the reference).
+  void ExpectReference(const std::filesystem::path& chain_dir, const ChainState::CoinsStats* expected = nullptr) {
+    const ChainState::CoinsStats& want = expected != nullptr ? *expected : reference;
     crossproc::WorkerPool pool(crossproc::WorkerPoolOptions{.threads = 2});
     ChainState chain(ChainStateOptions{.dir = chain_dir, .pool = &pool, .sync_writes = false});
     ChainState::CoinsStats stats = chain.GetCoinsStats();
-    EXPECT_EQ(stats.height, reference.height);
-    EXPECT_EQ(stats.best_block, reference.best_block);
-    EXPECT_EQ(stats.coins, reference.coins);
-    EXPECT_EQ(stats.total_amount, reference.total_amount);
-    EXPECT_EQ(stats.hash, reference.hash);
+    EXPECT_EQ(stats.height, want.height);
+    EXPECT_EQ(stats.best_block, want.best_block);
+    EXPECT_EQ(stats.coins, want.coins);
+    EXPECT_EQ(stats.total_amount, want.total_amount);
+    EXPECT_EQ(stats.hash, want.hash);
   }
 
   test::TempDir dir{"minicoin-coins-crash"};
@@ -283,6 +287,28 @@ TEST_F(CoinsCacheCrashTest, AHugeCacheIsWrittenOnCloseAndCountedBeforeIt) {
   }
   EXPECT_EQ(StoredBestHeight(chain_dir), reference.height);
   ExpectReference(chain_dir);
+}
+
+TEST_F(CoinsCacheCrashTest, AKillAfterInvalidateBlockMovesAwayFromTheInvalidBlockAtTheNextOpen) {
+  // The block 10 below the tip is invalidated after a flush: the stored best block is then one
+  // the index marks invalid, and the open must disconnect to the fork with the stored undo data.
+  const Uint256 target = blocks[blocks.size() - 12].header.Hash();
+  ChainState::CoinsStats expected;
+  {
+    ChainState chain(ChainStateOptions{.dir = dir.path / "clean", .sync_writes = false});
+    for (const Block& block : blocks) ASSERT_TRUE(chain.ProcessBlock(block).accepted);
+    ASSERT_EQ(chain.InvalidateBlock(target), std::nullopt);
+    expected = chain.GetCoinsStats();
+    ASSERT_EQ(expected.height, reference.height - 11);
+  }
+  const std::filesystem::path chain_dir = dir.path / "invalidated";
+  Run run = AddAndKill(chain_dir, std::size_t{1} << 30, [&](ChainState& chain) {
+    chain.FlushCoins();
+    if (chain.InvalidateBlock(target)) ::_exit(6);
+  });
+  EXPECT_EQ(run.flushes, 1u);
+  EXPECT_EQ(StoredBestHeight(chain_dir), reference.height);
+  ExpectReference(chain_dir, &expected);
 }
 
 TEST(DbCache, SplitsBetweenTheDatabaseAndTheCoins) {
