@@ -68,8 +68,8 @@ Shape ShapeFor(std::size_t target, std::size_t outputs_per_block) {
 // The block at `height`: a coinbase paying its subsidy in `outputs` equal outputs and, from
 // height 101, a transaction spending the first kSpendInputs outputs of the coinbase 100 blocks
 // down (`coinbases[h]` is the coinbase txid at height h).
-Block MakeBenchBlock(const Uint256& previous, uint32_t height, std::size_t outputs, const PrivateKey& key,
-                     const std::vector<Uint256>& coinbases) {
+Block MakeBenchBlock(const Uint256& previous, uint32_t height, std::size_t outputs,
+                     const PrivateKey& key, const std::vector<Uint256>& coinbases) {
   const uint64_t subsidy = BlockSubsidy(height, ChainParams::Get(ChainType::kRegtest));
   Block block;
   block.header.previous = previous;
@@ -84,7 +84,8 @@ Block MakeBenchBlock(const Uint256& previous, uint32_t height, std::size_t outpu
     std::vector<OutPoint> from;
     for (uint32_t i = 0; i < kSpendInputs; ++i) from.push_back(OutPoint{coinbases[matured], i});
     const uint64_t total = each * kSpendInputs;
-    block.transactions.push_back(test::MakeSpend(from, key, {total / 2, total - total / 2}, key.PublicKey()));
+    block.transactions.push_back(
+        test::MakeSpend(from, key, {total / 2, total - total / 2}, key.PublicKey()));
   }
   test::Mine(block);
   return block;
@@ -92,12 +93,15 @@ Block MakeBenchBlock(const Uint256& previous, uint32_t height, std::size_t outpu
 
 // One run, in this (fresh) process: connects the chain with a -dbcache of `dbcache_mib` and
 // prints its JSON line.
-int RunChild(const std::string& name, int64_t dbcache_mib, std::size_t target, std::size_t outputs_per_block) {
-  if (outputs_per_block < kSpendInputs) throw std::runtime_error("too few outputs per block for the spends");
+int RunChild(const std::string& name, int64_t dbcache_mib, std::size_t target,
+             std::size_t outputs_per_block) {
+  if (outputs_per_block < kSpendInputs)
+    throw std::runtime_error("too few outputs per block for the spends");
   const Shape shape = ShapeFor(target, outputs_per_block);
   const CacheSizes sizes = SplitDbCache(dbcache_mib);
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("minicoin-utxo-bench-" + name + "-" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("minicoin-utxo-bench-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   const PrivateKey key = PrivateKey::Derive(std::vector<uint8_t>{'u', 't', 'x', 'o'}, 0);
   const auto start = Clock::now();
@@ -118,7 +122,8 @@ int RunChild(const std::string& name, int64_t dbcache_mib, std::size_t target, s
       coinbases[height] = block.transactions[0].Txid();
       previous = block.header.Hash();
       ChainState::BlockResult result = chain.ProcessBlock(std::move(block));
-      if (!result.accepted) throw std::runtime_error("block " + std::to_string(height) + " rejected: " + result.reason);
+      if (!result.accepted)
+        throw std::runtime_error("block " + std::to_string(height) + " rejected: " + result.reason);
     }
     ChainState::CoinsCacheUsage usage = chain.CoinsCacheInfo();
     flushes = usage.flushes;
@@ -129,8 +134,10 @@ int RunChild(const std::string& name, int64_t dbcache_mib, std::size_t target, s
   const uint64_t peak_kib = StatusKiB("VmHWM");
   std::filesystem::remove_all(dir);
   std::printf(
-      "{\"run\": \"%s\", \"outputs\": %zu, \"blocks\": %u, \"seconds\": %.2f, \"peak_rss_mib\": %.1f, "
-      "\"peak_rss_before_close_mib\": %.1f, \"dbcache_mib\": %lld, \"coins_cache_limit_mib\": %.1f, "
+      "{\"run\": \"%s\", \"outputs\": %zu, \"blocks\": %u, \"seconds\": %.2f, \"peak_rss_mib\": "
+      "%.1f, "
+      "\"peak_rss_before_close_mib\": %.1f, \"dbcache_mib\": %lld, \"coins_cache_limit_mib\": "
+      "%.1f, "
       "\"coins_cache_at_end_mib\": %.1f, \"flushes\": %llu}\n",
       name.c_str(), shape.unspent, shape.blocks, seconds, Mib(peak_kib), Mib(before_close_kib),
       static_cast<long long>(dbcache_mib), static_cast<double>(sizes.coins_bytes) / (1 << 20),
@@ -147,7 +154,8 @@ double Field(const std::string& line, const std::string& name) {
 }
 
 // Runs this program again as `--child` and returns its JSON line.
-std::string RunInChild(const std::string& name, int64_t mib, std::size_t target, std::size_t outputs_per_block) {
+std::string RunInChild(const std::string& name, int64_t mib, std::size_t target,
+                       std::size_t outputs_per_block) {
   const std::string command = "/proc/" + std::to_string(::getpid()) + "/exe --child " + name + " " +
                               std::to_string(mib) + " " + std::to_string(target) + " " +
                               std::to_string(outputs_per_block);
@@ -157,13 +165,15 @@ std::string RunInChild(const std::string& name, int64_t mib, std::size_t target,
   char buffer[512];
   while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
   const int status = ::pclose(pipe);
-  if (status != 0 || output.empty()) throw std::runtime_error("the " + name + " run failed (status " + std::to_string(status) + ")");
+  if (status != 0 || output.empty())
+    throw std::runtime_error("the " + name + " run failed (status " + std::to_string(status) + ")");
   while (!output.empty() && output.back() == '\n') output.pop_back();
   return output;
 }
 
 int Usage() {
-  std::fprintf(stderr, "usage: minicoin-utxo-bench [--quick] [--outputs N] [--small MIB] [--large MIB]\n");
+  std::fprintf(stderr,
+               "usage: minicoin-utxo-bench [--quick] [--outputs N] [--small MIB] [--large MIB]\n");
   return 2;
 }
 
@@ -188,10 +198,12 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "minicoin-utxo-bench: --outputs between 10000 and 100000000\n");
           return 2;
         }
-      } else if ((std::strcmp(argv[i], "--small") == 0 || std::strcmp(argv[i], "--large") == 0) && i + 1 < argc) {
+      } else if ((std::strcmp(argv[i], "--small") == 0 || std::strcmp(argv[i], "--large") == 0) &&
+                 i + 1 < argc) {
         int64_t value = std::stoll(argv[i + 1]);
         if (value < kMinDbCacheMiB) {
-          std::fprintf(stderr, "minicoin-utxo-bench: a cache of at least %lld MiB\n", static_cast<long long>(kMinDbCacheMiB));
+          std::fprintf(stderr, "minicoin-utxo-bench: a cache of at least %lld MiB\n",
+                       static_cast<long long>(kMinDbCacheMiB));
           return 2;
         }
         (argv[i][2] == 's' ? small : large) = value;
@@ -210,11 +222,14 @@ int main(int argc, char** argv) {
     std::printf("%s\n", large_line.c_str());
     const double small_rss = Field(small_line, "peak_rss_mib");
     const double large_rss = Field(large_line, "peak_rss_mib");
-    std::printf("{\"ratio_peak_rss_small_over_large\": %.3f, \"ratio_peak_rss_before_close_small_over_large\": %.3f, "
-                "\"ratio_seconds_small_over_large\": %.3f}\n",
-                small_rss / large_rss,
-                Field(small_line, "peak_rss_before_close_mib") / Field(large_line, "peak_rss_before_close_mib"),
-                Field(small_line, "seconds") / Field(large_line, "seconds"));
+    std::printf(
+        "{\"ratio_peak_rss_small_over_large\": %.3f, "
+        "\"ratio_peak_rss_before_close_small_over_large\": %.3f, "
+        "\"ratio_seconds_small_over_large\": %.3f}\n",
+        small_rss / large_rss,
+        Field(small_line, "peak_rss_before_close_mib") /
+            Field(large_line, "peak_rss_before_close_mib"),
+        Field(small_line, "seconds") / Field(large_line, "seconds"));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "minicoin-utxo-bench: %s\n", e.what());
     return 1;

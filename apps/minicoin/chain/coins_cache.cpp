@@ -47,8 +47,8 @@ CoinsCache::Map::iterator CoinsCache::Fetch(const OutPoint& outpoint) const {
   try {
     entry.coin = DecodeCoin(*bytes);
   } catch (const DecodeError& e) {
-    throw std::runtime_error("bad coin record for " + outpoint.txid.ToHex() + ":" + std::to_string(outpoint.index) +
-                             ": " + e.what());
+    throw std::runtime_error("bad coin record for " + outpoint.txid.ToHex() + ":" +
+                             std::to_string(outpoint.index) + ": " + e.what());
   }
   return m_entries.emplace(outpoint, entry).first;
 }
@@ -103,7 +103,8 @@ void CoinsCache::Flush(DatabaseBatch& batch, bool sync) {
   ++m_flushes;
 }
 
-void CoinsCache::ForEachChange(const std::function<void(const OutPoint&, const std::optional<Coin>&)>& fn) const {
+void CoinsCache::ForEachChange(
+    const std::function<void(const OutPoint&, const std::optional<Coin>&)>& fn) const {
   for (const auto& [outpoint, entry] : m_entries) {
     if (!entry.dirty) continue;
     fn(outpoint, entry.spent ? std::nullopt : std::optional<Coin>(entry.coin));

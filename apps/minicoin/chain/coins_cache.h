@@ -58,7 +58,8 @@ class CoinsCache final : public CoinsSet {
 
   // Calls fn for every change not yet flushed, in no particular order: the coin, or nullopt
   // for a coin spent since the last flush.
-  void ForEachChange(const std::function<void(const OutPoint&, const std::optional<Coin>&)>& fn) const;
+  void ForEachChange(
+      const std::function<void(const OutPoint&, const std::optional<Coin>&)>& fn) const;
 
   // An estimate of the heap memory the cache takes (entries and the hash table's buckets).
   std::size_t MemoryUsage() const;

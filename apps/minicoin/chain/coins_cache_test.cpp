@@ -166,7 +166,8 @@ class CoinsCacheCrashTest : public ::testing::Test {
   void SetUp() override {
     const PrivateKey miner = PrivateKey::Derive(std::vector<uint8_t>{9}, 0);
     crossproc::WorkerPool pool(crossproc::WorkerPoolOptions{.threads = 2});
-    ChainState chain(ChainStateOptions{.dir = dir.path / "reference", .pool = &pool, .sync_writes = false});
+    ChainState chain(
+        ChainStateOptions{.dir = dir.path / "reference", .pool = &pool, .sync_writes = false});
     auto add = [&](const Block& block) {
       ChainState::BlockResult result = chain.ProcessBlock(block);
       ASSERT_TRUE(result.accepted) << result.reason;
@@ -179,8 +180,8 @@ class CoinsCacheCrashTest : public ::testing::Test {
         std::optional<Coin> coin = chain.GetCoin(matured);
         ASSERT_TRUE(coin.has_value());
         uint64_t third = coin->output.amount / 3;
-        spends.push_back(test::MakeSpend({matured}, miner, {third, third, coin->output.amount - 2 * third},
-                                         miner.PublicKey()));
+        spends.push_back(test::MakeSpend(
+            {matured}, miner, {third, third, coin->output.amount - 2 * third}, miner.PublicKey()));
       }
       add(test::MakeBlock(chain.Tip(), miner.PublicKey(), std::move(spends)));
       if (::testing::Test::HasFatalFailure()) return;
@@ -207,7 +208,8 @@ class CoinsCacheCrashTest : public ::testing::Test {
     if (pid == 0) {
       // The child: nothing of gtest, no destructors.
       try {
-        ChainState chain(ChainStateOptions{.dir = chain_dir, .sync_writes = true, .coins_cache_bytes = cache_bytes});
+        ChainState chain(ChainStateOptions{
+            .dir = chain_dir, .sync_writes = true, .coins_cache_bytes = cache_bytes});
         std::size_t max_bytes = 0;
         for (const Block& block : blocks) {
           ChainState::BlockResult result = chain.ProcessBlock(block);
@@ -227,13 +229,15 @@ class CoinsCacheCrashTest : public ::testing::Test {
     if (pid <= 0) return run;
     int status = 0;
     EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the child ended with status " << status;
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the child ended with status " << status;
     std::ifstream(report) >> run.flushes >> run.max_bytes;
     return run;
   }
 
   // Reopens the state and compares it with `expected` (default: the reference).
-  void ExpectReference(const std::filesystem::path& chain_dir, const ChainState::CoinsStats* expected = nullptr) {
+  void ExpectReference(const std::filesystem::path& chain_dir,
+                       const ChainState::CoinsStats* expected = nullptr) {
     const ChainState::CoinsStats& want = expected != nullptr ? *expected : reference;
     crossproc::WorkerPool pool(crossproc::WorkerPoolOptions{.threads = 2});
     ChainState chain(ChainStateOptions{.dir = chain_dir, .pool = &pool, .sync_writes = false});
@@ -275,7 +279,8 @@ TEST_F(CoinsCacheCrashTest, AHugeCacheWritesNothingBeforeCloseAndTheBlocksAreCon
 TEST_F(CoinsCacheCrashTest, AHugeCacheIsWrittenOnCloseAndCountedBeforeIt) {
   const std::filesystem::path chain_dir = dir.path / "closed";
   {
-    ChainState chain(ChainStateOptions{.dir = chain_dir, .sync_writes = false, .coins_cache_bytes = std::size_t{1} << 30});
+    ChainState chain(ChainStateOptions{
+        .dir = chain_dir, .sync_writes = false, .coins_cache_bytes = std::size_t{1} << 30});
     for (const Block& block : blocks) ASSERT_TRUE(chain.ProcessBlock(block).accepted);
     EXPECT_EQ(chain.CoinsCacheInfo().flushes, 0u);
     EXPECT_GT(chain.CoinsCacheInfo().dirty, 0u);
@@ -319,7 +324,8 @@ TEST(DbCache, SplitsBetweenTheDatabaseAndTheCoins) {
   EXPECT_EQ(sizes.database_bytes, std::size_t{2} << 20);
   EXPECT_EQ(sizes.coins_bytes, std::size_t{14} << 20);
   sizes = SplitDbCache(1);  // below the minimum: the minimum
-  EXPECT_EQ(sizes.database_bytes + sizes.coins_bytes, static_cast<std::size_t>(kMinDbCacheMiB) << 20);
+  EXPECT_EQ(sizes.database_bytes + sizes.coins_bytes, static_cast<std::size_t>(kMinDbCacheMiB)
+                                                          << 20);
 }
 
 }  // namespace
