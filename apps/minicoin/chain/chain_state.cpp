@@ -115,7 +115,7 @@ uint64_t UndoCount(const BlockUndo& undo) {
   return count;
 }
 
-constexpr auto kMaxFlushInterval = std::chrono::hours(1);
+constexpr int64_t kMaxFlushSeconds = 3600;  // the coins are written at least this often
 
 std::runtime_error Corrupt(const std::filesystem::path& dir, const std::string& what) {
   return std::runtime_error("the chain state in " + dir.string() + " is corrupt: " + what +
@@ -216,7 +216,7 @@ ChainState::ChainState(ChainStateOptions options)
     throw std::runtime_error("cannot open the chain state in " + m_options.dir.string() + ": " + e.what());
   }
   m_coins = std::make_unique<CoinsCache>(*m_db);
-  m_last_flush = std::chrono::steady_clock::now();
+  m_last_flush = Now();
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
   Load();
 }
@@ -528,7 +528,7 @@ void ChainState::DisconnectTip() {
 
 void ChainState::MaybeFlushCoins() {
   if (m_coins->MemoryUsage() > m_options.coins_cache_bytes ||
-      std::chrono::steady_clock::now() - m_last_flush > kMaxFlushInterval) {
+      Now() - m_last_flush >= kMaxFlushSeconds) {
     FlushCoinsUnlocked();
   }
 }
@@ -542,7 +542,7 @@ void ChainState::FlushCoinsUnlocked() {
   m_coins->Flush(batch, m_options.sync_writes);
   m_dirty.clear();
   m_flushed_best = &tip;
-  m_last_flush = std::chrono::steady_clock::now();
+  m_last_flush = Now();
 }
 
 void ChainState::FlushCoins() {

@@ -12,7 +12,6 @@
 #include <crossproc/job.h>
 #include <crossproc/worker_pool.h>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -93,8 +92,8 @@ struct ChainStateOptions {
   // The coins read or changed since the last flush may take this much memory: past it, the
   // changes are written after the block being connected or disconnected.
   std::size_t coins_cache_bytes = static_cast<std::size_t>(kDefaultDbCacheMiB - 8) << 20;
-  // The node's clock in seconds since 1970 (for the "not too far in the future" rule); null:
-  // the system clock.
+  // The node's clock in seconds since 1970 (for the "not too far in the future" rule and the
+  // hourly flush of the coins); null: the system clock.
   std::function<int64_t()> now = {};
 };
 
@@ -302,7 +301,7 @@ class ChainState {
   uint64_t m_coin_count = 0;  // of the tip's coin set
   uint64_t m_coin_total = 0;
   const BlockIndex* m_flushed_best = nullptr;  // the best block on disk
-  std::chrono::steady_clock::time_point m_last_flush;
+  int64_t m_last_flush = 0;  // Now() at the last coins flush (or the open)
   std::vector<ChainListener*> m_listeners;
   std::string m_last_failure;  // why the block being accepted failed to connect
 };

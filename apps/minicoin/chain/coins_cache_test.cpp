@@ -3,6 +3,7 @@
 #include "chain/coins_cache.h"
 
 #include "chain/chain_state.h"
+#include "chain/params.h"
 #include "chain/test_util.h"
 #include "primitives/serialize.h"
 #include "storage/database.h"
@@ -314,6 +315,24 @@ TEST_F(CoinsCacheCrashTest, AKillAfterInvalidateBlockMovesAwayFromTheInvalidBloc
   EXPECT_EQ(run.flushes, 1u);
   EXPECT_EQ(StoredBestHeight(chain_dir), reference.height);
   ExpectReference(chain_dir, &expected);
+}
+
+TEST_F(CoinsCacheCrashTest, AHugeCacheIsWrittenOnceAnHourHasPassed) {
+  int64_t now = kGenesisTime + 1'000'000;
+  ChainState chain(ChainStateOptions{.dir = dir.path / "hourly",
+                                     .sync_writes = false,
+                                     .coins_cache_bytes = std::size_t{1} << 30,
+                                     .now = [&] { return now; }});
+  ASSERT_TRUE(chain.ProcessBlock(blocks[0]).accepted);
+  now += 3599;
+  ASSERT_TRUE(chain.ProcessBlock(blocks[1]).accepted);
+  EXPECT_EQ(chain.CoinsCacheInfo().flushes, 0u);
+  now += 1;  // an hour after the open
+  ASSERT_TRUE(chain.ProcessBlock(blocks[2]).accepted);
+  EXPECT_EQ(chain.CoinsCacheInfo().flushes, 1u);
+  EXPECT_EQ(chain.CoinsCacheInfo().dirty, 0u);
+  ASSERT_TRUE(chain.ProcessBlock(blocks[3]).accepted);
+  EXPECT_EQ(chain.CoinsCacheInfo().flushes, 1u);  // the hour starts again at the flush
 }
 
 TEST(DbCache, SplitsBetweenTheDatabaseAndTheCoins) {
