@@ -208,7 +208,8 @@ class ChainState {
   };
   CoinsCacheUsage CoinsCacheInfo() const;
   // Writes the coins cache's changes, the index entries not yet written and the best block in
-  // one synchronous batch, and empties the cache. Throws std::runtime_error if the write fails.
+  // one batch (synced with `sync_writes`), and empties the cache. Throws std::runtime_error if
+  // the write fails (the cache then keeps its changes).
   void FlushCoins();
 
   // The median of the times of `index` and its up to 10 ancestors.
