@@ -226,6 +226,7 @@ ChainState::~ChainState() {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
   try {
     FlushCoinsUnlocked();
+    m_db->WriteOutLog();  // the next open then has no large final batch to replay
   } catch (const std::exception& e) {
     // Nothing is lost for good: the next open connects the stored blocks again.
     std::fprintf(stderr, "minicoin: could not write the coins cache on close: %s\n", e.what());
