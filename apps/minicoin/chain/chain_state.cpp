@@ -104,12 +104,34 @@ uint64_t UndoTotal(const BlockUndo& undo) {
   return total;
 }
 
+// Number of a block's outputs and of the coins it spent.
+uint64_t BlockOutputCount(const Block& block) {
+  uint64_t count = 0;
+  for (const auto& tx : block.transactions) count += tx.outputs.size();
+  return count;
+}
+
+uint64_t UndoCount(const BlockUndo& undo) {
+  uint64_t count = 0;
+  for (const auto& spent : undo.spent) count += spent.size();
+  return count;
+}
+
+constexpr int64_t kMaxFlushSeconds = 3600;  // the coins are written at least this often
+
 std::runtime_error Corrupt(const std::filesystem::path& dir, const std::string& what) {
   return std::runtime_error("the chain state in " + dir.string() + " is corrupt: " + what +
                             " (remove the directory to start again)");
 }
 
 }  // namespace
+
+CacheSizes SplitDbCache(int64_t mib) {
+  if (mib < kMinDbCacheMiB) mib = kMinDbCacheMiB;
+  const std::size_t total = static_cast<std::size_t>(mib) << 20;
+  const std::size_t database = std::min<std::size_t>(total / 8, 8u << 20);
+  return CacheSizes{.database_bytes = database, .coins_bytes = total - database};
+}
 
 const BlockIndex* BlockIndex::Ancestor(uint32_t at_height) const {
   if (at_height > height) return nullptr;
@@ -201,6 +223,8 @@ ChainState::ChainState(ChainStateOptions options)
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("cannot open the chain state in " + m_options.dir.string() + ": " + e.what());
   }
+  m_coins = std::make_unique<CoinsCache>(*m_db);
+  m_last_flush = Now();
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
   Load();
   PruneFiles();
@@ -241,6 +265,14 @@ void ChainState::ResetChainstate() {
 
 ChainState::~ChainState() {
   if (m_own_pool) m_own_pool->Stop(crossproc::WorkerPool::Shutdown::kDrain);
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  try {
+    FlushCoinsUnlocked();
+    m_db->WriteOutLog();  // the next open then has no large final batch to replay
+  } catch (const std::exception& e) {
+    // Nothing is lost for good: the next open connects the stored blocks again.
+    std::fprintf(stderr, "minicoin: could not write the coins cache on close: %s\n", e.what());
+  }
 }
 
 BlockIndex* ChainState::InsertIndex(const BlockIndex& fields) {
@@ -274,6 +306,7 @@ void ChainState::CreateGenesis() {
   m_db->Write(batch, m_options.sync_writes);
   m_active = {index};
   m_best_candidate = index;
+  m_flushed_best = index;
 }
 
 void ChainState::Load() {
@@ -337,31 +370,20 @@ void ChainState::Load() {
   std::string error;
   if (!ReadBlockUnlocked(*m_active.back(), &error)) throw Corrupt(dir, "the best block cannot be read: " + error);
 
-  // The coins, checked against the summary written with the best block.
-  try {
-    m_db->ForEach(std::string(1, kCoinKeyPrefix), [&](std::string_view key, std::string_view value) {
-      Coin coin = DecodeCoin(value);
-      if (coin.height > best.height) throw DecodeError("a coin from above the best block");
-      m_coins.Add(DecodeCoinKey(key), coin);
-      m_coin_total += coin.output.amount;
-      return true;
-    });
-  } catch (const DecodeError& e) {
-    throw Corrupt(dir, std::string("bad coin record: ") + e.what());
-  }
-  m_coin_count = m_coins.size();
-  if (m_coin_count != best.coins || m_coin_total != best.total) {
-    throw Corrupt(dir, "the coins do not match the best block (" + std::to_string(m_coin_count) + " coins of " +
-                           std::to_string(m_coin_total) + ", expected " + std::to_string(best.coins) + " of " +
-                           std::to_string(best.total) + ")");
-  }
+  // The coins are read when needed; their count and amount are those written with the best
+  // block (GetCoinsStats, which reads them all, checks them).
+  m_coin_count = best.coins;
+  m_coin_total = best.total;
+  m_flushed_best = m_active.back();
 
-  // Blocks stored but not yet connected when the state was last closed (or killed).
+  // Blocks stored but not yet connected when the state was last closed (or killed), among them
+  // those whose coin changes were still in the cache: connected again from the block files.
   FindBestCandidate();
   bool tip_changed = false;
   try {
     ActivateBestChain(nullptr, nullptr, tip_changed);
     FlushDirty();
+    if (tip_changed) FlushCoinsUnlocked();  // keeps the work of catching up
   } catch (const std::runtime_error& e) {
     throw Corrupt(dir, e.what());
   }
@@ -553,42 +575,25 @@ void ChainState::FlushDirty() {
 
 bool ChainState::ConnectTip(BlockIndex& index, const Block& block, std::string& reason) {
   BlockUndo undo;
-  if (auto error = ConnectBlock(block, ContextOf(index), m_coins, *m_pool, undo)) {
+  if (auto error = ConnectBlock(block, ContextOf(index), *m_coins, *m_pool, undo)) {
     reason = error->reason;
     return false;
   }
-  const uint32_t old_status = index.status;
-  const FilePosition old_undo = index.undo_position;
+  // The undo data is synced before anything that points to it (the index entry, written with
+  // the next FlushDirty or coins flush) is written.
   try {
     index.undo_position = m_undo_files->Append(EncodeUndo(undo));
-    index.status |= BlockIndex::kHaveUndo | BlockIndex::kValid;
-    uint64_t new_total = m_coin_total + BlockOutputs(block) - UndoTotal(undo);
-    DatabaseBatch batch;
-    // Outputs first, then the spends (which also remove outputs spent within the block).
-    for (const auto& tx : block.transactions) {
-      Uint256 txid = tx.Txid();
-      for (uint32_t i = 0; i < tx.outputs.size(); ++i) {
-        batch.Put(CoinKey(OutPoint{txid, i}), EncodeCoin(Coin{tx.outputs[i], index.height, tx.IsCoinbase()}));
-      }
-    }
-    for (std::size_t i = 1; i < block.transactions.size(); ++i) {
-      for (const auto& input : block.transactions[i].inputs) batch.Delete(CoinKey(input.prevout));
-    }
-    for (const BlockIndex* dirty : m_dirty) WriteIndexTo(batch, *dirty);
-    WriteIndexTo(batch, index);
-    batch.Put(kBestKey, EncodeBest(BestRecord{index.hash, index.height, m_coins.size(), new_total}));
-    m_db->Write(batch, m_options.sync_writes);
-    m_dirty.clear();
-    m_coin_total = new_total;
-    m_coin_count = m_coins.size();
   } catch (...) {
-    DisconnectBlock(block, undo, m_coins);
-    index.status = old_status;
-    index.undo_position = old_undo;
+    DisconnectBlock(block, undo, *m_coins);
     throw;
   }
+  index.status |= BlockIndex::kHaveUndo | BlockIndex::kValid;
+  m_dirty.push_back(&index);
+  m_coin_total = m_coin_total + BlockOutputs(block) - UndoTotal(undo);
+  m_coin_count = m_coin_count + BlockOutputCount(block) - UndoCount(undo);
   m_active.push_back(&index);
   for (ChainListener* listener : m_listeners) listener->BlockConnected(block, index);
+  MaybeFlushCoins();
   return true;
 }
 
@@ -607,35 +612,45 @@ void ChainState::DisconnectTip() {
       throw std::runtime_error("the undo data of block " + index.hash.ToHex() + " does not match the block");
     }
   }
-  // The same order as DisconnectBlock: last transaction first, its outputs removed, then the
-  // coins it spent restored.
-  DatabaseBatch batch;
-  for (std::size_t i = block->transactions.size(); i-- > 0;) {
-    const Transaction& tx = block->transactions[i];
-    Uint256 txid = tx.Txid();
-    for (uint32_t out = 0; out < tx.outputs.size(); ++out) batch.Delete(CoinKey(OutPoint{txid, out}));
-    if (i == 0) continue;
-    for (std::size_t in = 0; in < tx.inputs.size(); ++in) {
-      batch.Put(CoinKey(tx.inputs[in].prevout), EncodeCoin(undo->spent[i - 1][in]));
-    }
-  }
-  DisconnectBlock(*block, *undo, m_coins);
-  uint64_t new_total = m_coin_total - BlockOutputs(*block) + UndoTotal(*undo);
-  for (const BlockIndex* dirty : m_dirty) WriteIndexTo(batch, *dirty);
-  const BlockIndex& parent = *index.prev;
-  batch.Put(kBestKey, EncodeBest(BestRecord{parent.hash, parent.height, m_coins.size(), new_total}));
-  try {
-    m_db->Write(batch, m_options.sync_writes);
-  } catch (...) {
-    BlockUndo again;
-    ConnectBlock(*block, ContextOf(index), m_coins, *m_pool, again);  // back to the state on disk
-    throw;
-  }
-  m_dirty.clear();
-  m_coin_total = new_total;
-  m_coin_count = m_coins.size();
+  DisconnectBlock(*block, *undo, *m_coins);
+  m_coin_total = m_coin_total - BlockOutputs(*block) + UndoTotal(*undo);
+  m_coin_count = m_coin_count - BlockOutputCount(*block) + UndoCount(*undo);
   m_active.pop_back();
   for (ChainListener* listener : m_listeners) listener->BlockDisconnected(*block, index);
+  MaybeFlushCoins();
+}
+
+void ChainState::MaybeFlushCoins() {
+  if (m_coins->MemoryUsage() > m_options.coins_cache_bytes ||
+      Now() - m_last_flush >= kMaxFlushSeconds) {
+    FlushCoinsUnlocked();
+  }
+}
+
+void ChainState::FlushCoinsUnlocked() {
+  if (m_coins->DirtyCount() == 0 && m_flushed_best == m_active.back() && m_dirty.empty()) return;
+  const BlockIndex& tip = *m_active.back();
+  DatabaseBatch batch;
+  for (const BlockIndex* index : m_dirty) WriteIndexTo(batch, *index);
+  batch.Put(kBestKey, EncodeBest(BestRecord{tip.hash, tip.height, m_coin_count, m_coin_total}));
+  m_coins->Flush(batch, m_options.sync_writes);
+  m_dirty.clear();
+  m_flushed_best = &tip;
+  m_last_flush = Now();
+}
+
+void ChainState::FlushCoins() {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  FlushCoinsUnlocked();
+}
+
+ChainState::CoinsCacheUsage ChainState::CoinsCacheInfo() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return CoinsCacheUsage{.bytes = m_coins->MemoryUsage(),
+                         .limit = m_options.coins_cache_bytes,
+                         .entries = m_coins->size(),
+                         .dirty = m_coins->DirtyCount(),
+                         .flushes = m_coins->flushes()};
 }
 
 void ChainState::MarkInvalid(BlockIndex& failed) {
@@ -738,12 +753,12 @@ std::optional<BlockUndo> ChainState::ReadUndo(const BlockIndex& index) const {
 
 std::optional<Coin> ChainState::GetCoin(const OutPoint& outpoint) const {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
-  return m_coins.Get(outpoint);
+  return m_coins->Get(outpoint);
 }
 
 void ChainState::WithTip(const std::function<void(const BlockIndex& tip, const CoinsView& coins)>& fn) const {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
-  fn(*m_active.back(), m_coins);
+  fn(*m_active.back(), *m_coins);
 }
 
 ChainState::CoinsStats ChainState::GetCoinsStats() const {
@@ -751,15 +766,38 @@ ChainState::CoinsStats ChainState::GetCoinsStats() const {
   CoinsStats stats;
   stats.height = m_active.back()->height;
   stats.best_block = m_active.back()->hash;
+  // The cache's changes by key, merged into the stored coins (both in key order).
+  std::map<std::string, std::optional<Coin>> changes;
+  m_coins->ForEachChange(
+      [&](const OutPoint& outpoint, const std::optional<Coin>& coin) { changes.emplace(CoinKey(outpoint), coin); });
   std::vector<std::pair<OutPoint, Coin>> coins;
-  m_db->ForEach(std::string(1, kCoinKeyPrefix), [&](std::string_view key, std::string_view value) {
-    coins.emplace_back(DecodeCoinKey(key), DecodeCoin(value));
-    stats.total_amount += coins.back().second.output.amount;
-    return true;
-  });
+  auto change = changes.begin();
+  auto take_change = [&] {
+    if (change->second) coins.emplace_back(DecodeCoinKey(change->first), *change->second);
+    ++change;
+  };
+  try {
+    m_db->ForEach(std::string(1, kCoinKeyPrefix), [&](std::string_view key, std::string_view value) {
+      while (change != changes.end() && change->first < key) take_change();
+      if (change != changes.end() && change->first == key) {
+        take_change();  // the cache's version replaces (or deletes) the stored one
+      } else {
+        coins.emplace_back(DecodeCoinKey(key), DecodeCoin(value));
+      }
+      return true;
+    });
+  } catch (const DecodeError& e) {
+    throw Corrupt(m_options.dir, std::string("bad coin record: ") + e.what());
+  }
+  while (change != changes.end()) take_change();
+  for (const auto& [outpoint, coin] : coins) stats.total_amount += coin.output.amount;
   stats.coins = coins.size();
-  // The database iterates in key order, which begins with the txid: a transaction's coins are
-  // adjacent.
+  if (stats.coins != m_coin_count || stats.total_amount != m_coin_total) {
+    throw Corrupt(m_options.dir, "the coins do not match the best block (" + std::to_string(stats.coins) +
+                                     " coins of " + std::to_string(stats.total_amount) + ", expected " +
+                                     std::to_string(m_coin_count) + " of " + std::to_string(m_coin_total) + ")");
+  }
+  // Key order begins with the txid: a transaction's coins are adjacent.
   for (std::size_t i = 0; i < coins.size(); ++i) {
     if (i == 0 || coins[i].first.txid != coins[i - 1].first.txid) ++stats.transactions;
   }
@@ -915,7 +953,9 @@ void ChainState::PruneFiles() {
     }
     if (index->status != old_status) m_dirty.push_back(index.get());
   }
-  FlushDirty();
+  // The coins go to disk with the index first: after a kill, the open reconnects from the
+  // stored best block, whose successors must still be in the files this removes.
+  FlushCoinsUnlocked();
   for (const PruneCandidate& file : chosen) {
     std::string error;
     RecordFiles& record_files = file.undo ? *m_undo_files : *m_block_files;

@@ -2,6 +2,7 @@
 // blocks, and the validation engine that accepts new blocks (AddBlockJob).
 #pragma once
 
+#include "chain/coins_cache.h"
 #include "chain/params.h"
 #include "primitives/block.h"
 #include "storage/block_files.h"
@@ -69,6 +70,18 @@ class ChainListener {
   virtual void TipChanged(const BlockIndex& /*tip*/) {}
 };
 
+// -dbcache: megabytes for the chain database's block cache and the coins cache together.
+inline constexpr int64_t kDefaultDbCacheMiB = 450;
+inline constexpr int64_t kMinDbCacheMiB = 4;
+
+struct CacheSizes {
+  std::size_t database_bytes = 0;  // LevelDB's block cache (ChainStateOptions::database_cache_bytes)
+  std::size_t coins_bytes = 0;     // the coins cache (ChainStateOptions::coins_cache_bytes)
+};
+// Splits `mib` megabytes (at least kMinDbCacheMiB): an eighth, at most 8 MiB, to the database's
+// block cache, the rest to the coins cache.
+CacheSizes SplitDbCache(int64_t mib);
+
 struct ChainStateOptions {
   std::filesystem::path dir = {};             // holds blocks/ and chainstate/; created if missing
   const ChainParams* params = nullptr;        // the chain's rules; null: regtest's. Must outlive the state.
@@ -76,8 +89,11 @@ struct ChainStateOptions {
   bool sync_writes = true;                    // fsync the files and sync the database writes
   uint32_t max_block_file_size = 128u << 20;  // start a new blk/rev file past this size
   std::size_t database_cache_bytes = 8u << 20;
-  // The node's clock in seconds since 1970 (for the "not too far in the future" rule); null:
-  // the system clock.
+  // The coins read or changed since the last flush may take this much memory: past it, the
+  // changes are written after the block being connected or disconnected.
+  std::size_t coins_cache_bytes = static_cast<std::size_t>(kDefaultDbCacheMiB - 8) << 20;
+  // The node's clock in seconds since 1970 (for the "not too far in the future" rule and the
+  // hourly flush of the coins); null: the system clock.
   std::function<int64_t()> now = {};
   // Pruning: after each new tip, delete the oldest whole blk/rev files while they add up to more
   // than prune_target_bytes, keeping the files of the last kMinBlocksToKeep active blocks and
@@ -133,11 +149,13 @@ class AddBlockJob : public crossproc::Job {
 
 // The chain: opens or creates the stored state, accepts blocks, follows the valid chain with
 // the most work (reorganising when another branch gets more), and answers queries. Blocks and
-// undo data live in append-only files; the block index, the coins and the best block in
-// LevelDB, updated by one synchronous batch per connected or disconnected block after the
-// files were synced, so a crash at any point leaves a consistent state. The coin set is also
-// kept in memory. Thread-safe. Not copyable or movable; every job must have finished before
-// it is destroyed.
+// undo data live in append-only files (synced before anything points to them); the block index,
+// the coins and the best block in LevelDB. The coins are read on demand through a cache
+// (CoinsCache) that holds the changes of the blocks connected since the last flush; a flush
+// writes them with the best block in one synchronous batch when the cache outgrows
+// `coins_cache_bytes`, at least hourly, and on destruction. A crash loses only unflushed
+// coin changes: the next open connects the stored blocks again from the flushed best block.
+// Thread-safe. Not copyable or movable; every job must have finished before it is destroyed.
 //
 //   crossproc::WorkerPool pool;
 //   ChainState chain({.dir = datadir, .pool = &pool});
@@ -194,8 +212,22 @@ class ChainState {
     uint64_t total_amount = 0;
     Uint256 hash;  // HashCoins over the coin set
   };
-  // Read from the stored coin set (which matches the in-memory one).
+  // The stored coin set with the cache's unflushed changes merged in. Throws std::runtime_error
+  // if the stored coins do not add up to the count and amount the best block says.
   CoinsStats GetCoinsStats() const;
+
+  struct CoinsCacheUsage {
+    std::size_t bytes = 0;  // CoinsCache::MemoryUsage
+    std::size_t limit = 0;  // ChainStateOptions::coins_cache_bytes
+    std::size_t entries = 0;
+    std::size_t dirty = 0;
+    uint64_t flushes = 0;  // since the state was opened
+  };
+  CoinsCacheUsage CoinsCacheInfo() const;
+  // Writes the coins cache's changes, the index entries not yet written and the best block in
+  // one batch (synced with `sync_writes`), and empties the cache. Throws std::runtime_error if
+  // the write fails (the cache then keeps its changes).
+  void FlushCoins();
 
   // The median of the times of `index` and its up to 10 ancestors.
   uint32_t MedianTimePast(const BlockIndex& index) const;
@@ -275,6 +307,10 @@ class ChainState {
   bool BetterCandidate(const BlockIndex& a, const BlockIndex& b) const;
   void WriteIndexTo(class DatabaseBatch& batch, const BlockIndex& index) const;
   void FlushDirty();
+  void FlushCoinsUnlocked();
+  // After a block was connected or disconnected: flushes if the cache is over its limit or the
+  // last flush is an hour old.
+  void MaybeFlushCoins();
   std::optional<Block> ReadBlockUnlocked(const BlockIndex& index, std::string* error) const;
 
   ChainStateOptions m_options;
@@ -295,9 +331,11 @@ class ChainState {
   std::vector<BlockIndex*> m_active;  // m_active[h] is the active block at height h
   BlockIndex* m_best_candidate = nullptr;
   std::vector<BlockIndex*> m_dirty;   // index entries not yet written to the database
-  MemoryCoins m_coins;
-  uint64_t m_coin_count = 0;
+  std::unique_ptr<CoinsCache> m_coins;  // over m_db
+  uint64_t m_coin_count = 0;  // of the tip's coin set
   uint64_t m_coin_total = 0;
+  const BlockIndex* m_flushed_best = nullptr;  // the best block on disk
+  int64_t m_last_flush = 0;  // Now() at the last coins flush (or the open)
   std::vector<ChainListener*> m_listeners;
   std::string m_last_failure;  // why the block being accepted failed to connect
 };

@@ -16,10 +16,11 @@
 namespace minicoin {
 namespace {
 
-int Run(const char* dir, const std::string& marker) {
+int Run(const char* dir, const std::string& marker, std::size_t coins_cache_bytes) {
   const pid_t parent = ::getppid();
   crossproc::WorkerPool pool(crossproc::WorkerPoolOptions{.threads = 2, .name = "writer"});
-  ChainState chain(ChainStateOptions{.dir = dir, .pool = &pool, .sync_writes = true});
+  ChainState chain(
+      ChainStateOptions{.dir = dir, .pool = &pool, .sync_writes = true, .coins_cache_bytes = coins_cache_bytes});
   const PrivateKey miner = PrivateKey::Derive(std::vector<uint8_t>{7}, 0);
   const PrivateKey branch = PrivateKey::Derive(std::vector<uint8_t>{7}, 1);
   auto key_of = [&](const Coin& coin) -> const PrivateKey& {
@@ -71,12 +72,14 @@ int Run(const char* dir, const std::string& marker) {
 }  // namespace minicoin
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: minicoin_chain_crash_writer DIR [MARKER]\n");
+  if (argc < 2 || argc > 4) {
+    std::fprintf(stderr, "usage: minicoin_chain_crash_writer DIR [MARKER [COINS_CACHE_BYTES]]\n");
     return 2;
   }
   try {
-    return minicoin::Run(argv[1], argc == 3 ? argv[2] : "");
+    std::size_t cache_bytes = minicoin::ChainStateOptions{}.coins_cache_bytes;
+    if (argc == 4) cache_bytes = static_cast<std::size_t>(std::stoull(argv[3]));
+    return minicoin::Run(argv[1], argc >= 3 ? argv[2] : "", cache_bytes);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "crash writer: %s\n", e.what());
     return 1;

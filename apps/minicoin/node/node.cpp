@@ -171,6 +171,19 @@ void RebuildChainState(const ArgsManager& args, Logger& log, ChainStateOptions& 
   std::filesystem::remove(reindex ? reindex_marker : chainstate_marker);
 }
 
+// -dbcache, split between the chain database and the coins cache. Throws std::runtime_error
+// unless it is a whole number of megabytes, at least kMinDbCacheMiB.
+CacheSizes DbCacheSizes(const ArgsManager& args) {
+  std::string error;
+  std::optional<int64_t> mib = args.GetIntArgChecked("-dbcache", kDefaultDbCacheMiB, error);
+  constexpr int64_t kMaxDbCacheMiB = int64_t{1} << 24;  // 16 TiB
+  if (!mib || *mib < kMinDbCacheMiB || *mib > kMaxDbCacheMiB) {
+    throw std::runtime_error("Invalid -dbcache: '" + args.GetArg("-dbcache", "") + "' (a number of megabytes, at least " +
+                             std::to_string(kMinDbCacheMiB) + ")");
+  }
+  return SplitDbCache(*mib);
+}
+
 std::size_t WorkerThreads(const ArgsManager& args) {
   int64_t par = args.GetIntArg("-par", 0);
   if (par <= 0) return std::max<std::size_t>(1, std::thread::hardware_concurrency() + static_cast<std::size_t>(-par));
@@ -288,9 +301,13 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
   chain_options.pool = m_pool.get();
   chain_options.now = [this] { return Now(); };
   chain_options.log = [this](const std::string& line) { m_log.Info("%s", line.c_str()); };
+  const CacheSizes cache = DbCacheSizes(args);
+  chain_options.database_cache_bytes = cache.database_bytes;
+  chain_options.coins_cache_bytes = cache.coins_bytes;
   RebuildChainState(args, m_log, chain_options);
-  m_log.Info("Opening the %s chain's state in %s with %zu validation threads", chain_options.params->name.c_str(),
-             chain_options.dir.string().c_str(), m_pool->thread_count());
+  m_log.Info("Opening the %s chain's state in %s with %zu validation threads, a %zu MiB coins cache",
+             chain_options.params->name.c_str(), chain_options.dir.string().c_str(), m_pool->thread_count(),
+             chain_options.coins_cache_bytes >> 20);
   m_chain = std::make_unique<ChainState>(chain_options);
   if (args.GetBoolArg("-txindex", false)) {
     m_tx_index = std::make_unique<TxIndex>(
@@ -454,6 +471,7 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-help", "Print this help message and exit", kArgNone, "Options");
   args.AddArg("-version", "Print version and exit", kArgNone, "Options");
   args.AddArg("-par=<n>", "Set the number of signature verification threads (0 = auto, one per core; <0 = leave that many cores free)", kArgNone, "Options");
+  args.AddArg("-dbcache=<n>", "Use up to <n> megabytes for the chain database and the coins cache; a larger cache writes the coins less often (default: " + std::to_string(kDefaultDbCacheMiB) + ", minimum " + std::to_string(kMinDbCacheMiB) + ")", kArgNone, "Options");
   args.AddArg("-maxmempool=<n>", "Keep the transaction memory pool below <n> megabytes (default: 300)", kArgNone, "Options");
   args.AddArg("-mempoolexpiry=<n>", "Do not keep transactions in the mempool longer than <n> hours (default: " + std::to_string(kDefaultMempoolExpiryHours) + ")", kArgNone, "Options");
   args.AddArg("-minrelaytxfee=<amt>", std::string("Fees (in coins per 1000 bytes) below this are too low for the mempool (default: ") + kDefaultMinRelayFee + ")", kArgNone, "Options");

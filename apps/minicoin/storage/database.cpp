@@ -77,6 +77,14 @@ void Database::Write(DatabaseBatch& batch, bool sync) {
   if (!status.ok()) throw std::runtime_error("database write failed in " + m_state->dir.string() + ": " + status.ToString());
 }
 
+void Database::WriteOutLog() {
+  // LevelDB has no call for this alone: CompactRange starts by writing the memory table (what
+  // the log holds) out as a table, then compacts the files overlapping the range. An empty key
+  // range keeps the second part to what LevelDB's own background work would do soon anyway.
+  const leveldb::Slice first("");
+  m_state->db->CompactRange(&first, &first);
+}
+
 void Database::ForEach(std::string_view prefix,
                        const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
   leveldb::ReadOptions read_options;

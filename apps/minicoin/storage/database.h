@@ -52,6 +52,11 @@ class Database {
   // Applies the batch atomically; with `sync` it is on disk when this returns. Throws
   // std::runtime_error on failure.
   void Write(DatabaseBatch& batch, bool sync);
+  // Writes what only the log holds (the writes since the last table was made) into tables, so
+  // that the next open has no long log to replay (a large batch written just before closing
+  // would otherwise be re-inserted and written out at the next open). Throws std::runtime_error
+  // on failure.
+  void WriteOutLog();
   // Calls fn for every key starting with `prefix`, in key order, from one consistent snapshot;
   // fn returns false to stop. Throws std::runtime_error on a read error.
   void ForEach(std::string_view prefix, const std::function<bool(std::string_view key, std::string_view value)>& fn) const;

@@ -194,6 +194,28 @@ TEST(Database, BatchesAndPrefixScans) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a1=one", "a2=two"}));
 }
 
+// The tables (*.ldb) in a LevelDB directory.
+int TableCount(const std::filesystem::path& dir) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    count += entry.path().extension() == ".ldb";
+  return count;
+}
+
+TEST(Database, WriteOutLogMovesTheLoggedWritesIntoATable) {
+  TempDir dir;
+  Database db({.dir = dir.path});
+  DatabaseBatch batch;
+  for (int i = 0; i < 1000; ++i) batch.Put("k" + std::to_string(i), std::string(100, 'v'));
+  db.Write(batch, true);
+  EXPECT_EQ(TableCount(dir.path), 0);  // only in the log and the memory table
+  db.WriteOutLog();
+  EXPECT_EQ(TableCount(dir.path), 1);
+  EXPECT_EQ(db.Get("k999"), std::string(100, 'v'));
+  db.WriteOutLog();  // nothing new: harmless
+  EXPECT_EQ(TableCount(dir.path), 1);
+}
+
 TEST(Records, CoinsKeysAndUndoRoundTrip) {
   std::array<uint8_t, 32> txid{};
   txid[0] = 1;

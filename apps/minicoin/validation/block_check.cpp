@@ -53,7 +53,7 @@ void AddOutputs(const Transaction& tx, uint32_t height, const std::function<void
 
 }  // namespace
 
-std::optional<ValidationError> ConnectBlock(const Block& block, const BlockContext& context, MemoryCoins& coins,
+std::optional<ValidationError> ConnectBlock(const Block& block, const BlockContext& context, CoinsSet& coins,
                                             crossproc::WorkerPool& pool, BlockUndo& undo) {
   if (auto error = CheckBlock(block, context.check_proof_of_work)) return error;
   const uint32_t height = context.height;
@@ -104,7 +104,7 @@ std::optional<ValidationError> ConnectBlock(const Block& block, const BlockConte
   return std::nullopt;
 }
 
-void DisconnectBlock(const Block& block, const BlockUndo& undo, MemoryCoins& coins) {
+void DisconnectBlock(const Block& block, const BlockUndo& undo, CoinsSet& coins) {
   for (std::size_t i = block.transactions.size(); i-- > 0;) {
     const Transaction& tx = block.transactions[i];
     Uint256 txid = tx.Txid();

@@ -40,10 +40,10 @@ struct BlockContext {
 // by the block's earlier transactions) and its lock time, requires the coinbase to pay at most
 // the subsidy plus the fees, then spends the inputs and adds the outputs. On a broken rule
 // `coins` is left unchanged.
-std::optional<ValidationError> ConnectBlock(const Block& block, const BlockContext& context, MemoryCoins& coins,
+std::optional<ValidationError> ConnectBlock(const Block& block, const BlockContext& context, CoinsSet& coins,
                                             crossproc::WorkerPool& pool, BlockUndo& undo);
 
 // Reverts ConnectBlock: removes the block's outputs and restores the coins it spent.
-void DisconnectBlock(const Block& block, const BlockUndo& undo, MemoryCoins& coins);
+void DisconnectBlock(const Block& block, const BlockUndo& undo, CoinsSet& coins);
 
 }  // namespace minicoin

@@ -26,13 +26,21 @@ class CoinsView {
   virtual std::optional<Coin> Get(const OutPoint& outpoint) const = 0;
 };
 
+// A coin set that blocks are connected to and disconnected from.
+class CoinsSet : public CoinsView {
+ public:
+  // Adds or replaces the coin at `outpoint`.
+  virtual void Add(const OutPoint& outpoint, const Coin& coin) = 0;
+  // Removes and returns the coin; nullopt if there was none.
+  virtual std::optional<Coin> Spend(const OutPoint& outpoint) = 0;
+};
+
 // An in-memory set of coins. Thread-compatible: concurrent reads are safe, writes are not.
-class MemoryCoins final : public CoinsView {
+class MemoryCoins final : public CoinsSet {
  public:
   std::optional<Coin> Get(const OutPoint& outpoint) const override;
-  void Add(const OutPoint& outpoint, const Coin& coin) { m_coins[outpoint] = coin; }
-  // Removes and returns the coin; nullopt if there was none.
-  std::optional<Coin> Spend(const OutPoint& outpoint);
+  void Add(const OutPoint& outpoint, const Coin& coin) override { m_coins[outpoint] = coin; }
+  std::optional<Coin> Spend(const OutPoint& outpoint) override;
   std::size_t size() const { return m_coins.size(); }
 
  private:
