@@ -130,7 +130,7 @@ TEST_F(WrapperTest, ConfigFileIpcOptions) {
   EXPECT_FALSE(WantsMultiprocess({"-datadir=" + (m_root / "data").string(), "-conf=plain.conf"}));
   EXPECT_FALSE(WantsMultiprocess({"-conf=" + (m_root / "missing.conf").string()}));
   // An unreadable or malformed file counts as empty.
-  Write(m_root / "bad.conf", "ipcbind=unix\n[main]\n");
+  Write(m_root / "bad.conf", "ipcbind=unix\n[nosuchsection]\n");
   EXPECT_FALSE(WantsMultiprocess({"-conf=" + (m_root / "bad.conf").string()}));
   EXPECT_FALSE(WantsMultiprocess({"-datadir=" + (m_root / "missing").string()}));
 }

@@ -237,7 +237,7 @@ def test_auto_config(tree):
     check(node(["-conf=" + other, "-noconf"]) == "minicoind", "-conf then -noconf")
     check(node([]) == "minicoind", "no config file at all: minicoind")
     # A file the program would reject counts as empty; the program reports it.
-    write(other, "ipcbind=unix\n[main]\n")
+    write(other, "ipcbind=unix\n[nosuchsection]\n")
     check(node(["-conf=" + other]) == "minicoind", "a malformed config file counts as empty")
 
 
