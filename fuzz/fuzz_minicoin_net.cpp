@@ -45,8 +45,10 @@ void CheckMessage(const minicoin::net::RawMessage& raw) {
   DecodedMessage decoded = minicoin::net::DecodeMessage(raw.command, raw.payload);
   switch (decoded.status) {
     case DecodedMessage::Status::kOk: {
-      if (!decoded.message || !decoded.error.empty()) Fail("decoded message without a value, or with an error");
-      if (minicoin::net::CommandOf(*decoded.message) != raw.command) Fail("decoded message has another command");
+      if (!decoded.message || !decoded.error.empty())
+        Fail("decoded message without a value, or with an error");
+      if (minicoin::net::CommandOf(*decoded.message) != raw.command)
+        Fail("decoded message has another command");
       if (minicoin::net::EncodePayload(*decoded.message) != raw.payload) {
         Fail("'" + raw.command + "' message re-encodes differently");
       }
@@ -62,15 +64,18 @@ void CheckMessage(const minicoin::net::RawMessage& raw) {
     case DecodedMessage::Status::kUnknownCommand:
     case DecodedMessage::Status::kMalformed:
       if (decoded.message) Fail("rejected message has a value");
-      if (decoded.error.find(raw.command) == std::string::npos) Fail("error does not name the command: " + decoded.error);
+      if (decoded.error.find(raw.command) == std::string::npos)
+        Fail("error does not name the command: " + decoded.error);
       break;
   }
 }
 
-void WriteSeed(const std::string& dir, const std::string& name, uint8_t mode, std::span<const uint8_t> bytes) {
+void WriteSeed(const std::string& dir, const std::string& name, uint8_t mode,
+               std::span<const uint8_t> bytes) {
   std::ofstream out(dir + "/" + name, std::ios::binary);
   out.put(static_cast<char>(mode));
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 void WriteSeeds(const std::string& dir) {
@@ -101,14 +106,25 @@ void WriteSeeds(const std::string& dir) {
   version.best_height = 12;
   AddrMessage addr;
   addr.entries.push_back({1'767'225'600, version.sender});
-  std::vector<InvEntry> inventory = {{InvType::kTx, spend.Txid()}, {InvType::kBlock, block.header.Hash()}};
+  std::vector<InvEntry> inventory = {{InvType::kTx, spend.Txid()},
+                                     {InvType::kBlock, block.header.Hash()}};
   GetHeadersMessage getheaders;
   getheaders.locator = {block.header.Hash(), block.header.previous};
-  std::vector<Message> messages = {version,          VerackMessage{},          PingMessage{1},
-                                   PongMessage{1},   GetAddrMessage{},         addr,
-                                   InvMessage{inventory}, GetDataMessage{inventory}, NotFoundMessage{inventory},
-                                   getheaders,       HeadersMessage{{block.header}}, BlockMessage{block},
-                                   TxMessage{spend}, SendHeadersMessage{},     FeeFilterMessage{1000}};
+  std::vector<Message> messages = {version,
+                                   VerackMessage{},
+                                   PingMessage{1},
+                                   PongMessage{1},
+                                   GetAddrMessage{},
+                                   addr,
+                                   InvMessage{inventory},
+                                   GetDataMessage{inventory},
+                                   NotFoundMessage{inventory},
+                                   getheaders,
+                                   HeadersMessage{{block.header}},
+                                   BlockMessage{block},
+                                   TxMessage{spend},
+                                   SendHeadersMessage{},
+                                   FeeFilterMessage{1000}};
   std::vector<uint8_t> all;
   uint8_t mode = 0;
   for (const auto& message : messages) {
@@ -158,7 +174,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     while (!chunk.empty() && !reader.error()) {
       std::size_t used = reader.Feed(chunk);
       if (used > chunk.size()) Fail("reader consumed more than it was given");
-      if (reader.buffered() > minicoin::net::kMessageHeaderSize + max_payload) Fail("reader holds too much");
+      if (reader.buffered() > minicoin::net::kMessageHeaderSize + max_payload)
+        Fail("reader holds too much");
       chunk = chunk.subspan(used);
       stream = stream.subspan(used);
       auto message = reader.Take();

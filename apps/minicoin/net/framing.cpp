@@ -25,7 +25,8 @@ std::string Hex(std::span<const uint8_t> bytes) {
 }
 
 uint32_t ReadU32(const uint8_t* bytes) {
-  return uint32_t{bytes[0]} | uint32_t{bytes[1]} << 8 | uint32_t{bytes[2]} << 16 | uint32_t{bytes[3]} << 24;
+  return uint32_t{bytes[0]} | uint32_t{bytes[1]} << 8 | uint32_t{bytes[2]} << 16 |
+         uint32_t{bytes[3]} << 24;
 }
 
 }  // namespace
@@ -35,10 +36,13 @@ std::array<uint8_t, 4> PayloadChecksum(std::span<const uint8_t> payload) {
   return {hash.bytes()[0], hash.bytes()[1], hash.bytes()[2], hash.bytes()[3]};
 }
 
-std::vector<uint8_t> FrameMessage(const Magic& magic, std::string_view command, std::span<const uint8_t> payload) {
-  if (!IsValidCommand(command)) throw std::invalid_argument("invalid message command '" + std::string(command) + "'");
+std::vector<uint8_t> FrameMessage(const Magic& magic, std::string_view command,
+                                  std::span<const uint8_t> payload) {
+  if (!IsValidCommand(command))
+    throw std::invalid_argument("invalid message command '" + std::string(command) + "'");
   if (payload.size() > kMaxMessageSize) {
-    throw std::invalid_argument("payload of " + std::to_string(payload.size()) + " bytes exceeds kMaxMessageSize");
+    throw std::invalid_argument("payload of " + std::to_string(payload.size()) +
+                                " bytes exceeds kMaxMessageSize");
   }
   std::vector<uint8_t> bytes;
   bytes.reserve(kMessageHeaderSize + payload.size());
@@ -68,9 +72,11 @@ void MessageReader::Fail(FrameError::Kind kind, std::string text) {
 
 void MessageReader::CheckHeader() {
   std::size_t magic_size = std::min(m_header_size, kMagicEnd);
-  if (!std::equal(m_header.begin(), m_header.begin() + static_cast<std::ptrdiff_t>(magic_size), m_magic.begin())) {
-    Fail(FrameError::Kind::kWrongMagic, "wrong network magic: received " + Hex({m_header.data(), magic_size}) +
-                                            ", expected " + Hex({m_magic.data(), magic_size}));
+  if (!std::equal(m_header.begin(), m_header.begin() + static_cast<std::ptrdiff_t>(magic_size),
+                  m_magic.begin())) {
+    Fail(FrameError::Kind::kWrongMagic, "wrong network magic: received " +
+                                            Hex({m_header.data(), magic_size}) + ", expected " +
+                                            Hex({m_magic.data(), magic_size}));
     return;
   }
   bool padding = false;
@@ -89,9 +95,10 @@ void MessageReader::CheckHeader() {
   uint32_t size = ReadU32(m_header.data() + kCommandEnd);
   if (size > m_max_payload) {
     const char* command = reinterpret_cast<const char*>(m_header.data() + kMagicEnd);
-    Fail(FrameError::Kind::kOversizedPayload, "'" + std::string(command, strnlen(command, kCommandSize)) +
-                                                  "' message announces a payload of " + std::to_string(size) +
-                                                  " bytes, over the maximum of " + std::to_string(m_max_payload));
+    Fail(FrameError::Kind::kOversizedPayload,
+         "'" + std::string(command, strnlen(command, kCommandSize)) +
+             "' message announces a payload of " + std::to_string(size) +
+             " bytes, over the maximum of " + std::to_string(m_max_payload));
     return;
   }
   m_payload_size = size;
@@ -118,8 +125,8 @@ std::size_t MessageReader::Feed(std::span<const uint8_t> bytes) {
   auto checksum = PayloadChecksum(m_payload);
   if (!std::equal(checksum.begin(), checksum.end(), m_header.begin() + kLengthEnd)) {
     Fail(FrameError::Kind::kChecksumMismatch, "checksum mismatch: header says " +
-                                                  Hex({m_header.data() + kLengthEnd, 4}) + ", payload hashes to " +
-                                                  Hex(checksum));
+                                                  Hex({m_header.data() + kLengthEnd, 4}) +
+                                                  ", payload hashes to " + Hex(checksum));
     return used;
   }
   m_complete = true;

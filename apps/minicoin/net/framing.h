@@ -19,7 +19,8 @@ std::array<uint8_t, 4> PayloadChecksum(std::span<const uint8_t> payload);
 
 // The header followed by `payload`. Throws std::invalid_argument if `command` is not valid
 // (IsValidCommand) or the payload is over kMaxMessageSize: both are the caller's mistakes.
-std::vector<uint8_t> FrameMessage(const Magic& magic, std::string_view command, std::span<const uint8_t> payload);
+std::vector<uint8_t> FrameMessage(const Magic& magic, std::string_view command,
+                                  std::span<const uint8_t> payload);
 // The same for a typed message.
 std::vector<uint8_t> FrameMessage(const Magic& magic, const Message& message);
 
@@ -82,7 +83,7 @@ class MessageReader {
   std::size_t m_header_size = 0;  // bytes of m_header received
   uint32_t m_payload_size = 0;    // from the header, once it is complete
   std::vector<uint8_t> m_payload;
-  bool m_complete = false;        // a whole message waits for Take
+  bool m_complete = false;  // a whole message waits for Take
   std::optional<FrameError> m_error;
 };
 

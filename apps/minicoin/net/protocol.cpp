@@ -48,8 +48,10 @@ std::vector<InvEntry> ReadInventory(std::span<const uint8_t> payload, const char
   std::vector<InvEntry> entries(reader.Count(kMaxInvEntries, "inventory entries"));
   for (auto& entry : entries) {
     uint32_t type = reader.U32();
-    if (type != static_cast<uint32_t>(InvType::kTx) && type != static_cast<uint32_t>(InvType::kBlock)) {
-      throw DecodeError("unknown inventory type " + std::to_string(type) + " (1 is tx, 2 is block)");
+    if (type != static_cast<uint32_t>(InvType::kTx) &&
+        type != static_cast<uint32_t>(InvType::kBlock)) {
+      throw DecodeError("unknown inventory type " + std::to_string(type) +
+                        " (1 is tx, 2 is block)");
     }
     entry.type = static_cast<InvType>(type);
     entry.hash = reader.Hash();
@@ -59,7 +61,8 @@ std::vector<InvEntry> ReadInventory(std::span<const uint8_t> payload, const char
 }
 
 void ExpectEmpty(std::span<const uint8_t> payload) {
-  if (!payload.empty()) throw DecodeError("payload should be empty, has " + std::to_string(payload.size()) + " bytes");
+  if (!payload.empty())
+    throw DecodeError("payload should be empty, has " + std::to_string(payload.size()) + " bytes");
 }
 
 std::vector<uint8_t> EncodeNonce(uint64_t nonce) {
@@ -77,7 +80,8 @@ uint64_t DecodeNonce(std::span<const uint8_t> payload, const char* what) {
 
 }  // namespace
 
-NetAddress NetAddress::FromIpv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port, uint64_t services) {
+NetAddress NetAddress::FromIpv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port,
+                                uint64_t services) {
   NetAddress address;
   address.services = services;
   address.ip[10] = 0xff;
@@ -139,9 +143,13 @@ SendHeadersMessage SendHeadersMessage::Decode(std::span<const uint8_t> payload) 
 }
 
 std::vector<uint8_t> PingMessage::Encode() const { return EncodeNonce(nonce); }
-PingMessage PingMessage::Decode(std::span<const uint8_t> payload) { return {DecodeNonce(payload, "ping nonce")}; }
+PingMessage PingMessage::Decode(std::span<const uint8_t> payload) {
+  return {DecodeNonce(payload, "ping nonce")};
+}
 std::vector<uint8_t> PongMessage::Encode() const { return EncodeNonce(nonce); }
-PongMessage PongMessage::Decode(std::span<const uint8_t> payload) { return {DecodeNonce(payload, "pong nonce")}; }
+PongMessage PongMessage::Decode(std::span<const uint8_t> payload) {
+  return {DecodeNonce(payload, "pong nonce")};
+}
 
 std::vector<uint8_t> AddrMessage::Encode() const {
   Writer writer;
@@ -170,7 +178,9 @@ std::vector<uint8_t> InvMessage::Encode() const {
   WriteInventory(writer, entries);
   return writer.Take();
 }
-InvMessage InvMessage::Decode(std::span<const uint8_t> payload) { return {ReadInventory(payload, "inv entries")}; }
+InvMessage InvMessage::Decode(std::span<const uint8_t> payload) {
+  return {ReadInventory(payload, "inv entries")};
+}
 
 std::vector<uint8_t> GetDataMessage::Encode() const {
   Writer writer;
@@ -243,7 +253,8 @@ FeeFilterMessage FeeFilterMessage::Decode(std::span<const uint8_t> payload) {
 }
 
 std::string_view CommandOf(const Message& message) {
-  return std::visit([](const auto& m) { return std::remove_cvref_t<decltype(m)>::kCommand; }, message);
+  return std::visit([](const auto& m) { return std::remove_cvref_t<decltype(m)>::kCommand; },
+                    message);
 }
 
 std::vector<uint8_t> EncodePayload(const Message& message) {
@@ -262,7 +273,8 @@ namespace {
 
 // Tries each alternative of Message in turn; the one whose command matches decodes the payload.
 template <std::size_t I = 0>
-bool DecodeAlternative(std::string_view command, std::span<const uint8_t> payload, DecodedMessage& out) {
+bool DecodeAlternative(std::string_view command, std::span<const uint8_t> payload,
+                       DecodedMessage& out) {
   if constexpr (I == std::variant_size_v<Message>) {
     return false;
   } else {

@@ -57,7 +57,8 @@ struct NetAddress {
   uint16_t port = 0;
 
   // The IPv4 address a.b.c.d as ::ffff:a.b.c.d.
-  static NetAddress FromIpv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port, uint64_t services);
+  static NetAddress FromIpv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port,
+                             uint64_t services);
   bool operator==(const NetAddress&) const = default;
 };
 
@@ -199,7 +200,9 @@ struct TxMessage {
   static constexpr std::string_view kCommand = "tx";
   Transaction tx;
   std::vector<uint8_t> Encode() const { return tx.Encode(); }
-  static TxMessage Decode(std::span<const uint8_t> payload) { return {Transaction::Decode(payload)}; }
+  static TxMessage Decode(std::span<const uint8_t> payload) {
+    return {Transaction::Decode(payload)};
+  }
   bool operator==(const TxMessage&) const = default;
 };
 
@@ -214,9 +217,10 @@ struct FeeFilterMessage {
 };
 
 // Every message minicoin knows.
-using Message = std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, GetAddrMessage,
-                             AddrMessage, InvMessage, GetDataMessage, NotFoundMessage, GetHeadersMessage,
-                             HeadersMessage, BlockMessage, TxMessage, SendHeadersMessage, FeeFilterMessage>;
+using Message =
+    std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, GetAddrMessage,
+                 AddrMessage, InvMessage, GetDataMessage, NotFoundMessage, GetHeadersMessage,
+                 HeadersMessage, BlockMessage, TxMessage, SendHeadersMessage, FeeFilterMessage>;
 
 // The command of `message`.
 std::string_view CommandOf(const Message& message);

@@ -1,7 +1,7 @@
 // Tests of the peer-to-peer wire format: every message's encoding and limits, and the framing.
+#include "net/protocol.h"
 #include "chain/params.h"
 #include "net/framing.h"
-#include "net/protocol.h"
 
 #include <gtest/gtest.h>
 
@@ -56,7 +56,8 @@ std::vector<Message> SampleMessages() {
   version.user_agent = "/minicoin:0.1/";
   version.best_height = 1234;
   AddrMessage addr;
-  addr.entries.push_back({1767225600, NetAddress::FromIpv4(192, 168, 0, 9, 65535, kServiceNetwork)});
+  addr.entries.push_back(
+      {1767225600, NetAddress::FromIpv4(192, 168, 0, 9, 65535, kServiceNetwork)});
   NetAddress ipv6;
   ipv6.ip = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   ipv6.port = 1;
@@ -97,7 +98,8 @@ TEST(NetProtocolTest, EveryMessageRoundTrips) {
   ASSERT_EQ(messages.size(), std::variant_size_v<Message>) << "a sample of every message kind";
   for (const auto& message : messages) {
     SCOPED_TRACE(std::string(CommandOf(message)));
-    EXPECT_EQ(message.index(), messages[message.index()].index()) << "samples in the variant's order";
+    EXPECT_EQ(message.index(), messages[message.index()].index())
+        << "samples in the variant's order";
     auto payload = EncodePayload(message);
     auto decoded = DecodeMessage(CommandOf(message), payload);
     ASSERT_EQ(decoded.status, DecodedMessage::Status::kOk) << decoded.error;
@@ -112,7 +114,8 @@ TEST(NetProtocolTest, CommandsAreDistinctAndValid) {
   auto messages = SampleMessages();
   for (std::size_t i = 0; i < messages.size(); ++i) {
     EXPECT_TRUE(IsValidCommand(CommandOf(messages[i]))) << CommandOf(messages[i]);
-    for (std::size_t j = i + 1; j < messages.size(); ++j) EXPECT_NE(CommandOf(messages[i]), CommandOf(messages[j]));
+    for (std::size_t j = i + 1; j < messages.size(); ++j)
+      EXPECT_NE(CommandOf(messages[i]), CommandOf(messages[j]));
   }
   EXPECT_FALSE(IsValidCommand(""));
   EXPECT_FALSE(IsValidCommand("has space"));
@@ -124,15 +127,17 @@ TEST(NetProtocolTest, CommandsAreDistinctAndValid) {
 
 TEST(NetProtocolTest, KnownEncodings) {
   // The fixed layouts, byte for byte: a change to them is a protocol change.
-  EXPECT_EQ(PingMessage{0x0102030405060708ull}.Encode(), (std::vector<uint8_t>{8, 7, 6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(PingMessage{0x0102030405060708ull}.Encode(),
+            (std::vector<uint8_t>{8, 7, 6, 5, 4, 3, 2, 1}));
   std::vector<uint8_t> inv = InvMessage{{{InvType::kBlock, HashOf(1)}}}.Encode();
   ASSERT_EQ(inv.size(), 1u + 4 + 32);
   EXPECT_EQ(inv[0], 1);
   EXPECT_EQ(inv[1], 2);
   AddrMessage addr;
   addr.entries.push_back({0x11223344, NetAddress::FromIpv4(1, 2, 3, 4, 0x5566, 0x77)});
-  std::vector<uint8_t> expected = {1, 0x44, 0x33, 0x22, 0x11, 0x77, 0, 0, 0, 0, 0, 0, 0,
-                                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4, 0x66, 0x55};
+  std::vector<uint8_t> expected = {1, 0x44, 0x33, 0x22, 0x11, 0x77, 0, 0,    0,   0, 0,
+                                   0, 0,    0,    0,    0,    0,    0, 0,    0,   0, 0,
+                                   0, 0xff, 0xff, 1,    2,    3,    4, 0x66, 0x55};
   EXPECT_EQ(addr.Encode(), expected);
   VersionMessage version;
   EXPECT_EQ(version.Encode().size(), 4u + 8 + 8 + 26 + 26 + 8 + 1 + 4);
@@ -143,11 +148,14 @@ TEST(NetProtocolTest, EveryTruncationIsAnError) {
   for (const auto& message : SampleMessages()) {
     auto payload = EncodePayload(message);
     for (std::size_t size = 0; size < payload.size(); ++size) {
-      std::vector<uint8_t> prefix(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(size));
+      std::vector<uint8_t> prefix(payload.begin(),
+                                  payload.begin() + static_cast<std::ptrdiff_t>(size));
       auto decoded = DecodeMessage(CommandOf(message), prefix);
-      ASSERT_EQ(decoded.status, DecodedMessage::Status::kMalformed) << CommandOf(message) << " cut to " << size;
+      ASSERT_EQ(decoded.status, DecodedMessage::Status::kMalformed)
+          << CommandOf(message) << " cut to " << size;
       EXPECT_FALSE(decoded.message.has_value());
-      EXPECT_NE(decoded.error.find(std::string(CommandOf(message))), std::string::npos) << decoded.error;
+      EXPECT_NE(decoded.error.find(std::string(CommandOf(message))), std::string::npos)
+          << decoded.error;
     }
   }
 }
@@ -158,7 +166,8 @@ TEST(NetProtocolTest, TrailingBytesAreAnError) {
     payload.push_back(0);
     auto decoded = DecodeMessage(CommandOf(message), payload);
     EXPECT_EQ(decoded.status, DecodedMessage::Status::kMalformed) << CommandOf(message);
-    EXPECT_NE(decoded.error.find("'" + std::string(CommandOf(message)) + "'"), std::string::npos) << decoded.error;
+    EXPECT_NE(decoded.error.find("'" + std::string(CommandOf(message)) + "'"), std::string::npos)
+        << decoded.error;
   }
 }
 
@@ -167,7 +176,8 @@ TEST(NetProtocolTest, UnknownCommandsAreReportedAsUnknown) {
   EXPECT_EQ(decoded.status, DecodedMessage::Status::kUnknownCommand);
   EXPECT_FALSE(decoded.message.has_value());
   EXPECT_NE(decoded.error.find("sendcmpct"), std::string::npos);
-  EXPECT_EQ(StatusOf("Version", VersionMessage{}.Encode()), DecodedMessage::Status::kUnknownCommand);
+  EXPECT_EQ(StatusOf("Version", VersionMessage{}.Encode()),
+            DecodedMessage::Status::kUnknownCommand);
   EXPECT_EQ(StatusOf("", {}), DecodedMessage::Status::kUnknownCommand);
 }
 
@@ -239,8 +249,10 @@ TEST(NetProtocolTest, HeadersLimit) {
 }
 
 TEST(NetProtocolTest, FeeFilterLimit) {
-  EXPECT_EQ(StatusOf("feefilter", FeeFilterMessage{kMaxMoney}.Encode()), DecodedMessage::Status::kOk);
-  EXPECT_EQ(StatusOf("feefilter", FeeFilterMessage{kMaxMoney + 1}.Encode()), DecodedMessage::Status::kMalformed);
+  EXPECT_EQ(StatusOf("feefilter", FeeFilterMessage{kMaxMoney}.Encode()),
+            DecodedMessage::Status::kOk);
+  EXPECT_EQ(StatusOf("feefilter", FeeFilterMessage{kMaxMoney + 1}.Encode()),
+            DecodedMessage::Status::kMalformed);
 }
 
 TEST(NetProtocolTest, NonCanonicalCountIsAnError) {
@@ -249,9 +261,44 @@ TEST(NetProtocolTest, NonCanonicalCountIsAnError) {
   EXPECT_EQ(StatusOf("addr", payload), DecodedMessage::Status::kMalformed);
 }
 
+TEST(NetProtocolTest, DamagedPayloadsAreRejectedOrReencodeExactly) {
+  // Each sample with one byte changed, and random bytes, under every command: DecodeMessage
+  // never throws, and whatever it accepts encodes back to the same bytes.
+  std::mt19937 random(7);
+  auto samples = SampleMessages();
+  std::vector<std::vector<uint8_t>> payloads;
+  for (const auto& message : samples) {
+    auto payload = EncodePayload(message);
+    for (int i = 0; i < 20 && !payload.empty(); ++i) {
+      auto damaged = payload;
+      damaged[random() % damaged.size()] ^= static_cast<uint8_t>(1 + random() % 255);
+      payloads.push_back(std::move(damaged));
+    }
+  }
+  for (int i = 0; i < 50; ++i) {
+    std::vector<uint8_t> bytes(random() % 200);
+    for (auto& byte : bytes) byte = static_cast<uint8_t>(random());
+    payloads.push_back(std::move(bytes));
+  }
+  for (const auto& message : samples) {
+    std::string command(CommandOf(message));
+    for (const auto& payload : payloads) {
+      DecodedMessage decoded;
+      ASSERT_NO_THROW(decoded = DecodeMessage(command, payload)) << command;
+      ASSERT_NE(decoded.status, DecodedMessage::Status::kUnknownCommand);
+      if (decoded.status == DecodedMessage::Status::kOk) {
+        EXPECT_EQ(EncodePayload(*decoded.message), payload) << command;
+      } else {
+        EXPECT_FALSE(decoded.error.empty());
+      }
+    }
+  }
+}
+
 // Feeds `bytes` to `reader` in chunks of the sizes `next_chunk` returns; the messages it yields.
 template <typename NextChunk>
-std::vector<RawMessage> ReadAll(MessageReader& reader, std::span<const uint8_t> bytes, NextChunk next_chunk) {
+std::vector<RawMessage> ReadAll(MessageReader& reader, std::span<const uint8_t> bytes,
+                                NextChunk next_chunk) {
   std::vector<RawMessage> messages;
   while (!bytes.empty() && !reader.error()) {
     auto chunk = bytes.first(std::min(bytes.size(), next_chunk()));
@@ -291,13 +338,14 @@ TEST(NetFramingTest, HeaderLayout) {
   auto framed = FrameMessage(RegtestMagic(), "ping", payload);
   ASSERT_EQ(framed.size(), kMessageHeaderSize + 3);
   EXPECT_TRUE(std::equal(RegtestMagic().begin(), RegtestMagic().end(), framed.begin()));
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&framed[4]), 12), std::string("ping\0\0\0\0\0\0\0\0", 12));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(&framed[4]), 12),
+            std::string("ping\0\0\0\0\0\0\0\0", 12));
   EXPECT_EQ(framed[16], 3);
   EXPECT_EQ(framed[17] | framed[18] | framed[19], 0);
   Uint256 hash = Sha256d(payload);
   EXPECT_TRUE(std::equal(framed.begin() + 20, framed.begin() + 24, hash.bytes().begin()));
-  EXPECT_EQ(PayloadChecksum(payload), (std::array<uint8_t, 4>{hash.bytes()[0], hash.bytes()[1], hash.bytes()[2],
-                                                                hash.bytes()[3]}));
+  EXPECT_EQ(PayloadChecksum(payload), (std::array<uint8_t, 4>{hash.bytes()[0], hash.bytes()[1],
+                                                              hash.bytes()[2], hash.bytes()[3]}));
 }
 
 TEST(NetFramingTest, FrameMessageRejectsCallerMistakes) {
@@ -375,8 +423,8 @@ TEST(NetFramingTest, EmptyPayload) {
 }
 
 // Feeds `bytes` one byte at a time; the error, and how many bytes were consumed before it.
-std::pair<std::optional<FrameError>, std::size_t> FirstError(const Magic& magic, std::span<const uint8_t> bytes,
-                                                             std::size_t max_payload = kMaxMessageSize) {
+std::pair<std::optional<FrameError>, std::size_t> FirstError(
+    const Magic& magic, std::span<const uint8_t> bytes, std::size_t max_payload = kMaxMessageSize) {
   MessageReader reader(magic, max_payload);
   std::size_t used = 0;
   for (uint8_t byte : bytes) {
@@ -417,7 +465,8 @@ TEST(NetFramingTest, BadCommands) {
     uint8_t byte;
   };
   // A space, DEL, a high byte, an empty command, a character after the padding started.
-  for (Case c : {Case{1, ' '}, Case{0, 0x7f}, Case{2, 0x80}, Case{0, 0}, Case{5, 'x'}, Case{11, 'x'}}) {
+  for (Case c :
+       {Case{1, ' '}, Case{0, 0x7f}, Case{2, 0x80}, Case{0, 0}, Case{5, 'x'}, Case{11, 'x'}}) {
     auto bad = framed;
     bad[4 + c.position] = c.byte;
     auto [error, used] = FirstError(RegtestMagic(), bad);
@@ -461,7 +510,8 @@ TEST(NetFramingTest, PayloadLimit) {
 
 TEST(NetFramingTest, ChecksumMismatch) {
   auto framed = FrameMessage(RegtestMagic(), PingMessage{7});
-  for (std::size_t position : {std::size_t{20}, std::size_t{23}, kMessageHeaderSize, framed.size() - 1}) {
+  for (std::size_t position :
+       {std::size_t{20}, std::size_t{23}, kMessageHeaderSize, framed.size() - 1}) {
     auto bad = framed;
     bad[position] ^= 0x80;
     auto [error, used] = FirstError(RegtestMagic(), bad);
@@ -485,7 +535,8 @@ TEST(NetFramingTest, MessagesBeforeAnErrorAreDelivered) {
   EXPECT_EQ(messages[0].command, "ping");
   ASSERT_TRUE(reader.error());
   EXPECT_EQ(reader.error()->kind, FrameError::Kind::kChecksumMismatch);
-  EXPECT_EQ(reader.buffered(), kMessageHeaderSize) << "the failed payload is freed, nothing after it is read";
+  EXPECT_EQ(reader.buffered(), kMessageHeaderSize)
+      << "the failed payload is freed, nothing after it is read";
 }
 
 TEST(NetFramingTest, UnknownCommandsAreFramedAndReportedUnknown) {
@@ -495,7 +546,8 @@ TEST(NetFramingTest, UnknownCommandsAreFramedAndReportedUnknown) {
   auto message = reader.Take();
   ASSERT_TRUE(message);
   EXPECT_EQ(message->command, "sendcmpct");
-  EXPECT_EQ(DecodeMessage(message->command, message->payload).status, DecodedMessage::Status::kUnknownCommand);
+  EXPECT_EQ(DecodeMessage(message->command, message->payload).status,
+            DecodedMessage::Status::kUnknownCommand);
 }
 
 }  // namespace
