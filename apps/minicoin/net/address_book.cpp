@@ -55,16 +55,16 @@ int64_t BelievableTime(int64_t time, int64_t now) {
 void WriteAddress(Writer& writer, const NetAddress& address) {
   writer.U64(address.services);
   writer.Bytes(address.ip);
+  writer.U8(static_cast<uint8_t>(address.port & 0xff));  // little-endian, as on the wire
   writer.U8(static_cast<uint8_t>(address.port >> 8));
-  writer.U8(static_cast<uint8_t>(address.port & 0xff));
 }
 
 NetAddress ReadAddress(Reader& reader) {
   NetAddress address;
   address.services = reader.U64();
   reader.Bytes(address.ip);
-  const uint8_t high = reader.U8();
-  address.port = static_cast<uint16_t>(high << 8 | reader.U8());
+  const uint8_t low = reader.U8();
+  address.port = static_cast<uint16_t>(reader.U8() << 8 | low);
   return address;
 }
 

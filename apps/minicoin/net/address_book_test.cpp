@@ -375,6 +375,22 @@ TEST(AddressBookTest, SaveLoadRoundTrip) {
   EXPECT_EQ(loaded.Size(), 0u);
 }
 
+TEST(AddressBookTest, FileLayout) {
+  AddressBook book;
+  book.Add(Entries(1, 2), kSource, kNow);
+  const std::vector<uint8_t> bytes = book.Serialize();
+  // magic, version, count, 81 bytes per entry, checksum.
+  ASSERT_EQ(bytes.size(), 4u + 4u + 1u + 2u * 81u + 32u);
+  EXPECT_EQ((std::vector<uint8_t>(bytes.begin(), bytes.begin() + 9)),
+            (std::vector<uint8_t>{'m', 'c', 'p', 'd', 1, 0, 0, 0, 2}));
+  // The first entry's address: services, ip, then the port 8333 (0x208d) little-endian.
+  EXPECT_EQ(bytes[9], kServiceNetwork);
+  EXPECT_EQ(bytes[9 + 8 + 15], 1);  // 1.0.0.1
+  EXPECT_EQ(bytes[9 + 24], 0x8d);
+  EXPECT_EQ(bytes[9 + 25], 0x20);
+  EXPECT_EQ(bytes[9 + 26], static_cast<uint8_t>(kNow - 60));  // last seen, low byte
+}
+
 TEST(AddressBookTest, MissingFileIsAnEmptyBook) {
   TempFolder folder;
   AddressBook book;
