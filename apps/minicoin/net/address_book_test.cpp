@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <thread>
 
 namespace minicoin::net {
 namespace {
@@ -326,6 +327,35 @@ TEST(AddressBookTest, TerribleRules) {
   EXPECT_FALSE(AddressBook::IsTerrible(info, kNow));
   info.last_success = kNow - 8 * 24 * 60 * 60;
   EXPECT_TRUE(AddressBook::IsTerrible(info, kNow));
+}
+
+TEST(AddressBookTest, ConcurrentUseKeepsCountsConsistent) {
+  // Four threads add disjoint ranges and mark part of them good while a fifth reads; whatever the
+  // interleaving, the final contents are the same.
+  AddressBook book(Bounds(10'000, 1'000));
+  std::vector<std::thread> threads;
+  for (uint32_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&book, t] {
+      for (uint32_t i = 0; i < 500; ++i) {
+        const uint32_t n = t * 1000 + i;
+        book.Add(Entries(n, 1), kSource, kNow);
+        if (i % 5 == 0) book.Good(Public(n), kNow);
+        if (i % 7 == 0) book.Failed(Public(n), kNow);
+      }
+    });
+  }
+  threads.emplace_back([&book] {
+    std::mt19937_64 rng(3);
+    for (int i = 0; i < 200; ++i) {
+      EXPECT_LE(book.GetAddresses(50, kNow, rng).size(), 50u);
+      book.Select(kNow + kMinRetryInterval, rng);
+    }
+  });
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(book.Size(), 2000u);
+  EXPECT_EQ(book.TriedCount(), 400u);
+  EXPECT_EQ(book.NewCount(), 1600u);
+  EXPECT_EQ(book.Find(Public(1007))->failures, 1u);
 }
 
 AddressBook::Options LocalOptions() {
