@@ -324,6 +324,7 @@ std::vector<uint8_t> AddressBook::Serialize() const {
 }
 
 std::optional<std::string> AddressBook::Save(const std::filesystem::path& path) const {
+  std::lock_guard save_lock(m_save_mutex);
   const std::vector<uint8_t> bytes = Serialize();
   std::filesystem::path temporary = path;
   temporary += ".tmp";

@@ -69,7 +69,8 @@ struct AddressBookLoad {
 // failed, then the oldest); a tried table that overflows moves its worst
 // entry back to new. Every choice is deterministic given the caller's random generator and
 // clock, so tests replay exactly.
-// Thread-safe: every method takes the book's mutex; Save writes the file outside it.
+// Thread-safe: every method takes the book's mutex; Save writes the file outside it (under a
+// second mutex, so concurrent saves never share the temporary file).
 //
 //   AddressBook book;
 //   book.Add(addr.entries, peer_address, now);
@@ -147,6 +148,8 @@ class AddressBook {
 
   const Options m_options;
   mutable std::mutex m_mutex;
+  // Held by Save while it writes; taken before m_mutex, never the other way round.
+  mutable std::mutex m_save_mutex;
   // Guarded by m_mutex. Ordered, so iteration (and therefore every choice) is deterministic.
   std::map<Key, AddressInfo> m_entries;
   std::size_t m_tried_count = 0;  // guarded by m_mutex
