@@ -19,8 +19,8 @@ namespace {
 
 constexpr std::array<uint8_t, 4> kFileMagic = {'m', 'c', 'p', 'd'};
 constexpr std::size_t kChecksumSize = 32;
-constexpr int64_t kMaxAddressAge = 30 * 24 * 60 * 60;
-constexpr int64_t kFailingTooLong = 7 * 24 * 60 * 60;
+constexpr int64_t kMaxAddressAge = int64_t{30} * 24 * 60 * 60;
+constexpr int64_t kFailingTooLong = int64_t{7} * 24 * 60 * 60;
 constexpr uint32_t kMaxFailuresAfterSuccess = 10;
 // A time before 2001 cannot be a real "last seen".
 constexpr int64_t kEarliestBelievableTime = 1'000'000'000;

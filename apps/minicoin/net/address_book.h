@@ -24,15 +24,15 @@ inline constexpr uint32_t kAddressBookVersion = 1;
 inline constexpr std::size_t kDefaultMaxNewAddresses = 4'096;
 inline constexpr std::size_t kDefaultMaxTriedAddresses = 1'024;
 // A "last seen" time further ahead of the clock than this is not believed.
-inline constexpr int64_t kMaxAddressTimeAhead = 10 * 60;
+inline constexpr int64_t kMaxAddressTimeAhead = int64_t{10} * 60;
 // What an unbelievable "last seen" time is replaced with: this long before now.
-inline constexpr int64_t kUnknownAddressAge = 5 * 24 * 60 * 60;
+inline constexpr int64_t kUnknownAddressAge = int64_t{5} * 24 * 60 * 60;
 // Select skips addresses attempted less than this many seconds ago.
 inline constexpr int64_t kMinRetryInterval = 60;
 // Select skips addresses that failed this many times in a row, until kFailureBackoff has passed
 // since the last attempt.
 inline constexpr uint32_t kMaxRecentFailures = 3;
-inline constexpr int64_t kFailureBackoff = 60 * 60;
+inline constexpr int64_t kFailureBackoff = int64_t{60} * 60;
 
 // True if `address` can be reached over the public internet: not unspecified, loopback,
 // private, link-local, shared, multicast, documentation or reserved, and its port is not 0.

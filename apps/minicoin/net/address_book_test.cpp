@@ -23,7 +23,8 @@ NetAddress Public(uint32_t n, uint16_t port = 8333) {
                               static_cast<uint8_t>(n), port, kServiceNetwork);
 }
 
-const NetAddress kSource = NetAddress::FromIpv4(2, 2, 2, 2, 8333, kServiceNetwork);
+// The peer every test address is learnt from.
+NetAddress Source() { return NetAddress::FromIpv4(2, 2, 2, 2, 8333, kServiceNetwork); }
 
 std::vector<AddrEntry> Entries(uint32_t first, uint32_t count, int64_t time = kNow - 60) {
   std::vector<AddrEntry> entries;
@@ -54,7 +55,7 @@ class TempFolder {
     std::error_code ignored;
     std::filesystem::remove_all(m_path, ignored);
   }
-  const std::filesystem::path& path() const { return m_path; }
+  const std::filesystem::path& Path() const { return m_path; }
 
  private:
   std::filesystem::path m_path;
@@ -73,14 +74,14 @@ void WriteBytes(const std::filesystem::path& path, const std::vector<uint8_t>& b
 
 TEST(AddressBookTest, AddsRoutableAddressesOnce) {
   AddressBook book;
-  EXPECT_EQ(book.Add(Entries(1, 3), kSource, kNow), 3u);
-  EXPECT_EQ(book.Add(Entries(2, 3), kSource, kNow), 1u);  // 2 and 3 are known
+  EXPECT_EQ(book.Add(Entries(1, 3), Source(), kNow), 3u);
+  EXPECT_EQ(book.Add(Entries(2, 3), Source(), kNow), 1u);  // 2 and 3 are known
   EXPECT_EQ(book.Size(), 4u);
   EXPECT_EQ(book.NewCount(), 4u);
   EXPECT_EQ(book.TriedCount(), 0u);
   const auto info = book.Find(Public(1));
   ASSERT_TRUE(info);
-  EXPECT_EQ(info->source, kSource);
+  EXPECT_EQ(info->source, Source());
   EXPECT_EQ(info->last_seen, kNow - 60);
   EXPECT_FALSE(info->tried);
   EXPECT_EQ(info->failures, 0u);
@@ -91,12 +92,12 @@ TEST(AddressBookTest, KnownAddressKeepsNewestTimeAndMergesServices) {
   NetAddress address = Public(7);
   address.services = 0;
   const AddrEntry old_entry{static_cast<uint32_t>(kNow - 1000), address};
-  book.Add(std::span(&old_entry, 1), kSource, kNow);
+  book.Add(std::span(&old_entry, 1), Source(), kNow);
   address.services = 4;
   const AddrEntry newer{static_cast<uint32_t>(kNow - 10), address};
-  book.Add(std::span(&newer, 1), kSource, kNow);
+  book.Add(std::span(&newer, 1), Source(), kNow);
   const AddrEntry older{static_cast<uint32_t>(kNow - 5000), Public(7)};
-  book.Add(std::span(&older, 1), kSource, kNow);
+  book.Add(std::span(&older, 1), Source(), kNow);
   const auto info = book.Find(Public(7));
   ASSERT_TRUE(info);
   EXPECT_EQ(info->last_seen, kNow - 10);
@@ -110,7 +111,7 @@ TEST(AddressBookTest, UnbelievableTimesGetADefault) {
       {static_cast<uint32_t>(kNow + kMaxAddressTimeAhead), Public(2)},      // just allowed
       {0, Public(3)},                                                       // never
   };
-  book.Add(entries, kSource, kNow);
+  book.Add(entries, Source(), kNow);
   EXPECT_EQ(book.Find(Public(1))->last_seen, kNow - kUnknownAddressAge);
   EXPECT_EQ(book.Find(Public(2))->last_seen, kNow + kMaxAddressTimeAhead);
   EXPECT_EQ(book.Find(Public(3))->last_seen, kNow - kUnknownAddressAge);
@@ -154,27 +155,27 @@ TEST(AddressBookTest, LocalAddressesOnlyWhenAllowed) {
       {static_cast<uint32_t>(kNow), NetAddress::FromIpv4(0, 0, 0, 0, 18444, 0)},  // unspecified
   };
   AddressBook strict;
-  EXPECT_EQ(strict.Add(entries, kSource, kNow), 0u);
+  EXPECT_EQ(strict.Add(entries, Source(), kNow), 0u);
   EXPECT_EQ(strict.Size(), 0u);
   AddressBook::Options options;
   options.allow_local = true;
   AddressBook local(options);
-  EXPECT_EQ(local.Add(entries, kSource, kNow), 2u);
+  EXPECT_EQ(local.Add(entries, Source(), kNow), 2u);
   EXPECT_TRUE(local.Find(NetAddress::FromIpv4(127, 0, 0, 1, 18444, 0)));
   EXPECT_FALSE(local.Find(NetAddress::FromIpv4(127, 0, 0, 1, 0, 0)));
 }
 
 TEST(AddressBookTest, NewTableEvictsMostFailedThenOldest) {
   AddressBook book(Bounds(3, 2));
-  book.Add(Entries(1, 1, kNow - 100), kSource, kNow);
-  book.Add(Entries(2, 1, kNow - 300), kSource, kNow);  // the oldest
-  book.Add(Entries(3, 1, kNow - 200), kSource, kNow);
-  book.Add(Entries(4, 1), kSource, kNow);
+  book.Add(Entries(1, 1, kNow - 100), Source(), kNow);
+  book.Add(Entries(2, 1, kNow - 300), Source(), kNow);  // the oldest
+  book.Add(Entries(3, 1, kNow - 200), Source(), kNow);
+  book.Add(Entries(4, 1), Source(), kNow);
   EXPECT_EQ(book.Size(), 3u);
   EXPECT_FALSE(book.Find(Public(2)));
   // A failure outweighs age.
   book.Failed(Public(1), kNow);
-  book.Add(Entries(5, 1), kSource, kNow);
+  book.Add(Entries(5, 1), Source(), kNow);
   EXPECT_EQ(book.Size(), 3u);
   EXPECT_FALSE(book.Find(Public(1)));
   EXPECT_TRUE(book.Find(Public(3)));
@@ -184,16 +185,16 @@ TEST(AddressBookTest, NewTableEvictsMostFailedThenOldest) {
 
 TEST(AddressBookTest, BoundsHoldUnderMany) {
   AddressBook book(Bounds(100, 10));
-  for (uint32_t i = 0; i < 30; ++i) book.Add(Entries(i * 50, 50), kSource, kNow);
+  for (uint32_t i = 0; i < 30; ++i) book.Add(Entries(i * 50, 50), Source(), kNow);
   EXPECT_EQ(book.NewCount(), 100u);
   AddressBook full;
-  for (uint32_t i = 0; i < 6; ++i) full.Add(Entries(i * 1000, 1000), kSource, kNow);
+  for (uint32_t i = 0; i < 6; ++i) full.Add(Entries(i * 1000, 1000), Source(), kNow);
   EXPECT_EQ(full.NewCount(), kDefaultMaxNewAddresses);
 }
 
 TEST(AddressBookTest, GoodMovesToTriedAndOverflowDemotes) {
   AddressBook book(Bounds(10, 2));
-  book.Add(Entries(1, 4), kSource, kNow);
+  book.Add(Entries(1, 4), Source(), kNow);
   EXPECT_FALSE(book.Good(Public(99), kNow));
   book.Failed(Public(1), kNow - 500);
   EXPECT_TRUE(book.Good(Public(1), kNow - 400));
@@ -216,10 +217,10 @@ TEST(AddressBookTest, DemotionIntoFullNewTableLosesNothing) {
   // Good frees the new slot that the demoted entry then takes: both tables stay within bounds
   // and no address is forgotten.
   AddressBook book(Bounds(2, 1));
-  book.Add(Entries(1, 1, kNow - 100), kSource, kNow);
+  book.Add(Entries(1, 1, kNow - 100), Source(), kNow);
   book.Good(Public(1), kNow);
-  book.Add(Entries(2, 2, kNow - 50), kSource, kNow);  // new: 2, 3 (full)
-  book.Good(Public(3), kNow + 1);                     // 1 demoted into new
+  book.Add(Entries(2, 2, kNow - 50), Source(), kNow);  // new: 2, 3 (full)
+  book.Good(Public(3), kNow + 1);                      // 1 demoted into new
   EXPECT_EQ(book.TriedCount(), 1u);
   EXPECT_EQ(book.NewCount(), 2u);
   EXPECT_TRUE(book.Find(Public(3))->tried);
@@ -229,7 +230,7 @@ TEST(AddressBookTest, DemotionIntoFullNewTableLosesNothing) {
 
 TEST(AddressBookTest, AttemptAndFailedAreRecorded) {
   AddressBook book;
-  book.Add(Entries(1, 1), kSource, kNow);
+  book.Add(Entries(1, 1), Source(), kNow);
   EXPECT_FALSE(book.Attempt(Public(2), kNow));
   EXPECT_FALSE(book.Failed(Public(2), kNow));
   EXPECT_TRUE(book.Attempt(Public(1), kNow + 5));
@@ -244,7 +245,7 @@ TEST(AddressBookTest, SelectSkipsRecentAttemptsAndRepeatedFailures) {
   AddressBook book;
   std::mt19937_64 rng(42);
   EXPECT_FALSE(book.Select(kNow, rng));
-  book.Add(Entries(1, 2), kSource, kNow);
+  book.Add(Entries(1, 2), Source(), kNow);
   book.Attempt(Public(1), kNow);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(book.Select(kNow + 10, rng), Public(2));
   // After the retry interval both are eligible again.
@@ -262,7 +263,7 @@ TEST(AddressBookTest, SelectSkipsRecentAttemptsAndRepeatedFailures) {
 
 TEST(AddressBookTest, SelectPrefersTriedAndIsDeterministic) {
   AddressBook book;
-  book.Add(Entries(1, 20), kSource, kNow);
+  book.Add(Entries(1, 20), Source(), kNow);
   book.Good(Public(5), kNow);
   int tried = 0;
   std::mt19937_64 rng(7);
@@ -284,7 +285,7 @@ TEST(AddressBookTest, SelectPrefersTriedAndIsDeterministic) {
 
 TEST(AddressBookTest, GetAddressesIsBoundedRandomAndLeavesOutTerrible) {
   AddressBook book;
-  book.Add(Entries(0, 3000), kSource, kNow);
+  book.Add(Entries(0, 3000), Source(), kNow);
   std::mt19937_64 rng(1);
   EXPECT_EQ(book.GetAddresses(5000, kNow, rng).size(), kMaxAddrEntries);
   EXPECT_EQ(book.GetAddresses(10, kNow, rng).size(), 10u);
@@ -301,8 +302,8 @@ TEST(AddressBookTest, GetAddressesIsBoundedRandomAndLeavesOutTerrible) {
   EXPECT_EQ(distinct.size(), all.size());
 
   AddressBook small;
-  small.Add(Entries(1, 3), kSource, kNow);
-  small.Add(Entries(10, 1, kNow - 31 * 24 * 60 * 60), kSource, kNow);               // too old
+  small.Add(Entries(1, 3), Source(), kNow);
+  small.Add(Entries(10, 1, kNow - int64_t{31} * 24 * 60 * 60), Source(), kNow);     // too old
   for (uint32_t i = 0; i < kMaxRecentFailures; ++i) small.Failed(Public(2), kNow);  // never worked
   const auto answer = small.GetAddresses(100, kNow, rng);
   EXPECT_EQ(answer.size(), 2u);
@@ -325,7 +326,7 @@ TEST(AddressBookTest, TerribleRules) {
   EXPECT_FALSE(AddressBook::IsTerrible(info, kNow));
   info.failures = 10;
   EXPECT_FALSE(AddressBook::IsTerrible(info, kNow));
-  info.last_success = kNow - 8 * 24 * 60 * 60;
+  info.last_success = kNow - int64_t{8} * 24 * 60 * 60;
   EXPECT_TRUE(AddressBook::IsTerrible(info, kNow));
 }
 
@@ -338,7 +339,7 @@ TEST(AddressBookTest, ConcurrentUseKeepsCountsConsistent) {
     threads.emplace_back([&book, t] {
       for (uint32_t i = 0; i < 500; ++i) {
         const uint32_t n = t * 1000 + i;
-        book.Add(Entries(n, 1), kSource, kNow);
+        book.Add(Entries(n, 1), Source(), kNow);
         if (i % 5 == 0) book.Good(Public(n), kNow);
         if (i % 7 == 0) book.Failed(Public(n), kNow);
       }
@@ -366,7 +367,7 @@ AddressBook::Options LocalOptions() {
 
 // A book with new and tried entries and recorded attempts.
 void Fill(AddressBook& book) {
-  book.Add(Entries(1, 50), kSource, kNow);
+  book.Add(Entries(1, 50), Source(), kNow);
   const AddrEntry local{static_cast<uint32_t>(kNow - 5),
                         NetAddress::FromIpv4(127, 0, 0, 1, 18444, 1)};
   book.Add(std::span(&local, 1), NetAddress::FromIpv4(127, 0, 0, 1, 18445, 0), kNow);
@@ -379,11 +380,11 @@ void Fill(AddressBook& book) {
 
 TEST(AddressBookTest, SaveLoadRoundTrip) {
   TempFolder folder;
-  const auto path = folder.path() / "peers.dat";
+  const auto path = folder.Path() / "peers.dat";
   AddressBook book(LocalOptions());
   Fill(book);
   ASSERT_EQ(book.Save(path), std::nullopt);
-  EXPECT_FALSE(std::filesystem::exists(folder.path() / "peers.dat.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(folder.Path() / "peers.dat.tmp"));
   AddressBook loaded(LocalOptions());
   const AddressBookLoad result = loaded.Load(path);
   ASSERT_EQ(result.status, AddressBookLoad::Status::kOk) << result.error;
@@ -407,7 +408,7 @@ TEST(AddressBookTest, SaveLoadRoundTrip) {
 
 TEST(AddressBookTest, FileLayout) {
   AddressBook book;
-  book.Add(Entries(1, 2), kSource, kNow);
+  book.Add(Entries(1, 2), Source(), kNow);
   const std::vector<uint8_t> bytes = book.Serialize();
   // magic, version, count, 81 bytes per entry, checksum.
   ASSERT_EQ(bytes.size(), 4u + 4u + 1u + 2u * 81u + 32u);
@@ -424,8 +425,8 @@ TEST(AddressBookTest, FileLayout) {
 TEST(AddressBookTest, MissingFileIsAnEmptyBook) {
   TempFolder folder;
   AddressBook book;
-  book.Add(Entries(1, 3), kSource, kNow);
-  const AddressBookLoad result = book.Load(folder.path() / "peers.dat");
+  book.Add(Entries(1, 3), Source(), kNow);
+  const AddressBookLoad result = book.Load(folder.Path() / "peers.dat");
   EXPECT_EQ(result.status, AddressBookLoad::Status::kMissing);
   EXPECT_EQ(book.Size(), 0u);
 }
@@ -434,10 +435,10 @@ TEST(AddressBookTest, MissingFileIsAnEmptyBook) {
 // error containing `reason`.
 void ExpectCorrupt(const std::vector<uint8_t>& bytes, const std::string& reason) {
   TempFolder folder;
-  const auto path = folder.path() / "peers.dat";
+  const auto path = folder.Path() / "peers.dat";
   WriteBytes(path, bytes);
   AddressBook book;
-  book.Add(Entries(500, 2), kSource, kNow);
+  book.Add(Entries(500, 2), Source(), kNow);
   const AddressBookLoad result = book.Load(path);
   EXPECT_EQ(result.status, AddressBookLoad::Status::kCorrupt);
   EXPECT_NE(result.error.find(reason), std::string::npos) << result.error;
@@ -470,9 +471,9 @@ TEST(AddressBookTest, CorruptFilesAreRejectedWithAReason) {
 TEST(AddressBookTest, WellFormedButInvalidContentsAreRejected) {
   // A valid checksum over bad contents: more entries than the bounds allow.
   AddressBook big(LocalOptions());
-  big.Add(Entries(1, 20), kSource, kNow);
+  big.Add(Entries(1, 20), Source(), kNow);
   TempFolder folder;
-  const auto path = folder.path() / "peers.dat";
+  const auto path = folder.Path() / "peers.dat";
   ASSERT_EQ(big.Save(path), std::nullopt);
   AddressBook small(Bounds(5, 5));
   const AddressBookLoad result = small.Load(path);
@@ -483,22 +484,22 @@ TEST(AddressBookTest, WellFormedButInvalidContentsAreRejected) {
 
 TEST(AddressBookTest, FailedSaveLeavesTheOldFile) {
   TempFolder folder;
-  const auto path = folder.path() / "peers.dat";
+  const auto path = folder.Path() / "peers.dat";
   AddressBook book;
-  book.Add(Entries(1, 5), kSource, kNow);
+  book.Add(Entries(1, 5), Source(), kNow);
   ASSERT_EQ(book.Save(path), std::nullopt);
   const std::vector<uint8_t> before = ReadBytes(path);
 
   // The temporary file cannot be created: a folder is in its way.
-  std::filesystem::create_directory(folder.path() / "peers.dat.tmp");
-  book.Add(Entries(100, 5), kSource, kNow);
+  std::filesystem::create_directory(folder.Path() / "peers.dat.tmp");
+  book.Add(Entries(100, 5), Source(), kNow);
   const auto error = book.Save(path);
   ASSERT_TRUE(error);
   EXPECT_NE(error->find("peers.dat.tmp"), std::string::npos) << *error;
   EXPECT_EQ(ReadBytes(path), before);
 
   // A folder that does not exist.
-  const auto missing = book.Save(folder.path() / "no_such_folder" / "peers.dat");
+  const auto missing = book.Save(folder.Path() / "no_such_folder" / "peers.dat");
   ASSERT_TRUE(missing);
   EXPECT_NE(missing->find("cannot create"), std::string::npos) << *missing;
 
@@ -510,9 +511,9 @@ TEST(AddressBookTest, FailedSaveLeavesTheOldFile) {
 TEST(AddressBookTest, UnreadableFileIsReportedNotThrown) {
   TempFolder folder;
   // A folder where the file should be.
-  std::filesystem::create_directory(folder.path() / "peers.dat");
+  std::filesystem::create_directory(folder.Path() / "peers.dat");
   AddressBook book;
-  const AddressBookLoad result = book.Load(folder.path() / "peers.dat");
+  const AddressBookLoad result = book.Load(folder.Path() / "peers.dat");
   EXPECT_EQ(result.status, AddressBookLoad::Status::kCorrupt);
   EXPECT_FALSE(result.error.empty());
 }
