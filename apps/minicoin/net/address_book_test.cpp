@@ -482,6 +482,45 @@ TEST(AddressBookTest, WellFormedButInvalidContentsAreRejected) {
   EXPECT_EQ(small.Size(), 0u);
 }
 
+// `contents` (everything before the checksum) followed by its correct checksum.
+std::vector<uint8_t> WithChecksum(std::vector<uint8_t> contents) {
+  const Uint256 checksum = Sha256d(contents);
+  contents.insert(contents.end(), checksum.bytes().begin(), checksum.bytes().end());
+  return contents;
+}
+
+TEST(AddressBookTest, BadEntriesUnderAValidChecksumAreRejected) {
+  AddressBook book;
+  book.Add(Entries(1, 1), Source(), kNow);
+  const std::vector<uint8_t> one = book.Serialize();
+  const std::vector<uint8_t> header(one.begin(), one.begin() + 8);
+  const std::vector<uint8_t> entry(one.begin() + 9, one.end() - 32);
+  ASSERT_EQ(entry.size(), 81u);
+
+  std::vector<uint8_t> duplicate = header;
+  duplicate.push_back(2);
+  duplicate.insert(duplicate.end(), entry.begin(), entry.end());
+  duplicate.insert(duplicate.end(), entry.begin(), entry.end());
+  ExpectCorrupt(WithChecksum(duplicate), "duplicate address");
+
+  std::vector<uint8_t> bad_flag = header;
+  bad_flag.push_back(1);
+  bad_flag.insert(bad_flag.end(), entry.begin(), entry.end());
+  bad_flag.back() = 2;
+  ExpectCorrupt(WithChecksum(bad_flag), "bad tried flag");
+
+  std::vector<uint8_t> short_count = header;
+  short_count.push_back(2);
+  short_count.insert(short_count.end(), entry.begin(), entry.end());
+  ExpectCorrupt(WithChecksum(short_count), "truncated data");
+
+  std::vector<uint8_t> trailing = header;
+  trailing.push_back(1);
+  trailing.insert(trailing.end(), entry.begin(), entry.end());
+  trailing.push_back(0);
+  ExpectCorrupt(WithChecksum(trailing), "unexpected bytes");
+}
+
 TEST(AddressBookTest, FailedSaveLeavesTheOldFile) {
   TempFolder folder;
   const auto path = folder.Path() / "peers.dat";
