@@ -76,7 +76,7 @@ void PeerSession::SendOurVersion() {
   m_sent_version = true;
 }
 
-void PeerSession::Fail(DisconnectReason reason, bool misbehaving, std::string detail) {
+void PeerSession::Fail(DisconnectReason reason, bool misbehaving, const std::string& detail) {
   std::string message(DisconnectReasonName(reason));
   if (!detail.empty()) message += ": " + detail;
   m_disconnect = DisconnectDecision{reason, misbehaving, std::move(message)};

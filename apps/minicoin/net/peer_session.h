@@ -130,7 +130,7 @@ class PeerSession {
   void OnVersion(const VersionMessage& version);
   void OnPong(const PongMessage& pong, std::chrono::microseconds now);
   void SendPing(std::chrono::microseconds now);
-  void Fail(DisconnectReason reason, bool misbehaving, std::string detail);
+  void Fail(DisconnectReason reason, bool misbehaving, const std::string& detail);
 
   const Direction m_direction;
   const VersionMessage m_our_version;

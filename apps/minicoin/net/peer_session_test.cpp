@@ -39,6 +39,7 @@ Message RoundTrip(const Message& message) {
 
 std::vector<std::string> Commands(const std::vector<Message>& messages) {
   std::vector<std::string> commands;
+  commands.reserve(messages.size());
   for (const Message& message : messages) commands.emplace_back(CommandOf(message));
   return commands;
 }
@@ -49,10 +50,11 @@ PeerSession::PingNonceSource Counter(uint64_t first) {
   return [next] { return (*next)++; };
 }
 
-// One node's view: its own nonces (shared by all its sessions) and a session.
+// One node's view: its own nonces and a session. The nonce set is shared by the test and the
+// sessions' checks of one node, as a node's sessions would share it.
 std::unique_ptr<PeerSession> MakeSession(PeerSession::Direction direction,
                                          VersionMessage our_version,
-                                         std::shared_ptr<std::set<uint64_t>> own_nonces,
+                                         const std::shared_ptr<std::set<uint64_t>>& own_nonces,
                                          uint64_t first_ping_nonce, microseconds start = kStart) {
   own_nonces->insert(our_version.nonce);
   return std::make_unique<PeerSession>(
