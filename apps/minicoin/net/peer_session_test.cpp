@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -457,6 +458,88 @@ TEST(PeerSessionTest, MissingCallbacksStillWork) {
   std::vector<Message> sent = session.TakeOutgoing();
   ASSERT_EQ(Commands(sent), (std::vector<std::string>{"version", "verack", "ping"}));
   EXPECT_EQ(session.OutstandingPingNonce(), std::get<PingMessage>(sent[2]).nonce);
+}
+
+// Random inputs with fixed seeds: whatever the peer sends and however time moves, the session's
+// decisions stay consistent.
+TEST(PeerSessionTest, RandomInputsKeepTheInvariants) {
+  int delivered_count = 0;
+  std::set<DisconnectReason> reasons_seen;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    std::mt19937_64 rng(seed);
+    const bool outbound = rng() % 2 == 0;
+    auto session = outbound ? Outbound(11) : Inbound(11);
+    microseconds now = kStart;
+    std::optional<uint64_t> last_ping_queued;
+    if (seed % 4 != 0) {  // most seeds start from a proper handshake
+      session->OnMessage(PeerVersion(), now);
+      session->OnMessage(VerackMessage{}, now);
+    }
+    for (int step = 0; step < 60 && !session->Disconnect(); ++step) {
+      now += microseconds{static_cast<int64_t>(rng() % 400'000'000)};  // up to 400 s
+      const SessionState before = session->State();
+      std::optional<Message> delivered;
+      switch (rng() % 7) {
+        case 0: {
+          VersionMessage version = PeerVersion();
+          version.version = static_cast<uint32_t>(rng() % 3);
+          version.nonce = rng() % 16 == 0 ? 11 : 99;
+          delivered = session->OnMessage(version, now);
+          break;
+        }
+        case 1:
+          delivered = session->OnMessage(VerackMessage{}, now);
+          break;
+        case 2:
+          delivered = session->OnMessage(PingMessage{rng()}, now);
+          break;
+        case 3: {
+          const uint64_t nonce = rng() % 2 == 0 && last_ping_queued ? *last_ping_queued : rng();
+          delivered = session->OnMessage(PongMessage{nonce}, now);
+          break;
+        }
+        case 4:
+          delivered = session->OnMessage(InvMessage{}, now);
+          break;
+        default:
+          session->OnTick(now);
+          break;
+      }
+      if (delivered) {
+        ++delivered_count;
+        EXPECT_EQ(before, SessionState::kReady) << "seed " << seed;
+        EXPECT_TRUE(std::holds_alternative<InvMessage>(*delivered)) << "seed " << seed;
+      }
+      for (const Message& message : session->TakeOutgoing()) {
+        if (const auto* ping = std::get_if<PingMessage>(&message)) last_ping_queued = ping->nonce;
+      }
+      if (session->OutstandingPingNonce()) {
+        EXPECT_EQ(session->OutstandingPingNonce(), last_ping_queued) << "seed " << seed;
+      }
+      EXPECT_EQ(session->Disconnect().has_value(), session->State() == SessionState::kDisconnected)
+          << "seed " << seed;
+      if (session->Disconnect()) {
+        const DisconnectReason reason = session->Disconnect()->reason;
+        const bool violation = reason != DisconnectReason::kObsoleteVersion &&
+                               reason != DisconnectReason::kSelfConnection &&
+                               reason != DisconnectReason::kHandshakeTimedOut &&
+                               reason != DisconnectReason::kPingTimedOut &&
+                               reason != DisconnectReason::kInactivity;
+        EXPECT_EQ(session->Disconnect()->misbehaving, violation) << "seed " << seed;
+        EXPECT_FALSE(session->Disconnect()->message.empty());
+        reasons_seen.insert(reason);
+      }
+    }
+    // Once disconnected, nothing more comes out.
+    if (session->Disconnect()) {
+      session->OnMessage(PingMessage{1}, now);
+      session->OnTick(now + std::chrono::hours{1});
+      EXPECT_TRUE(session->TakeOutgoing().empty()) << "seed " << seed;
+    }
+  }
+  // The seeds reach past the handshake and end connections for many different reasons.
+  EXPECT_GT(delivered_count, 50);
+  EXPECT_GE(reasons_seen.size(), 6u) << reasons_seen.size();
 }
 
 }  // namespace
