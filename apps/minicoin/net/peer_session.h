@@ -75,6 +75,7 @@ class PeerSession {
  public:
   enum class Direction { kInbound, kOutbound };
   // True if `nonce` is one this node put in a version message it sent (self-connection check).
+  // When empty, no self-connection check is made.
   using OwnNonceCheck = std::function<bool(uint64_t nonce)>;
   // Returns the nonce of the next ping; tests inject a counter, the node a random source. When
   // empty, pings are numbered by the count of messages sent.
