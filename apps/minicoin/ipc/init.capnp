@@ -4,6 +4,7 @@
 #   minicoin-node:   makeEcho, makeChain, makeMining, registerWalletLoader, makeNode
 #   minicoin-wallet: makeEcho, makeWalletLoader
 #   minicoin-echo:   makeEcho
+#   minicoin-net:    makeEcho, makeNet
 @0x9dfc1050947c1d26;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -14,6 +15,7 @@ using Wallet = import "wallet.capnp";
 using Mining = import "mining.capnp";
 using Common = import "common.capnp";
 using Node = import "node.capnp";
+using Net = import "net.capnp";
 $Cxx.namespace("minicoin::ipc::wire");
 $Cp.namespace("minicoin::ipc");
 
@@ -31,4 +33,6 @@ interface Init {
   # Block templates for an external miner.
   makeNode @6 (context :Cp.Context) -> (result :Node.Node);
   # The node as a front end sees it (minicoin-gui).
+  makeNet @7 (context :Cp.Context, chain :Net.NetChain) -> (result :Net.Net);
+  # The peer-to-peer layer of a minicoin-net process, serving `chain` (the node that spawned it).
 }

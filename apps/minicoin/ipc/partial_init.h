@@ -22,6 +22,7 @@ class PartialInit : public Init {
   }
   std::unique_ptr<Mining> makeMining() override { Unoffered("makeMining"); }
   std::unique_ptr<Node> makeNode() override { Unoffered("makeNode"); }
+  std::unique_ptr<Net> makeNet(const std::shared_ptr<NetChain>&) override { Unoffered("makeNet"); }
 
  protected:
   [[noreturn]] void Unoffered(const char* method) const {
