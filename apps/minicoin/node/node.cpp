@@ -1,6 +1,8 @@
 // The node's wiring and NodeMain.
 #include "node/node.h"
 
+#include "node/net_bridge.h"
+
 #include "chain/params.h"
 #include "chain/prune.h"
 #include "chain/reindex.h"
@@ -495,6 +497,7 @@ void AddNodeOptions(ArgsManager& args, const NodeOptions& options) {
   args.AddArg("-ipcbind=<address>", "Listen for connections from other minicoin processes and third-party programs on a unix socket: 'unix' (<datadir>/node.sock) or 'unix:<path>'. Can be specified multiple times. minicoin-node only", kArgAllowList, "IPC options");
   AddLoggingArgs(args);
   AddMiningOptions(args);
+  AddNetBridgeOptions(args, options.multiprocess);
 }
 
 namespace {
@@ -537,6 +540,7 @@ struct NodeRuntime::Parts {
   std::unique_ptr<DataDirLock> lock;
   std::filesystem::path pid_file;
   std::unique_ptr<Node> node;
+  std::unique_ptr<NetBridge> net;  // the peer-to-peer layer; stopped before the node goes
   RpcTable table;
   NodeWallets wallets;
   std::unique_ptr<HttpRpcServer> server;
@@ -581,12 +585,15 @@ void NodeRuntime::StartParts() {
   RegisterMiningRpc(parts.table, node);
   RegisterRawTransactionRpc(parts.table, node);
   RegisterMiscRpc(parts.table, node);
+  RegisterNetRpc(parts.table, node, [&parts] { return parts.net.get(); });
 
   if (!args.GetBoolArg("-disablewallet", false)) {
     parts.wallets = MakeNodeWallets(node, m_datadir, options);
     RegisterWalletRpc(parts.table, *parts.wallets.directory);
     LoadStartupWallets(args, log, *parts.wallets.directory);
   }
+
+  parts.net = std::make_unique<NetBridge>(node, m_datadir);
 
   if (args.GetBoolArg("-server", true)) {
     HttpRpcServerOptions rpc;
@@ -639,6 +646,7 @@ void NodeRuntime::Stop() {
   Parts& parts = *m_parts;
   if (parts.node) parts.node->RequestShutdown();
   if (parts.server) parts.server->Stop();
+  if (parts.net) parts.net->Stop();
   parts.wallets.Shutdown();
   parts.listeners.clear();
   if (parts.lock) {

@@ -11,12 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace minicoin {
 
+class NetBridge;
 class Node;
 
 // The RPC methods of each part of the node.
@@ -25,6 +27,8 @@ void RegisterMempoolRpc(RpcTable& table, Node& node);
 void RegisterMiningRpc(RpcTable& table, Node& node);
 void RegisterRawTransactionRpc(RpcTable& table, Node& node);
 void RegisterMiscRpc(RpcTable& table, Node& node);
+// The network methods ask `bridge` for the peer-to-peer layer at each call (null: not running).
+void RegisterNetRpc(RpcTable& table, Node& node, std::function<NetBridge*()> bridge);
 
 // The compact bits of difficulty 1: Bitcoin's easiest mainnet target, 0xffff * 2^208. A block's
 // difficulty is this target divided by the block's target, so minicoin's figures read as Bitcoin's

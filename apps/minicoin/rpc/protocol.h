@@ -26,6 +26,12 @@ inline constexpr int kRpcVerifyRejected = -26;
 inline constexpr int kRpcVerifyAlreadyInChain = -27;
 inline constexpr int kRpcInWarmup = -28;
 inline constexpr int kRpcMethodDeprecated = -32;
+// Peer-to-peer errors (Bitcoin Core's codes).
+inline constexpr int kRpcClientNodeAlreadyAdded = -23;
+inline constexpr int kRpcClientNodeNotAdded = -24;
+inline constexpr int kRpcClientNodeNotConnected = -29;
+inline constexpr int kRpcClientInvalidIpOrSubnet = -30;
+inline constexpr int kRpcClientP2pDisabled = -9;
 // Wallet errors.
 inline constexpr int kRpcWalletError = -4;
 inline constexpr int kRpcWalletInsufficientFunds = -6;

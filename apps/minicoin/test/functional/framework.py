@@ -313,6 +313,7 @@ class TestNode:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.rpcport = free_port()
+        self.p2pport = free_port()
         self.process = None
         self.rpc = RPCProxy(self)
         self._next_id = 0
@@ -404,6 +405,18 @@ class TestNode:
             pass
         self.process = None
         self._close_files()
+
+    # Peer-to-peer
+
+    def p2p_args(self):
+        """Options that make the node listen for peers on 127.0.0.1:self.p2pport."""
+        return ["-bind=127.0.0.1:%d" % self.p2pport]
+
+    def p2p_address(self):
+        return "127.0.0.1:%d" % self.p2pport
+
+    def peer_addresses(self):
+        return [peer["addr"] for peer in self.rpc.getpeerinfo()]
 
     def restart(self, extra_args=None):
         self.stop()
@@ -517,14 +530,47 @@ class FunctionalTest:
         print("DISAGREEMENT: " + message, flush=True)
         self.disagreements.append(message)
 
-    def add_node(self, extra_args=None, start=True, chain="regtest"):
+    def add_node(self, extra_args=None, start=True, chain="regtest", binary=None):
+        """A node of `binary` (default: the one under test), started unless `start` is false."""
         index = len(self.nodes)
-        node = TestNode(index, os.path.join(self.tmpdir, "node%d" % index), self.binary, self.cli_binary, extra_args,
-                        chain=chain)
+        node = TestNode(index, os.path.join(self.tmpdir, "node%d" % index), binary or self.binary, self.cli_binary,
+                        extra_args, chain=chain)
         self.nodes.append(node)
         if start:
             node.start()
         return node
+
+    def other_binary(self):
+        """The other node binary (minicoind for minicoin-node and the reverse), from the folder
+        of the one under test; None if it is not there."""
+        name = os.path.basename(self.binary)
+        other = {"minicoind": "minicoin-node", "minicoin-node": "minicoind"}.get(name)
+        path = os.path.join(os.path.dirname(self.binary), other) if other else None
+        return path if path and os.access(path, os.X_OK) else None
+
+    # Peer-to-peer
+
+    def connect_nodes(self, a, b, command="add", timeout=60):
+        """Makes `a` connect to `b` (addnode `command`) and waits until each lists the other."""
+        before = len(b.rpc.getpeerinfo())
+        a.rpc.addnode(b.p2p_address(), command)
+        wait_until(lambda: b.p2p_address() in a.peer_addresses(), timeout=timeout,
+                   message="%r to connect to %r" % (a, b))
+        wait_until(lambda: len(b.rpc.getpeerinfo()) > before, timeout=timeout,
+                   message="%r to see %r's connection" % (b, a))
+
+    def sync_blocks(self, nodes, timeout=120):
+        """Waits until every node in `nodes` has the same tip; returns it."""
+        def same():
+            return len({n.rpc.getbestblockhash() for n in nodes}) == 1
+        wait_until(same, timeout=timeout, interval=0.2,
+                   message="tips to agree: %s" % ", ".join("%r at %d" % (n, n.rpc.getblockcount()) for n in nodes))
+        return nodes[0].rpc.getbestblockhash()
+
+    def sync_mempools(self, nodes, timeout=60):
+        def same():
+            return len({tuple(sorted(n.rpc.getrawmempool())) for n in nodes}) == 1
+        wait_until(same, timeout=timeout, interval=0.2, message="mempools to agree")
 
     def run_node_binary(self, *args, timeout=20):
         """Runs the node binary to completion (-help, bad options); returns CompletedProcess.
