@@ -344,6 +344,7 @@ void ConnectionManager::SocketThread() {
   std::vector<pollfd> fds;
   std::vector<std::shared_ptr<Connection>> polled;
   std::vector<uint8_t> buffer(64u << 10);
+  std::vector<std::pair<uint64_t, HostAndPort>> names;  // targets whose host name is due
   for (;;) {
     fds.clear();
     polled.clear();
@@ -374,7 +375,17 @@ void ConnectionManager::SocketThread() {
         fds.push_back({connection->fd, events, 0});
         polled.push_back(connection);
       }
-      MaintainOutboundLocked(now);
+      MaintainOutboundLocked(now, names);
+    }
+    if (!names.empty()) {
+      // Host names are resolved without the lock (the resolver may take a while).
+      std::vector<std::vector<NetAddress>> resolved;
+      for (const auto& [key, host] : names) resolved.push_back(Resolve(host));
+      std::lock_guard lock(m_mutex);
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        ConnectTargetLocked(names[i].first, resolved[i], std::chrono::steady_clock::now());
+      }
+      names.clear();
     }
     const int ready = ::poll(fds.data(), fds.size(), kPollMillis);
     if (ready < 0) {
@@ -464,29 +475,47 @@ void ConnectionManager::SocketThread() {
   m_listening.clear();
 }
 
-void ConnectionManager::MaintainOutboundLocked(SteadyTime now) {
+void ConnectionManager::ConnectTargetLocked(uint64_t key, const std::vector<NetAddress>& addresses,
+                                            SteadyTime now) {
+  const auto it = m_targets.find(key);
+  if (it == m_targets.end()) return;
+  Target& target = it->second;
+  if (target.finished || target.connection != 0) return;
+  const int64_t unix_now = UnixNow();
+  std::vector<NetAddress> usable;
+  for (const NetAddress& address : addresses) {
+    if (!m_bans.IsBanned(address.ip, unix_now)) usable.push_back(address);
+  }
+  if (usable.empty()) {
+    m_log.Info("Cannot connect to %s: %s", FormatHost(target.host).c_str(),
+               addresses.empty() ? "the name does not resolve" : "the address is banned");
+    target.next_attempt = now + target.delay;
+    target.delay = std::min(target.delay * 2, std::chrono::seconds{kMaxRetryDelay});
+    if (target.kind == OutboundKind::kOneTry) target.finished = true;
+    return;
+  }
+  // A name with several addresses: each attempt takes the next one.
+  StartConnectLocked(usable[target.attempts++ % usable.size()], target.kind, key);
+}
+
+void ConnectionManager::MaintainOutboundLocked(SteadyTime now,
+                                               std::vector<std::pair<uint64_t, HostAndPort>>& names) {
   std::vector<uint64_t> finished;
+  std::vector<uint64_t> due;
   for (auto& [key, target] : m_targets) {
     if (target.finished) {
       if (target.connection == 0) finished.push_back(key);
       continue;
     }
     if (target.connection != 0 || now < target.next_attempt) continue;
-    const std::vector<NetAddress> addresses = Resolve(target.host);
-    const auto usable = std::find_if(addresses.begin(), addresses.end(), [&](const NetAddress& a) {
-      return !m_bans.IsBanned(a.ip, UnixNow());
-    });
-    if (usable == addresses.end()) {
-      m_log.Info("Cannot connect to %s: %s", FormatHost(target.host).c_str(),
-                 addresses.empty() ? "the name does not resolve" : "the address is banned");
-      target.next_attempt = now + target.delay;
-      target.delay = std::min(target.delay * 2, std::chrono::seconds{kMaxRetryDelay});
-      if (target.kind == OutboundKind::kOneTry) target.finished = true;
-      continue;
+    if (ParseIp(target.host.host)) {
+      due.push_back(key);
+    } else {
+      names.emplace_back(key, target.host);
     }
-    StartConnectLocked(*usable, target.kind, key);
   }
   for (uint64_t key : finished) m_targets.erase(key);
+  for (uint64_t key : due) ConnectTargetLocked(key, Resolve(m_targets.at(key).host), now);
 
   if (!m_connect.empty() || m_options.max_outbound <= 0 || now < m_next_automatic) return;
   m_next_automatic = now + kAutomaticInterval;

@@ -25,6 +25,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace minicoin::net {
@@ -162,6 +163,7 @@ class ConnectionManager final : public PeerSink {
     PeerId connection = 0;  // its current connection (0: none)
     std::chrono::steady_clock::time_point next_attempt;
     std::chrono::seconds delay = kFirstRetryDelay;
+    uint32_t attempts = 0;
     bool finished = false;  // a seed that answered, a onetry that was tried
   };
 
@@ -170,7 +172,14 @@ class ConnectionManager final : public PeerSink {
   void Wake() const;
 
   // Socket thread, m_mutex held.
-  void MaintainOutboundLocked(std::chrono::steady_clock::time_point now);
+  // Starts the outbound connections that are due: automatic ones and targets given by IP address;
+  // targets given by host name are appended to `names` for the caller to resolve without the lock
+  // and pass to ConnectTargetLocked.
+  void MaintainOutboundLocked(std::chrono::steady_clock::time_point now,
+                              std::vector<std::pair<uint64_t, HostAndPort>>& names);
+  // Connects target `key` to the first of `addresses` that is not banned, or schedules a retry.
+  void ConnectTargetLocked(uint64_t key, const std::vector<NetAddress>& addresses,
+                           std::chrono::steady_clock::time_point now);
   void StartConnectLocked(const NetAddress& address, OutboundKind kind, uint64_t target);
   void ConnectedLocked(Connection& connection);
   void AcceptLocked(int listener);

@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -51,6 +53,7 @@ class RecordingHandler : public PeerHandler {
     std::optional<net::PeerConnected> info;
     std::vector<Message> messages;
     int disconnects = 0;
+    int space_available = 0;
   };
 
   void PeerConnected(PeerId peer, const net::PeerConnected& info,
@@ -69,8 +72,12 @@ class RecordingHandler : public PeerHandler {
     std::lock_guard lock(m_mutex);
     if (!m_peers[peer].info || m_peers[peer].disconnects > 0) ++m_errors;
     m_peers[peer].messages.push_back(std::move(message));
+    m_message_order.push_back(peer);
   }
-  void SendSpaceAvailable(PeerId, std::chrono::microseconds) override {}
+  void SendSpaceAvailable(PeerId peer, std::chrono::microseconds) override {
+    std::lock_guard lock(m_mutex);
+    ++m_peers[peer].space_available;
+  }
   void OnTick(std::chrono::microseconds) override {
     std::lock_guard lock(m_mutex);
     ++m_ticks;
@@ -96,6 +103,16 @@ class RecordingHandler : public PeerHandler {
     const auto it = m_peers.find(peer);
     return it == m_peers.end() ? 0 : it->second.messages.size();
   }
+  // The peer of each ProcessMessage call, in order.
+  std::vector<PeerId> MessageOrder() const {
+    std::lock_guard lock(m_mutex);
+    return m_message_order;
+  }
+  int SpaceAvailable(PeerId peer) const {
+    std::lock_guard lock(m_mutex);
+    const auto it = m_peers.find(peer);
+    return it == m_peers.end() ? 0 : it->second.space_available;
+  }
   int Errors() const {
     std::lock_guard lock(m_mutex);
     return m_errors;
@@ -109,6 +126,7 @@ class RecordingHandler : public PeerHandler {
   mutable std::mutex m_mutex;
   std::map<PeerId, Peer> m_peers;
   std::vector<PeerId> m_order;
+  std::vector<PeerId> m_message_order;
   int m_errors = 0;
   int m_ticks = 0;
 };
@@ -246,6 +264,16 @@ class RawPeer {
       }
     }
     return false;
+  }
+  // Reads whatever has arrived, without waiting; returns how many bytes.
+  std::size_t Drain() {
+    std::vector<uint8_t> buffer(1 << 16);
+    std::size_t total = 0;
+    for (;;) {
+      const ssize_t n = ::recv(m_fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n <= 0) return total;
+      total += static_cast<std::size_t>(n);
+    }
   }
   const std::vector<uint8_t>& received() const { return m_received; }
 
@@ -707,8 +735,9 @@ TEST(ConnectionManagerTest, DisconnectNodeByIdAndByAddress) {
   EXPECT_EQ(manager.DisconnectNode(by_address.address, 0), "");
   EXPECT_TRUE(second.WaitClosed());
   ASSERT_TRUE(WaitFor([&] { return manager.InboundCount() == 0; }));
-  EXPECT_EQ(handler.Disconnects(by_id.id), 1);
-  EXPECT_EQ(handler.Disconnects(by_address.id), 1);
+  ASSERT_TRUE(WaitFor([&] {
+    return handler.Disconnects(by_id.id) == 1 && handler.Disconnects(by_address.id) == 1;
+  }));
   EXPECT_TRUE(manager.ListBanned().empty());
 }
 
@@ -787,6 +816,179 @@ TEST(ConnectionManagerTest, AutomaticOutboundUsesTheAddressBook) {
   EXPECT_FALSE(handler_b.Peers().begin()->second.info->inbound);
   b.Stop();
   std::filesystem::remove(peers_file);
+}
+
+// Holds the message thread inside a posted task until Release.
+class MessageThreadGate {
+ public:
+  explicit MessageThreadGate(ConnectionManager& manager) {
+    manager.Post([this] {
+      std::unique_lock lock(m_mutex);
+      m_entered = true;
+      m_cv.notify_all();
+      m_cv.wait(lock, [&] { return m_released; });
+    });
+    std::unique_lock lock(m_mutex);
+    m_cv.wait(lock, [&] { return m_entered; });
+  }
+  ~MessageThreadGate() { Release(); }
+  void Release() {
+    std::lock_guard lock(m_mutex);
+    m_released = true;
+    m_cv.notify_all();
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_entered = false;
+  bool m_released = false;
+};
+
+TEST(ConnectionManagerTest, OneFloodingPeerDoesNotStarveAnother) {
+  Logger log;
+  RecordingHandler handler;
+  ConnectionManager manager(TestOptions("/a:1/"), log);
+  manager.Start(handler);
+  const uint16_t port = PortOf(manager);
+  RawPeer flooder("127.0.0.1", port);
+  RawPeer quiet("127.0.0.1", port);
+  ASSERT_TRUE(flooder.Handshake("/flooder/"));
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 1; }));
+  ASSERT_TRUE(quiet.Handshake("/quiet/"));
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 2; }));
+  const PeerId flooder_id = handler.Connected()[0];
+  const PeerId quiet_id = handler.Connected()[1];
+
+  // With the message thread held, the flood and then the quiet peer's one message are received
+  // and queued; released, the thread serves both peers in turn.
+  constexpr uint32_t kFlood = 300;
+  std::vector<uint8_t> flood;
+  for (uint32_t i = 0; i < kFlood; ++i) {
+    const auto framed = FrameMessage(kMagic, Inv(i));
+    flood.insert(flood.end(), framed.begin(), framed.end());
+  }
+  const std::vector<uint8_t> one = FrameMessage(kMagic, Inv(7777));
+  MessageThreadGate gate(manager);
+  const uint64_t before = manager.TotalBytesReceived();
+  ASSERT_TRUE(flooder.Write(flood));
+  ASSERT_TRUE(WaitFor([&] { return manager.TotalBytesReceived() >= before + flood.size(); }));
+  ASSERT_TRUE(quiet.Write(one));
+  ASSERT_TRUE(WaitFor([&] {
+    return manager.TotalBytesReceived() >= before + flood.size() + one.size();
+  }));
+  gate.Release();
+  ASSERT_TRUE(WaitFor([&] { return handler.MessageOrder().size() == kFlood + 1; }));
+  const std::vector<PeerId> order = handler.MessageOrder();
+  const auto quiet_position = std::find(order.begin(), order.end(), quiet_id) - order.begin();
+  EXPECT_LE(quiet_position, 1) << "the quiet peer waited behind the flood";
+  EXPECT_EQ(std::count(order.begin(), order.end(), flooder_id), kFlood);
+  EXPECT_EQ(handler.Errors(), 0);
+}
+
+TEST(ConnectionManagerTest, FullReceiveQueueStopsReadingUntilDrained) {
+  Logger log;
+  RecordingHandler handler;
+  ConnectionManagerOptions options = TestOptions("/a:1/");
+  options.max_receive_queue_bytes = 20'000;
+  ConnectionManager manager(options, log);
+  manager.Start(handler);
+  RawPeer peer("127.0.0.1", PortOf(manager));
+  ASSERT_TRUE(peer.Handshake());
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 1; }));
+  const PeerId id = handler.Connected()[0];
+
+  constexpr uint32_t kCount = 100;
+  const Message big = Inv(1, 1'000);  // 36 kB each
+  std::vector<uint8_t> all;
+  for (uint32_t i = 0; i < kCount; ++i) {
+    const auto framed = FrameMessage(kMagic, big);
+    all.insert(all.end(), framed.begin(), framed.end());
+  }
+  uint64_t held = 0;
+  {
+    MessageThreadGate gate(manager);
+    const uint64_t before = manager.TotalBytesReceived();
+    std::thread writer([&] { peer.Write(all); });
+    // Reading stops once the queue is over its limit: at most one read (64 kB) past it.
+    ASSERT_TRUE(WaitFor([&] { return manager.TotalBytesReceived() - before >= 20'000; }));
+    std::this_thread::sleep_for(300ms);
+    held = manager.TotalBytesReceived() - before;
+    EXPECT_LT(held, 20'000u + (64u << 10));
+    gate.Release();
+    writer.join();
+  }
+  // Drained, the socket is read again and every message arrives.
+  ASSERT_TRUE(WaitFor([&] { return handler.MessageCount(id) == kCount; }));
+  EXPECT_LT(held, all.size());
+}
+
+TEST(ConnectionManagerTest, SendSpaceAvailableAfterTheQueueDrains) {
+  Logger log;
+  RecordingHandler handler;
+  ConnectionManager manager(TestOptions("/a:1/"), log);
+  manager.Start(handler);
+  RawPeer peer("127.0.0.1", PortOf(manager));
+  ASSERT_TRUE(peer.Handshake());
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 1; }));
+  const PeerId id = handler.Connected()[0];
+  const Message big = Inv(1, 10'000);  // 360 kB
+  ASSERT_TRUE(WaitFor([&] {
+    manager.Send(id, big);
+    return manager.QueuedSendBytes(id) >= kSendQueuePauseBytes;
+  }));
+  EXPECT_EQ(handler.SpaceAvailable(id), 0);
+  ASSERT_TRUE(WaitFor([&] {
+    peer.Drain();
+    return handler.SpaceAvailable(id) == 1;
+  }));
+  EXPECT_LT(manager.QueuedSendBytes(id), kSendQueuePauseBytes);
+}
+
+TEST(ConnectionManagerTest, MisbehavingBansAndHandshakeViolationsBan) {
+  Logger log;
+  RecordingHandler handler;
+  ConnectionManager manager(TestOptions("/a:1/"), log);
+  manager.Start(handler);
+  const uint16_t port = PortOf(manager);
+  RawPeer reported("127.0.0.10", port);
+  ASSERT_TRUE(reported.Handshake());
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 1; }));
+  manager.Misbehaving(handler.Connected()[0], "sent an invalid block");
+  EXPECT_TRUE(reported.WaitClosed());
+
+  RawPeer early("127.0.0.11", port);
+  ASSERT_TRUE(early.Send(Inv(1)));  // before its version
+  EXPECT_TRUE(early.WaitClosed());
+
+  const auto bans = manager.ListBanned();
+  ASSERT_EQ(bans.size(), 2u);
+  EXPECT_EQ(bans[0].address, "127.0.0.10");
+  EXPECT_EQ(bans[0].reason, "sent an invalid block");
+  EXPECT_EQ(bans[1].address, "127.0.0.11");
+  EXPECT_NE(bans[1].reason.find("message before version"), std::string::npos) << bans[1].reason;
+
+  // Disconnect without a ban.
+  RawPeer polite("127.0.0.12", port);
+  ASSERT_TRUE(polite.Handshake());
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 2; }));
+  manager.Disconnect(handler.Connected()[1], "no longer needed");
+  EXPECT_TRUE(polite.WaitClosed());
+  EXPECT_EQ(manager.ListBanned().size(), 2u);
+}
+
+TEST(ConnectionManagerTest, AddNodeByHostName) {
+  Logger log_a, log_b;
+  RecordingHandler handler_a, handler_b;
+  ConnectionManager a(TestOptions("/a:1/"), log_a);
+  a.Start(handler_a);
+  ConnectionManager b(TestOptions("/b:1/"), log_b);
+  b.Start(handler_b);
+  // localhost may name ::1 as well as 127.0.0.1; a listens on the latter only, and the attempts
+  // take the names' addresses in turn.
+  EXPECT_EQ(b.AddNode("localhost:" + std::to_string(PortOf(a)), "add"), "");
+  ASSERT_TRUE(WaitFor([&] { return handler_b.ConnectedCount() == 1; }));
+  EXPECT_EQ(handler_b.Peers().begin()->second.info->version.user_agent, "/a:1/");
 }
 
 TEST(ConnectionManagerTest, StopWithConnectionsOpenReturns) {
