@@ -167,12 +167,16 @@ ConnectionManager::ConnectionManager(ConnectionManagerOptions options, Logger& l
   for (const std::string& text : m_options.seed_nodes) {
     m_seed_nodes.push_back(ParseOrThrow(text, m_options.default_port, "-seednode"));
   }
+  m_wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (m_wake_fd < 0) throw std::runtime_error("cannot create an eventfd: " + ErrnoString(errno));
 }
 
-ConnectionManager::~ConnectionManager() { Stop(); }
+ConnectionManager::~ConnectionManager() {
+  Stop();
+  ::close(m_wake_fd);
+}
 
 void ConnectionManager::Wake() const {
-  if (m_wake_fd < 0) return;
   const uint64_t one = 1;
   // A full counter already wakes the thread; nothing else can go wrong worth reporting.
   [[maybe_unused]] const ssize_t written = ::write(m_wake_fd, &one, sizeof(one));
@@ -232,13 +236,6 @@ void ConnectionManager::Start(PeerHandler& handler) {
       listeners.push_back(fd);
       m_log.Info("Listening for peers on %s", listening.back().c_str());
     }
-  }
-
-  m_wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (m_wake_fd < 0) {
-    const std::string text = "cannot create an eventfd: " + ErrnoString(errno);
-    undo();
-    throw std::runtime_error(text);
   }
 
   const int64_t now = UnixNow();
@@ -311,8 +308,6 @@ void ConnectionManager::Stop() {
   }
   m_message_cv.notify_all();
   m_message_thread.join();
-  ::close(m_wake_fd);
-  m_wake_fd = -1;
 
   const int64_t now = UnixNow();
   if (!m_options.peers_file.empty()) {
@@ -380,6 +375,7 @@ void ConnectionManager::SocketThread() {
     if (!names.empty()) {
       // Host names are resolved without the lock (the resolver may take a while).
       std::vector<std::vector<NetAddress>> resolved;
+      resolved.reserve(names.size());
       for (const auto& [key, host] : names) resolved.push_back(Resolve(host));
       std::lock_guard lock(m_mutex);
       for (std::size_t i = 0; i < names.size(); ++i) {

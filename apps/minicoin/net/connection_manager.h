@@ -100,7 +100,8 @@ struct ConnectionStats {
 //   connman.Stop();                     // joins the threads, saves peers and bans
 class ConnectionManager final : public PeerSink {
  public:
-  // Throws std::runtime_error naming an address of `options` that cannot be parsed.
+  // Throws std::runtime_error naming an address of `options` that cannot be parsed (or when the
+  // system refuses an eventfd).
   ConnectionManager(ConnectionManagerOptions options, Logger& log);
   ~ConnectionManager() override;
   ConnectionManager(const ConnectionManager&) = delete;
@@ -215,7 +216,7 @@ class ConnectionManager final : public PeerSink {
   PeerHandler* m_handler = nullptr;  // set by Start, used by the message thread
   std::thread m_socket_thread;
   std::thread m_message_thread;
-  int m_wake_fd = -1;            // eventfd that interrupts the socket thread's poll
+  int m_wake_fd = -1;  // eventfd that interrupts the socket thread's poll; set by the constructor
   std::vector<int> m_listeners;  // owned by the socket thread once it runs
 
   mutable std::mutex m_mutex;
