@@ -793,6 +793,12 @@ void ConnectionManager::BanLocked(const IpAddress& ip, const std::string& reason
   m_bans.Ban(ip, now, now + m_options.ban_time.count(), reason);
   m_log.Info("Banned %s for %lld s: %s", FormatIp(ip).c_str(),
              static_cast<long long>(m_options.ban_time.count()), reason.c_str());
+  // Every other connection with the address goes too.
+  for (auto& [id, connection] : m_connections) {
+    if (connection->address.ip == ip) {
+      RequestCloseLocked(*connection, "address banned: " + reason, false);
+    }
+  }
 }
 
 void ConnectionManager::FlushSessionLocked(Connection& connection) {

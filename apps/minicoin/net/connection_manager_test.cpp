@@ -954,8 +954,12 @@ TEST(ConnectionManagerTest, MisbehavingBansAndHandshakeViolationsBan) {
   RawPeer reported("127.0.0.10", port);
   ASSERT_TRUE(reported.Handshake());
   ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 1; }));
+  RawPeer twin("127.0.0.10", port);  // the same address, another port
+  ASSERT_TRUE(twin.Handshake());
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 2; }));
   manager.Misbehaving(handler.Connected()[0], "sent an invalid block");
   EXPECT_TRUE(reported.WaitClosed());
+  EXPECT_TRUE(twin.WaitClosed());
 
   RawPeer early("127.0.0.11", port);
   ASSERT_TRUE(early.Send(Inv(1)));  // before its version
@@ -971,8 +975,8 @@ TEST(ConnectionManagerTest, MisbehavingBansAndHandshakeViolationsBan) {
   // Disconnect without a ban.
   RawPeer polite("127.0.0.12", port);
   ASSERT_TRUE(polite.Handshake());
-  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 2; }));
-  manager.Disconnect(handler.Connected()[1], "no longer needed");
+  ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 3; }));
+  manager.Disconnect(handler.Connected()[2], "no longer needed");
   EXPECT_TRUE(polite.WaitClosed());
   EXPECT_EQ(manager.ListBanned().size(), 2u);
 }
