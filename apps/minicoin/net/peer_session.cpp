@@ -174,6 +174,12 @@ void PeerSession::SendPing(microseconds now) {
   Queue(PingMessage{nonce});
 }
 
+bool PeerSession::PingNow(microseconds now) {
+  if (m_state != SessionState::kReady || m_ping) return false;
+  SendPing(now);
+  return true;
+}
+
 void PeerSession::OnTick(microseconds now) {
   if (m_state == SessionState::kDisconnected) return;
   if (m_state != SessionState::kReady && now - m_start > kHandshakeTimeout) {

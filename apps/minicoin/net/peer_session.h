@@ -96,6 +96,9 @@ class PeerSession {
   std::optional<Message> OnMessage(Message message, std::chrono::microseconds now);
   // Applies the timeouts and sends a ping when one is due. Call it regularly (every few seconds).
   void OnTick(std::chrono::microseconds now);
+  // Sends a ping at once if the handshake is complete and none is outstanding (an operator's
+  // "ping every peer"); returns whether one was sent.
+  bool PingNow(std::chrono::microseconds now);
 
   // The messages to send, in order, emptying the queue.
   std::vector<Message> TakeOutgoing();

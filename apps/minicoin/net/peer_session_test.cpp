@@ -384,6 +384,25 @@ TEST(PeerSessionTest, PingLatencyIsRecorded) {
   EXPECT_EQ(session->MinPingLatency(), microseconds{1500});
 }
 
+TEST(PeerSessionTest, PingNowSendsOnlyWhenReadyAndNoneIsOutstanding) {
+  auto before = Outbound();
+  EXPECT_FALSE(before->PingNow(kStart));
+  EXPECT_EQ(Commands(before->TakeOutgoing()), std::vector<std::string>{"version"});
+
+  auto session = ReadySession();
+  // The first ping (1000) is outstanding: no second one.
+  EXPECT_FALSE(session->PingNow(kStart + seconds{1}));
+  EXPECT_TRUE(session->TakeOutgoing().empty());
+  session->OnMessage(PongMessage{1000}, kStart + seconds{2});
+  // Well before kPingInterval, an explicit ping still goes out.
+  EXPECT_TRUE(session->PingNow(kStart + seconds{3}));
+  std::vector<Message> sent = session->TakeOutgoing();
+  ASSERT_EQ(Commands(sent), std::vector<std::string>{"ping"});
+  EXPECT_EQ(std::get<PingMessage>(sent[0]).nonce, 1001u);
+  session->OnMessage(PongMessage{1001}, kStart + seconds{3} + milliseconds{40});
+  EXPECT_EQ(session->LastPingLatency(), milliseconds{40});
+}
+
 TEST(PeerSessionTest, UnmatchedPongsAreCountedAndIgnored) {
   auto session = ReadySession();
   session->OnMessage(PongMessage{999}, kStart + seconds{1});
