@@ -315,6 +315,7 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
     m_tx_index = std::make_unique<TxIndex>(
         *m_chain, TxIndexOptions{.dir = chain_options.dir / "indexes" / "txindex", .log = chain_options.log});
   }
+  m_header_tree = std::make_unique<HeaderTree>(*m_chain);
   m_chain->AddListener(this);
   m_chain->AddListener(&m_notifications);
   m_mempool.AddListener(&m_notifications);
@@ -327,6 +328,7 @@ Node::~Node() {
   m_chain->RemoveListener(this);
   m_pool->Stop(crossproc::WorkerPool::Shutdown::kDrain);
   m_tx_index.reset();
+  m_header_tree.reset();
   m_chain.reset();
 }
 
@@ -359,6 +361,7 @@ std::optional<std::string> Node::InvalidateBlock(const Uint256& hash) {
   std::optional<std::string> error = m_chain->InvalidateBlock(hash);
   if (!error) m_log.Info("%s", ("invalidated block " + hash.ToHex() + " by request").c_str());
   ReturnDisconnectedToMempool();
+  m_header_tree->Refresh();  // headers on the branch change validity
   return error;
 }
 
@@ -367,6 +370,7 @@ std::optional<std::string> Node::ReconsiderBlock(const Uint256& hash) {
   std::optional<std::string> error = m_chain->ReconsiderBlock(hash);
   if (!error) m_log.Info("%s", ("reconsidered block " + hash.ToHex() + " by request").c_str());
   ReturnDisconnectedToMempool();
+  m_header_tree->Refresh();  // headers on the branch change validity
   return error;
 }
 
@@ -447,6 +451,14 @@ int64_t Node::Now() const {
   int64_t mock = m_mock_time.load();
   if (mock != 0) return mock;
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool Node::IsInitialBlockDownload() const {
+  if (!m_initial_download.load()) return false;
+  constexpr int64_t kDay = 24 * 60 * 60;
+  if (static_cast<int64_t>(m_chain->Tip().header.time) + kDay < Now()) return true;
+  m_initial_download.store(false);
+  return false;
 }
 
 int64_t Node::Uptime() const {

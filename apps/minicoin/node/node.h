@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "echo.crossproc.h"
 #include "mempool/mempool.h"
+#include "node/header_tree.h"
 #include "node/notifications.h"
 
 #include <crossproc/worker_pool.h>
@@ -67,6 +68,8 @@ class Node final : private ChainListener {
   Logger& log() { return m_log; }
   const NodeOptions& options() const { return m_options; }
   ChainState& chain() { return *m_chain; }
+  // Headers known ahead of their blocks (from peers), for the peer-to-peer layer.
+  HeaderTree& header_tree() { return *m_header_tree; }
   // The transaction index (-txindex); null when it is off.
   const TxIndex* tx_index() const { return m_tx_index.get(); }
   Mempool& mempool() { return m_mempool; }
@@ -106,6 +109,10 @@ class Node final : private ChainListener {
   // Sets the clock to `time` (regtest's setmocktime); 0 returns to the system clock.
   void SetMockTime(int64_t time) { m_mock_time.store(time); }
 
+  // The node is catching up: true from the start until the tip's time first comes within a day
+  // of Now(), then false for good.
+  bool IsInitialBlockDownload() const;
+
   // Asks the node to stop (the `stop` RPC, SIGINT, SIGTERM); returns at once.
   void RequestShutdown();
   bool ShutdownRequested() const { return m_shutdown.load(); }
@@ -132,6 +139,8 @@ class Node final : private ChainListener {
   Mempool m_mempool;
   std::unique_ptr<ChainState> m_chain;
   std::unique_ptr<TxIndex> m_tx_index;  // -txindex; listens to m_chain, reset before it
+  std::unique_ptr<HeaderTree> m_header_tree;  // over m_chain, reset before it
+  mutable std::atomic<bool> m_initial_download{true};  // latched false by IsInitialBlockDownload
   NotificationHub m_notifications;
 
   // Transactions of blocks disconnected by the activation in progress; SubmitBlock (and

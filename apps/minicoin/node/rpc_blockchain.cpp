@@ -294,13 +294,18 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
              1});
   table.Add({"getblockchaininfo", "Blockchain", {},
              "getblockchaininfo\n\nReturns an object containing various state info regarding blockchain processing.\n\n"
-             "Result: {chain, blocks, headers, bestblockhash, bits, target, difficulty, time, mediantime, chainwork,\n"
-             "pruned, pruneheight, automatic_pruning, prune_target_size, warnings}\n"
+             "Result: {chain, blocks, headers, bestblockhash, bestheaderhash, bits, target, difficulty, time, mediantime,\n"
+             "chainwork, initialblockdownload, pruned, pruneheight, automatic_pruning, prune_target_size, warnings}\n"
+             "  headers, bestheaderhash: the height and hash of the valid header with the most work known (the tip\n"
+             "  unless peers announced headers ahead of it)\n"
+             "  initialblockdownload: the node is catching up (true from the start until the tip's time first comes\n"
+             "  within a day of the node's clock)\n"
              "  pruned: whether old block files are deleted (-prune); with pruning only:\n"
              "  pruneheight: the lowest height from which every block is stored, automatic_pruning: true,\n"
              "  prune_target_size: the -prune target in bytes (0 for regtest's -prune=1: keep only the last 288 blocks)",
-             [&chain](const RpcRequest&) -> json {
+             [&chain, &node](const RpcRequest&) -> json {
                const BlockIndex& tip = chain.Tip();
+               const HeaderRef best_header = node.header_tree().BestHeader();
                std::optional<Uint256> target = TargetFromBits(tip.header.bits);
                json pruning{{"pruned", chain.PruneMode()}};
                if (chain.PruneMode()) {
@@ -310,14 +315,16 @@ void RegisterBlockchainRpc(RpcTable& table, Node& node) {
                }
                json result{{"chain", chain.params().name},
                            {"blocks", tip.height},
-                           {"headers", tip.height},
+                           {"headers", best_header.height},
                            {"bestblockhash", tip.hash.ToHex()},
+                           {"bestheaderhash", best_header.hash.ToHex()},
                            {"bits", BitsToHex(tip.header.bits)},
                            {"target", target ? target->ToHex() : std::string()},
                            {"difficulty", Difficulty(tip.header.bits)},
                            {"time", tip.header.time},
                            {"mediantime", chain.MedianTimePast(tip)},
                            {"chainwork", tip.chain_work.ToHex()},
+                           {"initialblockdownload", node.IsInitialBlockDownload()},
                            {"warnings", ""}};
                result.update(pruning);
                return result;

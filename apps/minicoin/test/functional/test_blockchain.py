@@ -22,6 +22,9 @@ class BlockchainTest(framework.FunctionalTest):
         assert_equal(info["chain"], "regtest", "getblockchaininfo chain")
         assert_equal(info["blocks"], 0, "getblockchaininfo blocks")
         assert_equal(info["bestblockhash"], genesis, "getblockchaininfo bestblockhash")
+        assert_equal((info["headers"], info["bestheaderhash"]), (0, genesis), "getblockchaininfo best header at start")
+        # The genesis block is years old: the node is catching up until a recent tip.
+        assert_equal(info["initialblockdownload"], True, "getblockchaininfo initialblockdownload at start")
         work0 = int(info["chainwork"], 16)
         assert_greater_than(work0, 0, "genesis chainwork")
         genesis_block = rpc.getblock(genesis)
@@ -40,6 +43,9 @@ class BlockchainTest(framework.FunctionalTest):
         assert_equal(len(set(hashes)), 10, "distinct hashes")
         assert_equal(rpc.getblockcount(), 10, "getblockcount after mining")
         assert_equal(rpc.getbestblockhash(), hashes[-1], "getbestblockhash after mining")
+        info = rpc.getblockchaininfo()
+        assert_equal((info["headers"], info["bestheaderhash"]), (10, hashes[-1]), "getblockchaininfo best header after mining")
+        assert_equal(info["initialblockdownload"], False, "getblockchaininfo initialblockdownload after mining")
         more = rpc.generatetoaddress(2, key["address"], 1000000)
         assert_equal(len(more), 2, "generatetoaddress with maxtries")
         hashes += more

@@ -1,0 +1,453 @@
+// NodeNetChain: headers, blocks and transactions from peers into the node, and what it serves.
+#include "node/net_chain.h"
+
+#include "mempool/mempool.h"
+#include "node/header_tree.h"
+#include "node/node.h"
+#include "validation/block_check.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <exception>
+#include <string_view>
+
+namespace minicoin {
+namespace {
+
+constexpr uint32_t kInvTransaction = 1;
+constexpr uint32_t kInvBlock = 2;
+
+std::vector<uint8_t> Bytes(const Uint256& hash) { return {hash.bytes().begin(), hash.bytes().end()}; }
+
+std::optional<Uint256> HashFrom(const std::vector<uint8_t>& bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  std::array<uint8_t, 32> array{};
+  std::memcpy(array.data(), bytes.data(), array.size());
+  return Uint256(array);
+}
+
+std::vector<uint8_t> EncodeHeader(const BlockHeader& header) {
+  Writer writer;
+  header.Serialize(writer);
+  return writer.Take();
+}
+
+// Exactly one header (BlockHeader::Serialize's 80 bytes); throws DecodeError otherwise.
+BlockHeader DecodeHeader(const std::vector<uint8_t>& bytes) {
+  Reader reader(bytes);
+  BlockHeader header = BlockHeader::Deserialize(reader);
+  reader.ExpectEnd("block header");
+  return header;
+}
+
+bool StartsWith(const std::string& text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
+
+// Refusals of a block that are no fault of its sender: it was known, its parent is not (yet),
+// its time is ahead of this node's clock (clocks differ), or this node cannot take it (pruned
+// data, a stopped worker pool).
+bool BlockRefusalIsFault(const std::string& reason) {
+  return !(reason == "duplicate" || reason == "prev-blk-not-found" || reason == "time-too-new" ||
+           reason == "parked pool full" || StartsWith(reason, "cannot reorganise") || StartsWith(reason, "internal error"));
+}
+
+// Mempool refusals that are policy or timing, not a broken consensus rule.
+bool TransactionRefusalIsFault(const std::string& reason) {
+  static const std::set<std::string> kPolicy = {kRejectTooLarge,          kRejectAlreadyInPool, kRejectConflict,
+                                                kRejectMissingInputs,     kRejectTooManyAncestors,
+                                                kRejectMinFee,            kRejectPoolFull,
+                                                kRejectNonFinal};
+  if (kPolicy.contains(reason)) return false;
+  // Spending a coinbase before it matures may become valid later; a spent or missing input is
+  // a race with a block.
+  if (reason.find("immature") != std::string::npos) return false;
+  if (reason.find("missing or spent") != std::string::npos) return false;
+  return true;
+}
+
+}  // namespace
+
+NodeNetChain::NodeNetChain(Node& node, ParkingLimits limits)
+    : m_node(node), m_tree(node.header_tree()), m_limits(limits) {}
+
+NodeNetChain::~NodeNetChain() = default;
+
+ipc::NetChainStatus NodeNetChain::getStatus() {
+  ipc::NetChainStatus status;
+  const BlockIndex& tip = m_node.chain().Tip();
+  status.tipHash = Bytes(tip.hash);
+  status.tipHeight = tip.height;
+  HeaderRef best = m_tree.BestHeader();
+  status.bestHeaderHash = Bytes(best.hash);
+  status.bestHeaderHeight = best.height;
+  status.initialDownload = m_node.IsInitialBlockDownload();
+  return status;
+}
+
+std::vector<std::vector<uint8_t>> NodeNetChain::getLocator() {
+  std::vector<std::vector<uint8_t>> locator;
+  for (const Uint256& hash : m_tree.Locator()) locator.push_back(Bytes(hash));
+  return locator;
+}
+
+ipc::HeadersVerdict NodeNetChain::processHeaders(const std::vector<std::vector<uint8_t>>& encoded) {
+  ipc::HeadersVerdict verdict;
+  std::vector<BlockHeader> headers;
+  headers.reserve(encoded.size());
+  std::string malformed;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    try {
+      headers.push_back(DecodeHeader(encoded[i]));
+    } catch (const std::exception& e) {
+      malformed = "malformed header " + std::to_string(i) + ": " + e.what();
+      break;
+    }
+  }
+  // The headers before a malformed one are still taken.
+  HeadersResult result = m_tree.AcceptHeaders(headers, m_node.Now());
+  verdict.connects = result.connects;
+  if (result.last) {
+    verdict.lastHash = Bytes(result.last->hash);
+    verdict.lastHeight = result.last->height;
+  }
+  if (!result.error.empty()) {
+    verdict.error = result.error;
+    verdict.peerFault = result.peer_fault;
+  } else if (!malformed.empty()) {
+    verdict.error = malformed;
+    verdict.peerFault = true;
+  }
+  if (!verdict.error.empty()) {
+    MINICOIN_LOG_DEBUG(m_node.log(), LogCategory::kNet, "%s", ("headers refused: " + verdict.error).c_str());
+  }
+  return verdict;
+}
+
+std::vector<std::vector<uint8_t>> NodeNetChain::getBlocksToDownload(const std::vector<uint8_t>& peer_best,
+                                                                    uint32_t max) {
+  std::vector<std::vector<uint8_t>> hashes;
+  std::optional<Uint256> target = HashFrom(peer_best);
+  if (!target) return hashes;
+  const uint32_t tip_height = m_node.chain().Height();
+  const uint32_t max_height = tip_height > UINT32_MAX - kDownloadWindow ? UINT32_MAX : tip_height + kDownloadWindow;
+  const std::size_t count = std::min<std::size_t>(max, kDownloadWindow);
+  // A copy: the tree's lock must not be held while taking the park lock (Park takes them the
+  // other way round).
+  std::set<Uint256, UintLess> parked;
+  {
+    std::lock_guard<std::mutex> lock(m_park_mutex);
+    for (const auto& [hash, block] : m_parked) parked.insert(hash);
+  }
+  for (const Uint256& hash :
+       m_tree.MissingBlocks(*target, count, max_height, [&parked](const Uint256& h) { return parked.contains(h); })) {
+    hashes.push_back(Bytes(hash));
+  }
+  return hashes;
+}
+
+void NodeNetChain::SetVerdict(ipc::BlockVerdict& verdict, const Uint256& hash, bool accepted, bool duplicate,
+                              const std::string& reason) {
+  verdict.hash = Bytes(hash);
+  verdict.accepted = accepted;
+  verdict.reason = accepted ? std::string() : reason;
+  verdict.peerFault = !accepted && !(duplicate && reason == "duplicate") && BlockRefusalIsFault(reason);
+}
+
+std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std::vector<uint8_t>>& encoded) {
+  std::lock_guard<std::mutex> process(m_process_mutex);
+  ChainState& chain = m_node.chain();
+  std::vector<ipc::BlockVerdict> verdicts(encoded.size());
+  std::vector<std::optional<Block>> blocks(encoded.size());
+  std::map<Uint256, std::size_t, UintLess> batch;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i].size() > chain.params().max_block_size) {
+      verdicts[i].reason = "block too large (bad-blk-length)";
+      verdicts[i].peerFault = true;
+      continue;
+    }
+    try {
+      blocks[i] = Block::Decode(encoded[i]);
+    } catch (const std::exception& e) {
+      verdicts[i].reason = std::string("malformed block: ") + e.what();
+      verdicts[i].peerFault = true;
+      continue;
+    }
+    const Uint256 hash = blocks[i]->header.Hash();
+    verdicts[i].hash = Bytes(hash);
+    batch.emplace(hash, i);
+  }
+
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (!blocks[i]) continue;
+    Block& block = *blocks[i];
+    const Uint256 hash = block.header.Hash();
+    ipc::BlockVerdict& verdict = verdicts[i];
+    if (IsParked(hash)) {
+      SetVerdict(verdict, hash, false, true, "duplicate");
+      continue;
+    }
+    if (chain.Lookup(block.header.previous) != nullptr) {
+      SubmitWithChildren(std::move(block), verdicts, batch);
+      continue;
+    }
+    // The parent's data has not arrived: the header must be known or acceptable, the block
+    // well formed; then it waits.
+    HeadersResult header = m_tree.AcceptHeaders({block.header}, m_node.Now());
+    if (!header.connects) {
+      SetVerdict(verdict, hash, false, false, "prev-blk-not-found");
+      continue;
+    }
+    if (!header.error.empty()) {
+      verdict.reason = header.error;
+      verdict.peerFault = header.peer_fault;
+      continue;
+    }
+    // A malformed body (bad merkle root...) is the sender's fault but says nothing about the
+    // header: another copy of the block may still be good.
+    if (auto error = CheckBlock(block)) {
+      SetVerdict(verdict, hash, false, false, error->reason);
+      continue;
+    }
+    const std::size_t bytes = encoded[i].size();
+    if (!Park(hash, std::move(block), bytes)) {
+      SetVerdict(verdict, hash, false, false, "parked pool full");
+      continue;
+    }
+    verdict.accepted = true;
+    MINICOIN_LOG_DEBUG(m_node.log(), LogCategory::kNet, "%s", ("parked block " + hash.ToHex() + " until its parent arrives").c_str());
+  }
+
+  // Parents stored meanwhile by other means (submitblock, mining) release their children.
+  std::vector<Uint256> ready;
+  {
+    std::lock_guard<std::mutex> lock(m_park_mutex);
+    for (auto it = m_parked_by_parent.begin(); it != m_parked_by_parent.end();
+         it = m_parked_by_parent.upper_bound(it->first)) {
+      if (chain.Lookup(it->first) != nullptr) ready.push_back(it->first);
+    }
+  }
+  for (const Uint256& parent : ready) {
+    std::vector<Block> children;
+    {
+      std::lock_guard<std::mutex> lock(m_park_mutex);
+      auto [first, last] = m_parked_by_parent.equal_range(parent);
+      for (auto it = first; it != last; ++it) {
+        auto parked = m_parked.find(it->second);
+        m_parked_bytes -= parked->second.bytes;
+        children.push_back(std::move(parked->second.block));
+        m_parked.erase(parked);
+      }
+      m_parked_by_parent.erase(first, last);
+    }
+    for (Block& child : children) SubmitWithChildren(std::move(child), verdicts, batch);
+  }
+
+  if (m_tree_stale) {
+    m_tree.Refresh();
+    m_tree_stale = false;
+  }
+  return verdicts;
+}
+
+void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict>& verdicts,
+                                      const std::map<Uint256, std::size_t, UintLess>& batch) {
+  ChainState& chain = m_node.chain();
+  std::deque<Block> queue;
+  queue.push_back(std::move(first));
+  while (!queue.empty()) {
+    Block block = std::move(queue.front());
+    queue.pop_front();
+    const Uint256 hash = block.header.Hash();
+    ChainState::BlockResult result = m_node.SubmitBlock(std::move(block));
+    if (auto it = batch.find(hash); it != batch.end()) {
+      SetVerdict(verdicts[it->second], hash, result.accepted, result.duplicate, result.reason);
+    }
+    const BlockIndex* stored = chain.Lookup(hash);
+    if (!result.accepted && !result.duplicate && stored != nullptr) m_tree_stale = true;  // failed when connected
+    if (stored == nullptr) {
+      if (!result.accepted && !result.reason.empty()) {
+        MINICOIN_LOG_DEBUG(m_node.log(), LogCategory::kNet, "%s", ("block " + hash.ToHex() + " refused: " + result.reason).c_str());
+      }
+      continue;  // its parked children wait for a good copy
+    }
+    std::lock_guard<std::mutex> lock(m_park_mutex);
+    auto [begin, end] = m_parked_by_parent.equal_range(hash);
+    for (auto it = begin; it != end; ++it) {
+      auto parked = m_parked.find(it->second);
+      m_parked_bytes -= parked->second.bytes;
+      queue.push_back(std::move(parked->second.block));
+      m_parked.erase(parked);
+    }
+    m_parked_by_parent.erase(begin, end);
+  }
+}
+
+bool NodeNetChain::Park(const Uint256& hash, Block block, std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(m_park_mutex);
+  auto full = [&] { return m_parked.size() >= m_limits.max_blocks || m_parked_bytes + bytes > m_limits.max_bytes; };
+  if (full()) {
+    // Drop the blocks the chain stored meanwhile and those whose header the tree let go.
+    for (auto it = m_parked.begin(); it != m_parked.end();) {
+      const Uint256& parent = it->second.block.header.previous;
+      const bool stale = m_node.chain().Lookup(it->first) != nullptr || !m_tree.Find(it->first).has_value();
+      if (!stale) {
+        ++it;
+        continue;
+      }
+      auto [first, last] = m_parked_by_parent.equal_range(parent);
+      for (auto child = first; child != last; ++child) {
+        if (child->second == it->first) {
+          m_parked_by_parent.erase(child);
+          break;
+        }
+      }
+      m_parked_bytes -= it->second.bytes;
+      it = m_parked.erase(it);
+    }
+    if (full()) return false;
+  }
+  const Uint256 parent = block.header.previous;
+  m_parked.emplace(hash, Parked{std::move(block), bytes});
+  m_parked_by_parent.emplace(parent, hash);
+  m_parked_bytes += bytes;
+  return true;
+}
+
+bool NodeNetChain::IsParked(const Uint256& hash) const {
+  std::lock_guard<std::mutex> lock(m_park_mutex);
+  return m_parked.contains(hash);
+}
+
+std::size_t NodeNetChain::ParkedCount() const {
+  std::lock_guard<std::mutex> lock(m_park_mutex);
+  return m_parked.size();
+}
+
+ipc::TxVerdict NodeNetChain::processTransaction(const std::vector<uint8_t>& bytes) {
+  ipc::TxVerdict verdict;
+  Transaction tx;
+  try {
+    tx = Transaction::Decode(bytes);
+  } catch (const std::exception& e) {
+    verdict.reason = std::string("malformed transaction: ") + e.what();
+    verdict.peerFault = true;
+    return verdict;
+  }
+  Mempool::AcceptResult result = m_node.SubmitTransaction(tx);
+  if (result.accepted) {
+    verdict.accepted = true;
+    return verdict;
+  }
+  verdict.reason = result.reason;
+  verdict.peerFault = TransactionRefusalIsFault(result.reason);
+  if (result.reason == kRejectMissingInputs) {
+    std::set<Uint256, UintLess> listed;
+    for (const TxIn& input : tx.inputs) {
+      const OutPoint& prevout = input.prevout;
+      if (m_node.mempool().GetPoolCoin(prevout) || m_node.chain().GetCoin(prevout)) continue;
+      if (listed.insert(prevout.txid).second) verdict.missingParents.push_back(Bytes(prevout.txid));
+    }
+  } else if (result.reason != kRejectAlreadyInPool) {
+    RememberReject(tx.Txid());
+  }
+  return verdict;
+}
+
+void NodeNetChain::RememberReject(const Uint256& txid) {
+  const Uint256 tip = m_node.chain().Tip().hash;
+  std::lock_guard<std::mutex> lock(m_reject_mutex);
+  if (tip != m_rejects_tip) {
+    m_rejects.clear();
+    m_reject_order.clear();
+    m_rejects_tip = tip;
+  }
+  if (!m_rejects.insert(txid).second) return;
+  m_reject_order.push_back(txid);
+  if (m_reject_order.size() > kMaxRecentRejects) {
+    m_rejects.erase(m_reject_order.front());
+    m_reject_order.pop_front();
+  }
+}
+
+bool NodeNetChain::RecentlyRejected(const Uint256& txid) {
+  const Uint256 tip = m_node.chain().Tip().hash;
+  std::lock_guard<std::mutex> lock(m_reject_mutex);
+  // A new tip can make a refused transaction acceptable: the list starts over.
+  if (tip != m_rejects_tip) return false;
+  return m_rejects.contains(txid);
+}
+
+std::vector<std::vector<uint8_t>> NodeNetChain::findHeaders(const std::vector<std::vector<uint8_t>>& locator,
+                                                            const std::vector<uint8_t>& stop) {
+  ChainState& chain = m_node.chain();
+  const BlockIndex* start = &chain.Genesis();
+  for (const auto& entry : locator) {
+    std::optional<Uint256> hash = HashFrom(entry);
+    if (!hash) continue;
+    const BlockIndex* index = chain.Lookup(*hash);
+    if (index != nullptr && chain.IsActive(*index)) {
+      start = index;
+      break;
+    }
+  }
+  std::optional<Uint256> stop_hash = HashFrom(stop);
+  std::vector<std::vector<uint8_t>> headers;
+  for (uint32_t height = start->height + 1; headers.size() < kMaxHeadersPerFind; ++height) {
+    const BlockIndex* index = chain.AtHeight(height);
+    if (index == nullptr) break;
+    headers.push_back(EncodeHeader(index->header));
+    if (stop_hash && index->hash == *stop_hash) break;
+  }
+  return headers;
+}
+
+std::vector<std::vector<uint8_t>> NodeNetChain::getBlockData(const std::vector<std::vector<uint8_t>>& hashes) {
+  ChainState& chain = m_node.chain();
+  std::vector<std::vector<uint8_t>> blocks(hashes.size());
+  for (std::size_t i = 0; i < hashes.size() && i < kMaxBlocksPerGetData; ++i) {
+    std::optional<Uint256> hash = HashFrom(hashes[i]);
+    if (!hash) continue;
+    const BlockIndex* index = chain.Lookup(*hash);
+    if (index == nullptr || (chain.StatusOf(*index) & BlockIndex::kHaveData) == 0) continue;
+    if (std::optional<Block> block = chain.ReadBlock(*index)) blocks[i] = block->Encode();
+  }
+  return blocks;
+}
+
+std::vector<std::vector<uint8_t>> NodeNetChain::getTransactionData(const std::vector<std::vector<uint8_t>>& txids) {
+  std::vector<std::vector<uint8_t>> txs(txids.size());
+  for (std::size_t i = 0; i < txids.size(); ++i) {
+    std::optional<Uint256> txid = HashFrom(txids[i]);
+    if (!txid) continue;
+    if (std::optional<MempoolEntry> entry = m_node.mempool().Get(*txid)) txs[i] = entry->tx.Encode();
+  }
+  return txs;
+}
+
+std::vector<bool> NodeNetChain::haveItems(const std::vector<ipc::InvItem>& items) {
+  std::vector<bool> have(items.size(), false);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::optional<Uint256> hash = HashFrom(items[i].hash);
+    if (!hash) continue;
+    if (items[i].type == kInvTransaction) {
+      have[i] = m_node.mempool().Contains(*hash) || RecentlyRejected(*hash);
+    } else if (items[i].type == kInvBlock) {
+      have[i] = m_node.chain().Lookup(*hash) != nullptr || m_tree.Contains(*hash) || IsParked(*hash);
+    }
+  }
+  return have;
+}
+
+void NodeNetChain::logMessage(const std::string& category, const std::string& message) {
+  if (category.empty()) {
+    m_node.log().Info("%s", message.c_str());
+    return;
+  }
+  LogCategory parsed = LogCategory::kNet;
+  if (!ParseLogCategory(category, parsed) || parsed == LogCategory::kAll || parsed == LogCategory::kNone) {
+    parsed = LogCategory::kNet;
+  }
+  MINICOIN_LOG_DEBUG(m_node.log(), parsed, "%s", message.c_str());
+}
+
+}  // namespace minicoin

@@ -1,0 +1,117 @@
+// NodeNetChain: the node as the peer-to-peer layer sees it (ipc::NetChain over a Node).
+#pragma once
+
+#include "net.crossproc.h"
+#include "primitives/block.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace minicoin {
+
+class HeaderTree;
+class Node;
+
+// How many blocks NodeNetChain keeps waiting for their parents, and their encoded bytes at most.
+struct ParkingLimits {
+  std::size_t max_blocks = 1024;
+  std::size_t max_bytes = std::size_t{256} << 20;
+};
+
+// The NetChain the peer-to-peer layer calls: in minicoind directly, in minicoin-node through a
+// proxy from the minicoin-net process. Everything it is handed comes from peers and is checked:
+// malformed data and broken consensus rules are answered with peerFault, never with an
+// exception or a crash; refusals that are no fault of the sender (duplicates, missing parents,
+// policy) are answered without it.
+//
+// Blocks whose header is known but whose parent's data has not arrived are parked (at most
+// ParkingLimits: by default 1,024 blocks and 256 MiB) and submitted, in order, once the
+// parent is stored. Transactions recently refused are remembered (at most kMaxRecentRejects,
+// forgotten when the tip moves) so that haveItems does not ask for them again.
+//
+// Thread-safe; processBlocks calls run one at a time. `node` must outlive it.
+class NodeNetChain final : public ipc::NetChain {
+ public:
+  // getBlockData serves at most this many blocks per call (empty entries after them).
+  static constexpr std::size_t kMaxBlocksPerGetData = 16;
+  // getBlocksToDownload names no block higher than the tip plus this.
+  static constexpr uint32_t kDownloadWindow = 1024;
+  // findHeaders answers at most this many headers.
+  static constexpr std::size_t kMaxHeadersPerFind = 2000;
+  static constexpr std::size_t kMaxRecentRejects = 50'000;
+
+  explicit NodeNetChain(Node& node, ParkingLimits limits = {});
+  ~NodeNetChain() override;
+  NodeNetChain(const NodeNetChain&) = delete;
+  NodeNetChain& operator=(const NodeNetChain&) = delete;
+
+  ipc::NetChainStatus getStatus() override;
+  std::vector<std::vector<uint8_t>> getLocator() override;
+  ipc::HeadersVerdict processHeaders(const std::vector<std::vector<uint8_t>>& headers) override;
+  std::vector<std::vector<uint8_t>> getBlocksToDownload(const std::vector<uint8_t>& peer_best, uint32_t max) override;
+  std::vector<ipc::BlockVerdict> processBlocks(const std::vector<std::vector<uint8_t>>& blocks) override;
+  ipc::TxVerdict processTransaction(const std::vector<uint8_t>& tx) override;
+  std::vector<std::vector<uint8_t>> findHeaders(const std::vector<std::vector<uint8_t>>& locator,
+                                                const std::vector<uint8_t>& stop) override;
+  std::vector<std::vector<uint8_t>> getBlockData(const std::vector<std::vector<uint8_t>>& hashes) override;
+  std::vector<std::vector<uint8_t>> getTransactionData(const std::vector<std::vector<uint8_t>>& txids) override;
+  std::vector<bool> haveItems(const std::vector<ipc::InvItem>& items) override;
+  void logMessage(const std::string& category, const std::string& message) override;
+
+  // The blocks parked now (for tests and logs).
+  std::size_t ParkedCount() const;
+
+ private:
+  struct UintLess {
+    bool operator()(const Uint256& a, const Uint256& b) const { return a.bytes() < b.bytes(); }
+  };
+  struct Parked {
+    Block block;
+    std::size_t bytes = 0;
+  };
+
+  // Submits `block` (whose parent is stored) and then the parked blocks waiting for it and for
+  // them, in order. Sets the verdicts of this call's blocks it submits (by hash in `batch`).
+  // Needs m_process_mutex.
+  void SubmitWithChildren(Block block, std::vector<ipc::BlockVerdict>& verdicts,
+                          const std::map<Uint256, std::size_t, UintLess>& batch);
+  // Fills `verdict` from a Node::SubmitBlock result.
+  void SetVerdict(ipc::BlockVerdict& verdict, const Uint256& hash, bool accepted, bool duplicate,
+                  const std::string& reason);
+  // Parks `block`; false if the pool is full even after dropping blocks nothing waits for.
+  bool Park(const Uint256& hash, Block block, std::size_t bytes);
+  bool IsParked(const Uint256& hash) const;
+  void RememberReject(const Uint256& txid);
+  bool RecentlyRejected(const Uint256& txid);
+
+  Node& m_node;
+  HeaderTree& m_tree;
+  const ParkingLimits m_limits;
+
+  std::mutex m_process_mutex;  // held through processBlocks
+  // A stored block failed since the header tree was refreshed. Guarded by m_process_mutex.
+  bool m_tree_stale = false;
+
+  mutable std::mutex m_park_mutex;
+  // Guarded by m_park_mutex: parked blocks by hash, their hashes by parent (in arrival order),
+  // and the bytes they hold.
+  std::map<Uint256, Parked, UintLess> m_parked;
+  std::multimap<Uint256, Uint256, UintLess> m_parked_by_parent;
+  std::size_t m_parked_bytes = 0;
+
+  std::mutex m_reject_mutex;
+  // Guarded by m_reject_mutex: recently refused txids, oldest first, and the tip they were
+  // refused at.
+  std::set<Uint256, UintLess> m_rejects;
+  std::deque<Uint256> m_reject_order;
+  Uint256 m_rejects_tip;
+};
+
+}  // namespace minicoin
