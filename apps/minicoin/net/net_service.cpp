@@ -13,10 +13,9 @@ namespace minicoin::net {
 namespace {
 
 Uint256 HashFromData(const std::vector<uint8_t>& data) {
-  if (data.size() != Uint256::kSize) throw std::invalid_argument("a hash must be 32 bytes");
-  Uint256 hash;
-  std::copy(data.begin(), data.end(), hash.begin());
-  return hash;
+  std::optional<Uint256> hash = Uint256::FromBytes(data);
+  if (!hash) throw std::invalid_argument("a hash must be 32 bytes");
+  return *hash;
 }
 
 // How long an RPC waits for the message thread's view of the peers' sync state.

@@ -53,8 +53,7 @@ class NetBridge::Forwarder final : public ipc::ChainNotifications {
   void transactionAddedToMempool(const std::vector<uint8_t>& tx) override {
     std::vector<uint8_t> txid;
     try {
-      Uint256 id = Transaction::Decode(tx).Txid();
-      txid.assign(id.begin(), id.end());
+      txid = Transaction::Decode(tx).Txid().ToBytes();
     } catch (const std::exception&) {
       return;  // the node's own encoding: cannot fail
     }
@@ -65,10 +64,9 @@ class NetBridge::Forwarder final : public ipc::ChainNotifications {
     std::vector<uint8_t> header;
     {
       std::lock_guard lock(m_mutex);
-      if (m_bridge == nullptr || tip.hash.size() != Uint256::kSize) return;
-      Uint256 hash;
-      std::copy(tip.hash.begin(), tip.hash.end(), hash.begin());
-      const BlockIndex* index = m_bridge->m_node.chain().Lookup(hash);
+      std::optional<Uint256> hash = Uint256::FromBytes(tip.hash);
+      if (m_bridge == nullptr || !hash) return;
+      const BlockIndex* index = m_bridge->m_node.chain().Lookup(*hash);
       if (index == nullptr) return;
       header = index->header.Encode();
     }

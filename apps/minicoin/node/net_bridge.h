@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common.crossproc.h"
+#include "init.crossproc.h"
 #include "net.crossproc.h"
 
 #include <crossproc/process.h>

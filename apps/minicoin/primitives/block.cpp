@@ -30,6 +30,19 @@ Uint256 BlockHeader::Hash() const {
   return Sha256d(writer.bytes());
 }
 
+std::vector<uint8_t> BlockHeader::Encode() const {
+  Writer writer;
+  Serialize(writer);
+  return writer.Take();
+}
+
+BlockHeader BlockHeader::Decode(std::span<const uint8_t> bytes) {
+  Reader reader(bytes);
+  BlockHeader header = Deserialize(reader);
+  reader.ExpectEnd("block header");
+  return header;
+}
+
 std::vector<uint8_t> Block::Encode() const {
   Writer writer;
   header.Serialize(writer);

@@ -28,6 +28,10 @@ struct BlockHeader {
   Uint256 Hash() const;
   void Serialize(Writer& writer) const;
   static BlockHeader Deserialize(Reader& reader);
+  // The kBlockHeaderSize bytes of Serialize, and back: Decode takes exactly one header and throws
+  // DecodeError otherwise.
+  std::vector<uint8_t> Encode() const;
+  static BlockHeader Decode(std::span<const uint8_t> bytes);
   bool operator==(const BlockHeader&) const = default;
 };
 

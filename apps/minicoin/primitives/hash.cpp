@@ -3,9 +3,17 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace minicoin {
+
+std::optional<Uint256> Uint256::FromBytes(std::span<const uint8_t> bytes) {
+  if (bytes.size() != 32) return std::nullopt;
+  std::array<uint8_t, 32> array{};
+  std::copy(bytes.begin(), bytes.end(), array.begin());
+  return Uint256(array);
+}
 
 bool Uint256::IsZero() const {
   for (uint8_t byte : m_bytes) {

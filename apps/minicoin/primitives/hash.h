@@ -4,8 +4,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace minicoin {
 
@@ -17,6 +19,10 @@ class Uint256 {
 
   const std::array<uint8_t, 32>& bytes() const { return m_bytes; }
   const uint8_t* data() const { return m_bytes.data(); }
+  // The 32 bytes as a vector (how interfaces carry hashes), and back: nullopt unless `bytes`
+  // holds exactly 32.
+  std::vector<uint8_t> ToBytes() const { return {m_bytes.begin(), m_bytes.end()}; }
+  static std::optional<Uint256> FromBytes(std::span<const uint8_t> bytes);
   bool IsZero() const;
   // Hex with the most significant byte first (the bytes are little-endian, as in Bitcoin).
   std::string ToHex() const;
