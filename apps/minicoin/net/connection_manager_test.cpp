@@ -996,6 +996,48 @@ TEST(ConnectionManagerTest, AddNodeByHostName) {
   EXPECT_EQ(handler_b.Peers().begin()->second.info->version.user_agent, "/a:1/");
 }
 
+TEST(ConnectionManagerTest, PeerClosingMidMessageIsNoMisbehaviour) {
+  Logger log;
+  RecordingHandler handler;
+  ConnectionManager manager(TestOptions("/a:1/"), log);
+  manager.Start(handler);
+  {
+    RawPeer peer("127.0.0.14", PortOf(manager));
+    ASSERT_TRUE(peer.Handshake());
+    ASSERT_TRUE(WaitFor([&] { return handler.ConnectedCount() == 1; }));
+    std::vector<uint8_t> half = FrameMessage(kMagic, Inv(3, 100));
+    half.resize(half.size() / 2);
+    ASSERT_TRUE(peer.Write(half));
+  }
+  ASSERT_TRUE(WaitFor([&] { return handler.Disconnects(handler.Connected()[0]) == 1; }));
+  EXPECT_EQ(handler.MessageCount(handler.Connected()[0]), 0u);
+  EXPECT_TRUE(manager.ListBanned().empty());
+  EXPECT_EQ(manager.InboundCount(), 0u);
+}
+
+TEST(ConnectionManagerTest, RefusedConnectIsLoggedAndRetried) {
+  // A port that was just free: nothing listens there.
+  uint16_t closed_port = 0;
+  {
+    Logger log;
+    RecordingHandler handler;
+    ConnectionManager probe(TestOptions("/probe:1/"), log);
+    probe.Start(handler);
+    closed_port = PortOf(probe);
+  }
+  Logger log;
+  LogLines lines(log);
+  RecordingHandler handler;
+  ConnectionManagerOptions options = TestOptions("/a:1/");
+  options.connect = {"127.0.0.1:" + std::to_string(closed_port)};
+  ConnectionManager manager(options, log);
+  manager.Start(handler);
+  ASSERT_TRUE(WaitFor([&] { return lines.Contains("Connection refused"); }));
+  EXPECT_EQ(manager.OutboundCount(), 0u);
+  EXPECT_EQ(handler.ConnectedCount(), 0u);
+  EXPECT_TRUE(manager.ListBanned().empty());
+}
+
 TEST(ConnectionManagerTest, StopWithConnectionsOpenReturns) {
   Pair pair;
   ASSERT_TRUE(pair.WaitConnected());
