@@ -1049,7 +1049,7 @@ std::string ConnectionManager::AddNode(const std::string& address, const std::st
     const OutboundKind kind = command == "add" ? OutboundKind::kAddNode : OutboundKind::kOneTry;
     if (kind == OutboundKind::kAddNode) {
       for (const auto& [key, target] : m_targets) {
-        if (target.kind == OutboundKind::kAddNode && target.host == *host) {
+        if (target.kind == OutboundKind::kAddNode && !target.finished && target.host == *host) {
           return "node " + FormatHost(*host) + " already added";
         }
       }
@@ -1064,7 +1064,8 @@ std::string ConnectionManager::AddNode(const std::string& address, const std::st
   }
   if (command == "remove") {
     for (auto it = m_targets.begin(); it != m_targets.end(); ++it) {
-      if (it->second.kind == OutboundKind::kAddNode && it->second.host == *host) {
+      if (it->second.kind == OutboundKind::kAddNode && !it->second.finished &&
+          it->second.host == *host) {
         // An open connection stays; it is simply not re-dialled.
         it->second.finished = true;
         return "";

@@ -698,6 +698,8 @@ TEST(ConnectionManagerTest, AddNodeOneTryConnects) {
   EXPECT_EQ(b.AddNode(AddressOf(a), "add"), "");
   EXPECT_NE(b.AddNode(AddressOf(a), "add"), "") << "already added";
   EXPECT_EQ(b.AddNode(AddressOf(a), "remove"), "");
+  EXPECT_NE(b.AddNode(AddressOf(a), "remove"), "") << "already removed";
+  EXPECT_EQ(b.AddNode(AddressOf(a), "add"), "") << "added again after its removal";
 }
 
 TEST(ConnectionManagerTest, AddNodeRedialsAfterALoss) {
