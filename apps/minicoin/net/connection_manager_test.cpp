@@ -179,7 +179,7 @@ std::string AddressOf(const ConnectionManager& manager) {
 
 std::filesystem::path TempPath(const std::string& name) {
   auto path = std::filesystem::temp_directory_path() /
-                    ("minicoin_connman_test_" + std::to_string(::getpid()) + "_" + name);
+              ("minicoin_connman_test_" + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove(path);
   return path;
 }
@@ -295,9 +295,8 @@ struct Pair {
     b->Start(handler_b);
   }
   bool WaitConnected() {
-    return WaitFor([&] {
-      return handler_a.ConnectedCount() == 1 && handler_b.ConnectedCount() == 1;
-    });
+    return WaitFor(
+        [&] { return handler_a.ConnectedCount() == 1 && handler_b.ConnectedCount() == 1; });
   }
   PeerId PeerOfA() const { return handler_a.Connected().at(0); }
   PeerId PeerOfB() const { return handler_b.Connected().at(0); }
@@ -876,9 +875,8 @@ TEST(ConnectionManagerTest, OneFloodingPeerDoesNotStarveAnother) {
   ASSERT_TRUE(flooder.Write(flood));
   ASSERT_TRUE(WaitFor([&] { return manager.TotalBytesReceived() >= before + flood.size(); }));
   ASSERT_TRUE(quiet.Write(one));
-  ASSERT_TRUE(WaitFor([&] {
-    return manager.TotalBytesReceived() >= before + flood.size() + one.size();
-  }));
+  ASSERT_TRUE(
+      WaitFor([&] { return manager.TotalBytesReceived() >= before + flood.size() + one.size(); }));
   gate.Release();
   ASSERT_TRUE(WaitFor([&] { return handler.MessageOrder().size() == kFlood + 1; }));
   const std::vector<PeerId> order = handler.MessageOrder();
