@@ -78,31 +78,6 @@ struct ConnectionManagerOptions {
   // Disconnect a peer whose send queue passes this.
   std::size_t max_send_queue_bytes = 64u << 20;
   std::chrono::milliseconds connect_timeout{5000};
-};              // the chain's (ChainParams::magic)
-  uint16_t default_port = 0;  // the chain's peer port; for addresses given without one
-  bool listen = true;         // -listen
-  std::vector<std::string>
-      binds;          // -bind: "ip", "ip:port", "[ipv6]:port"; empty: 0.0.0.0 and :: on `port`
-  uint16_t port = 0;  // -port; 0: default_port
-  std::vector<std::string> connect;  // -connect: connect only to these (no automatic outbound)
-  std::vector<std::string>
-      add_nodes;  // -addnode: keep connected (re-dial after a loss, with backoff)
-  std::vector<std::string>
-      seed_nodes;             // -seednode: connect, getaddr, disconnect after the addr answer
-  int max_connections = 125;  // -maxconnections: inbound + outbound in total
-  int max_outbound = 8;       // automatic outbound connections from the address book
-  std::filesystem::path peers_file;          // address book file (empty: memory only)
-  std::filesystem::path bans_file;           // ban list file (empty: memory only)
-  std::chrono::seconds ban_time{24 * 3600};  // -bantime
-  bool allow_local = false;  // the address book accepts loopback/private addresses (regtest)
-  uint64_t services = kServiceNetwork;
-  std::string user_agent = "/minicoin:0.1/";
-  // For our version messages; called from the manager's threads, must not call the manager.
-  std::function<uint32_t()> best_height;
-  std::size_t max_receive_queue_bytes =
-      5u << 20;  // stop reading a socket while this much of its input awaits processing
-  std::size_t max_send_queue_bytes = 64u << 20;  // disconnect a peer whose send queue passes this
-  std::chrono::milliseconds connect_timeout{5000};
 };
 
 // One connection as RPC shows it. Value type.
