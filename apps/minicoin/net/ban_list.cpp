@@ -97,8 +97,9 @@ std::vector<uint8_t> BanList::Serialize(int64_t now) const {
   writer.Bytes(kFileMagic);
   writer.U32(kBanListVersion);
   std::lock_guard lock(m_mutex);
-  const auto live = static_cast<std::size_t>(std::count_if(
-      m_entries.begin(), m_entries.end(), [&](const auto& entry) { return entry.second.until > now; }));
+  const auto live = static_cast<std::size_t>(
+      std::count_if(m_entries.begin(), m_entries.end(),
+                    [&](const auto& entry) { return entry.second.until > now; }));
   writer.CompactSize(live);
   for (const auto& [ip, entry] : m_entries) {
     if (entry.until <= now) continue;
@@ -106,7 +107,8 @@ std::vector<uint8_t> BanList::Serialize(int64_t now) const {
     writer.U64(static_cast<uint64_t>(entry.created));
     writer.U64(static_cast<uint64_t>(entry.until));
     writer.CompactSize(entry.reason.size());
-    writer.Bytes(std::span(reinterpret_cast<const uint8_t*>(entry.reason.data()), entry.reason.size()));
+    writer.Bytes(
+        std::span(reinterpret_cast<const uint8_t*>(entry.reason.data()), entry.reason.size()));
   }
   const Uint256 checksum = Sha256d(writer.bytes());
   writer.Hash(checksum);

@@ -85,7 +85,7 @@ class BanList {
   };
 
   mutable std::mutex m_mutex;
-  mutable std::mutex m_save_mutex;  // held by Save while it writes; taken before m_mutex
+  mutable std::mutex m_save_mutex;       // held by Save while it writes; taken before m_mutex
   std::map<IpAddress, Entry> m_entries;  // guarded by m_mutex
 };
 

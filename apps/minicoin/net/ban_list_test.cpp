@@ -80,7 +80,8 @@ TEST(BanListTest, CorruptFilesAreRejectedWithAReason) {
   const std::vector<uint8_t> good = bans.Serialize(kNow);
   auto write = [&](const std::vector<uint8_t>& bytes) {
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    file.write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
   };
   auto expect_corrupt = [&](const std::vector<uint8_t>& bytes, const std::string& why) {
     write(bytes);

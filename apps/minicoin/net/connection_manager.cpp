@@ -494,8 +494,8 @@ void ConnectionManager::ConnectTargetLocked(uint64_t key, const std::vector<NetA
   StartConnectLocked(usable[target.attempts++ % usable.size()], target.kind, key);
 }
 
-void ConnectionManager::MaintainOutboundLocked(SteadyTime now,
-                                               std::vector<std::pair<uint64_t, HostAndPort>>& names) {
+void ConnectionManager::MaintainOutboundLocked(
+    SteadyTime now, std::vector<std::pair<uint64_t, HostAndPort>>& names) {
   std::vector<uint64_t> finished;
   std::vector<uint64_t> due;
   for (auto& [key, target] : m_targets) {
@@ -850,9 +850,8 @@ void ConnectionManager::MessageThread() {
     bool more = false;
     {
       std::unique_lock lock(m_mutex);
-      m_message_cv.wait_for(lock, kTickInterval, [&] {
-        return m_message_stop || m_message_work || !m_tasks.empty();
-      });
+      m_message_cv.wait_for(lock, kTickInterval,
+                            [&] { return m_message_stop || m_message_work || !m_tasks.empty(); });
       if (m_message_stop) break;
       m_message_work = false;
       tasks.swap(m_tasks);
@@ -955,8 +954,7 @@ void ConnectionManager::RoundLocked(std::vector<Event>& events, bool& more) {
     if (connection.send_space_event) {
       connection.send_space_event = false;
       if (connection.announced) {
-        events.push_back(
-            {Event::Kind::kSpaceAvailable, connection.id, std::nullopt, std::nullopt});
+        events.push_back({Event::Kind::kSpaceAvailable, connection.id, std::nullopt, std::nullopt});
       }
     }
     if (!connection.received.empty()) more = true;
@@ -1049,7 +1047,7 @@ std::string ConnectionManager::AddNode(const std::string& address, const std::st
     const OutboundKind kind = command == "add" ? OutboundKind::kAddNode : OutboundKind::kOneTry;
     if (kind == OutboundKind::kAddNode) {
       for (const auto& [key, target] : m_targets) {
-        if (target.kind == OutboundKind::kAddNode && target.host == *host) {
+        if (target.kind == OutboundKind::kAddNode && !target.finished && target.host == *host) {
           return "node " + FormatHost(*host) + " already added";
         }
       }
@@ -1064,7 +1062,8 @@ std::string ConnectionManager::AddNode(const std::string& address, const std::st
   }
   if (command == "remove") {
     for (auto it = m_targets.begin(); it != m_targets.end(); ++it) {
-      if (it->second.kind == OutboundKind::kAddNode && it->second.host == *host) {
+      if (it->second.kind == OutboundKind::kAddNode && !it->second.finished &&
+          it->second.host == *host) {
         // An open connection stays; it is simply not re-dialled.
         it->second.finished = true;
         return "";
@@ -1131,9 +1130,7 @@ std::string ConnectionManager::SetBan(const std::string& ip, const std::string& 
   return "";
 }
 
-std::vector<BanInfo> ConnectionManager::ListBanned() const {
-  return m_bans.List(UnixNow());
-}
+std::vector<BanInfo> ConnectionManager::ListBanned() const { return m_bans.List(UnixNow()); }
 
 void ConnectionManager::ClearBanned() {
   m_bans.Clear();

@@ -41,26 +41,42 @@ inline constexpr std::chrono::seconds kMaxRetryDelay{60};
 
 // How the manager is set up; every field maps to a node option (docs/network.md). Value type.
 struct ConnectionManagerOptions {
-  Magic magic{};                        // the chain's (ChainParams::magic)
-  uint16_t default_port = 0;            // the chain's peer port; for addresses given without one
-  bool listen = true;                   // -listen
-  std::vector<std::string> binds;       // -bind: "ip", "ip:port", "[ipv6]:port"; empty: 0.0.0.0 and :: on `port`
-  uint16_t port = 0;                    // -port; 0: default_port
-  std::vector<std::string> connect;     // -connect: connect only to these (no automatic outbound)
-  std::vector<std::string> add_nodes;   // -addnode: keep connected (re-dial after a loss, with backoff)
-  std::vector<std::string> seed_nodes;  // -seednode: connect, getaddr, disconnect after the addr answer
-  int max_connections = 125;            // -maxconnections: inbound + outbound in total
-  int max_outbound = 8;                 // automatic outbound connections from the address book
-  std::filesystem::path peers_file;     // address book file (empty: memory only)
-  std::filesystem::path bans_file;      // ban list file (empty: memory only)
-  std::chrono::seconds ban_time{24 * 3600};  // -bantime
-  bool allow_local = false;             // the address book accepts loopback/private addresses (regtest)
+  // The chain's (ChainParams::magic).
+  Magic magic{};
+  // The chain's peer port, for addresses given without one.
+  uint16_t default_port = 0;
+  // -listen.
+  bool listen = true;
+  // -bind: "ip", "ip:port", "[ipv6]:port"; empty: 0.0.0.0 and :: on `port`.
+  std::vector<std::string> binds;
+  // -port; 0: default_port.
+  uint16_t port = 0;
+  // -connect: connect only to these (no automatic outbound connections).
+  std::vector<std::string> connect;
+  // -addnode: keep connected (re-dialled after a loss, with backoff).
+  std::vector<std::string> add_nodes;
+  // -seednode: connect, getaddr, disconnect after the addr answer.
+  std::vector<std::string> seed_nodes;
+  // -maxconnections: inbound and outbound together.
+  int max_connections = 125;
+  // Automatic outbound connections to addresses from the address book.
+  int max_outbound = 8;
+  // The address book file (empty: memory only).
+  std::filesystem::path peers_file;
+  // The ban list file (empty: memory only).
+  std::filesystem::path bans_file;
+  // -bantime.
+  std::chrono::seconds ban_time{24 * 3600};
+  // The address book accepts loopback and private addresses (regtest, local tests).
+  bool allow_local = false;
   uint64_t services = kServiceNetwork;
   std::string user_agent = "/minicoin:0.1/";
   // For our version messages; called from the manager's threads, must not call the manager.
   std::function<uint32_t()> best_height;
-  std::size_t max_receive_queue_bytes = 5u << 20;  // stop reading a socket while this much of its input awaits processing
-  std::size_t max_send_queue_bytes = 64u << 20;    // disconnect a peer whose send queue passes this
+  // Stop reading a socket while this much of its input awaits processing.
+  std::size_t max_receive_queue_bytes = 5u << 20;
+  // Disconnect a peer whose send queue passes this.
+  std::size_t max_send_queue_bytes = 64u << 20;
   std::chrono::milliseconds connect_timeout{5000};
 };
 
@@ -210,9 +226,9 @@ class ConnectionManager final : public PeerSink {
   AddressBook m_book;
   BanList m_bans;
 
-  std::mutex m_lifecycle_mutex;  // serialises Start and Stop
-  bool m_started = false;        // guarded by m_lifecycle_mutex
-  bool m_stopped = false;        // guarded by m_lifecycle_mutex
+  std::mutex m_lifecycle_mutex;      // serialises Start and Stop
+  bool m_started = false;            // guarded by m_lifecycle_mutex
+  bool m_stopped = false;            // guarded by m_lifecycle_mutex
   PeerHandler* m_handler = nullptr;  // set by Start, used by the message thread
   std::thread m_socket_thread;
   std::thread m_message_thread;
@@ -231,9 +247,9 @@ class ConnectionManager final : public PeerSink {
   std::set<uint64_t> m_own_nonces;  // nonces in the version messages of our outbound connections
   std::mt19937_64 m_rng;
   PeerId m_next_id = 1;
-  bool m_stopping = false;         // the socket thread ends
-  bool m_message_stop = false;     // the message thread ends
-  bool m_message_work = false;     // the message thread has something to do
+  bool m_stopping = false;      // the socket thread ends
+  bool m_message_stop = false;  // the message thread ends
+  bool m_message_work = false;  // the message thread has something to do
   std::chrono::steady_clock::time_point m_next_automatic;
 
   std::atomic<uint64_t> m_total_sent{0};

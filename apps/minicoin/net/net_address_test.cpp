@@ -20,10 +20,9 @@ TEST(NetAddressTest, SplitsHostAndPort) {
 }
 
 TEST(NetAddressTest, RejectsBadText) {
-  for (const std::string bad :
-       {"", ":5", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:5x", "[::1", "[::1]x",
-        "[::1]:", "[1.2.3.4]:5", "[]:5", "host name", "a/b", "1:2:3", "[::1]:99999",
-        "1.2.3.4:123456"}) {
+  for (const std::string bad : {"", ":5", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:5x",
+                                "[::1", "[::1]x", "[::1]:", "[1.2.3.4]:5", "[]:5", "host name",
+                                "a/b", "1:2:3", "[::1]:99999", "1.2.3.4:123456"}) {
     EXPECT_FALSE(SplitHostPort(bad, 1).has_value()) << bad;
   }
 }
