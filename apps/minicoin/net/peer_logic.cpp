@@ -468,6 +468,8 @@ void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message,
   std::vector<const InvEntry*> asked;
   for (const InvEntry& entry : message.entries) {
     state.known.Insert(entry.hash);
+    // While catching up the node cannot judge transactions: their announcements are ignored.
+    if (entry.type == InvType::kTx && m_status.initialDownload) continue;
     if (entry.type == InvType::kTx && m_txs_in_flight.contains(entry.hash)) continue;
     if (entry.type == InvType::kTx && m_orphans.Contains(entry.hash)) continue;
     items.push_back({static_cast<uint32_t>(entry.type), Bytes(entry.hash)});

@@ -649,6 +649,15 @@ TEST_F(PeerLogicTest, InvOfUnknownTxGetsGetDataKnownGetsNothing) {
   EXPECT_TRUE(sink.SentTo<GetDataMessage>(2).empty());
 }
 
+TEST_F(PeerLogicTest, TxAnnouncementsAreIgnoredDuringInitialDownload) {
+  chain.initial_download = true;
+  Start();
+  Connect(1);
+  Deliver(1, InvMessage{{{InvType::kTx, Filler(1, 1)}}});
+  EXPECT_TRUE(sink.SentTo<GetDataMessage>(1).empty());
+  EXPECT_EQ(chain.have_items_calls, 0);
+}
+
 TEST_F(PeerLogicTest, TxRequestsPerPeerAreBounded) {
   Start();
   Connect(1);
