@@ -384,7 +384,9 @@ void PeerLogic::ScheduleDownloads(microseconds now) {
   const int64_t tip_height = m_status.tipHeight;
   // One getBlocksToDownload per distinct peer best header.
   std::map<Uint256, std::vector<Uint256>> lists;
-  for (auto& [peer, state] : m_peers) {
+  for (auto& entry : m_peers) {
+    const PeerId peer = entry.first;  // named, not bound: the lambdas below capture them
+    PeerState& state = entry.second;
     if (state.disconnecting || state.stalling || !state.best_hash ||
         state.best_height <= tip_height ||
         state.blocks_in_flight.size() >= m_options.max_blocks_in_flight_per_peer) {
