@@ -139,6 +139,10 @@ std::vector<Uint256> HeaderTree::Locator() const {
   std::lock_guard<std::mutex> lock(m_mutex);
   const BlockIndex* walk = BestLocked();
   if (walk == nullptr) walk = &m_chain.Tip();
+  // From the best header's parent: a peer whose chain ends at our best header then answers with
+  // at least that header, which tells us it has it (a node whose net process restarted must
+  // learn what each peer has even when it knows every header already).
+  if (walk->prev != nullptr) walk = walk->prev;
   std::vector<Uint256> locator;
   uint32_t step = 1;
   while (walk != nullptr) {

@@ -91,8 +91,9 @@ class HeaderTree {
   // The tree's entries.
   std::size_t size() const;
 
-  // A block locator of the best header chain: hashes newest first, the first ten one apart,
-  // then doubling steps, genesis last; at most kMaxLocatorSize.
+  // A block locator of the best header chain, starting at the best header's parent (so that a
+  // peer with the same best header answers getheaders with it): hashes newest first, the first
+  // ten one apart, then doubling steps, genesis last; at most kMaxLocatorSize.
   std::vector<Uint256> Locator() const;
 
   // The blocks the chain state has no data for on the way from the active chain's fork to the

@@ -221,17 +221,17 @@ TEST_F(HeaderTreeTest, LocatorIsNewestFirstWithDoublingStepsAndGenesisLast) {
   std::vector<Uint256> locator = tree.Locator();
   std::vector<uint32_t> heights;
   for (const Uint256& hash : locator) heights.push_back(tree.Find(hash)->height);
-  // 30..21 one apart, then steps of 2, 4, 8, 16...
-  EXPECT_EQ(heights, (std::vector<uint32_t>{30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 19, 15, 7, 0}));
-  EXPECT_EQ(locator.front(), ahead.back().header.Hash());
+  // From the best header's parent (29): 29..20 one apart, then steps of 2, 4, 8, 16...
+  EXPECT_EQ(heights, (std::vector<uint32_t>{29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 18, 14, 6, 0}));
+  EXPECT_EQ(locator.front(), ahead[ahead.size() - 2].header.Hash());
   EXPECT_EQ(locator.back(), chain.Genesis().hash);
   EXPECT_LE(locator.size(), HeaderTree::kMaxLocatorSize);
 
   // Without headers ahead: the active chain's.
   HeaderTree empty(chain);
   std::vector<Uint256> short_locator = empty.Locator();
-  ASSERT_EQ(short_locator.size(), 6u);
-  EXPECT_EQ(short_locator.front(), chain.Tip().hash);
+  ASSERT_EQ(short_locator.size(), 5u);
+  EXPECT_EQ(short_locator.front(), chain.Tip().prev->hash);
   EXPECT_EQ(short_locator.back(), chain.Genesis().hash);
 }
 

@@ -119,6 +119,9 @@ NetBridge::NetBridge(Node& node, std::filesystem::path datadir)
     m_monitor = std::thread([this] { Monitor(); });
   } else {
     std::string error;
+    std::error_code ec;
+    std::filesystem::create_directories(m_datadir / "net", ec);
+    if (ec) throw std::runtime_error("cannot create " + (m_datadir / "net").string() + ": " + ec.message());
     std::optional<net::NetOptions> options =
         net::ReadNetOptions(node.args(), node.chain().params(), m_datadir / "net", error);
     if (!options) throw std::runtime_error(error);

@@ -408,9 +408,11 @@ class TestNode:
 
     # Peer-to-peer
 
-    def p2p_args(self):
-        """Options that make the node listen for peers on 127.0.0.1:self.p2pport."""
-        return ["-bind=127.0.0.1:%d" % self.p2pport]
+    def p2p_args(self, automatic=False):
+        """Options that make the node listen for peers on 127.0.0.1:self.p2pport. Without
+        `automatic` the node makes no outbound connection of its own (-noconnect): only those a
+        test asks for (addnode), so that a test decides the network's shape."""
+        return ["-bind=127.0.0.1:%d" % self.p2pport] + ([] if automatic else ["-noconnect"])
 
     def p2p_address(self):
         return "127.0.0.1:%d" % self.p2pport

@@ -27,8 +27,13 @@ class NetProcessTest(framework.FunctionalTest):
         os.kill(pid, signal.SIGKILL)
         # The node answers RPC while the process is gone and after.
         assert_true(n1.rpc.getblockcount() >= 0, "RPC answered while minicoin-net is down")
-        wait_until(lambda: n1.rpc.getnetworkinfo()["netprocess"]["restarts"] == 1, timeout=60,
-                   message="minicoin-net restarted")
+        def restarted():
+            try:
+                return n1.rpc.getnetworkinfo()["netprocess"]["restarts"] == 1
+            except framework.JSONRPCError as e:
+                assert_equal(e.code, -9, "the error while minicoin-net is down")
+                return False
+        wait_until(restarted, timeout=60, message="minicoin-net restarted")
         new_pid = n1.rpc.getnetworkinfo()["netprocess"]["pid"]
         assert_true(new_pid not in (0, pid), "a new minicoin-net process")
         assert_equal(self.sync_blocks([n0, n1]), n0.rpc.getbestblockhash(), "sync completed after the kill")
@@ -38,7 +43,7 @@ class NetProcessTest(framework.FunctionalTest):
         # The address book: after a clean restart without -addnode, n1 finds n0 from peers.dat.
         n1.stop()
         assert_true(os.path.exists(os.path.join(n1.datadir, "net", "peers.dat")), "peers.dat written")
-        n1.start(n1.p2p_args())
+        n1.start(n1.p2p_args(automatic=True))
         wait_until(lambda: n0.p2p_address() in n1.peer_addresses(), timeout=60,
                    message="n1 to reconnect to n0 from its address book")
         for node in self.nodes:

@@ -56,15 +56,18 @@ class P2PSyncTest(framework.FunctionalTest):
         wait_until(lambda: all(not n.rpc.getrawmempool() for n in (n0, n1, n2)), message="mempools emptied")
 
         # Partition: n2 alone mines a longer chain than n0 and n1 together.
-        n1.rpc.addnode(n2.p2p_address(), "remove")
+        # n2 stops keeping its connection to n1 (addnode remove), then n1 closes it.
         n2.rpc.addnode(n1.p2p_address(), "remove")
+        framework.assert_raises_rpc_error(-24, "", n1.rpc.addnode, n2.p2p_address(), "remove")
         for peer in n1.rpc.getpeerinfo():
             if peer["inbound"]:
                 n1.rpc.disconnectnode("", peer["id"])
         wait_until(lambda: n2.rpc.getconnectioncount() == 0, message="n2 cut off")
         short = n0.rpc.generatetoaddress(3, key["address"])
         self.sync_blocks([n0, n1])
-        long_chain = n2.rpc.generatetoaddress(6, key["address"])
+        # (Another payee: blocks mined on the same parent in the same second to the same address
+        # would be identical.)
+        long_chain = n2.rpc.generatetoaddress(6, payee["address"])
         assert_true(n1.rpc.getbestblockhash() == short[-1], "n1 follows n0 while cut off")
         self.connect_nodes(n2, n1)
         tip = self.sync_blocks([n0, n1, n2])
