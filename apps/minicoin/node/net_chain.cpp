@@ -53,11 +53,10 @@ bool BlockRefusalIsFault(const std::string& reason) {
 
 // Mempool refusals that are policy or timing, not a broken consensus rule.
 bool TransactionRefusalIsFault(const std::string& reason) {
-  static const std::set<std::string> kPolicy = {kRejectTooLarge,          kRejectAlreadyInPool, kRejectConflict,
-                                                kRejectMissingInputs,     kRejectTooManyAncestors,
-                                                kRejectMinFee,            kRejectPoolFull,
-                                                kRejectNonFinal};
-  if (kPolicy.contains(reason)) return false;
+  constexpr std::array<std::string_view, 8> kPolicyRefusals{
+      kRejectTooLarge, kRejectAlreadyInPool, kRejectConflict, kRejectMissingInputs,
+      kRejectTooManyAncestors, kRejectMinFee, kRejectPoolFull, kRejectNonFinal};
+  if (std::find(kPolicyRefusals.begin(), kPolicyRefusals.end(), reason) != kPolicyRefusals.end()) return false;
   // Spending a coinbase before it matures may become valid later; a spent or missing input is
   // a race with a block.
   if (reason.find("immature") != std::string::npos) return false;

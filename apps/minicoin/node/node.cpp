@@ -453,7 +453,7 @@ int64_t Node::Now() const {
 
 bool Node::IsInitialBlockDownload() const {
   if (!m_initial_download.load()) return false;
-  constexpr int64_t kDay = 24 * 60 * 60;
+  constexpr int64_t kDay = int64_t{24} * 60 * 60;
   if (static_cast<int64_t>(m_chain->Tip().header.time) + kDay < Now()) return true;
   m_initial_download.store(false);
   return false;
