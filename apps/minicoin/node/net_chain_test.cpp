@@ -8,6 +8,7 @@
 #include "node/header_tree.h"
 #include "node/node.h"
 #include "validation/coins.h"
+#include "validation/signature_cache.h"
 
 #include <gtest/gtest.h>
 
@@ -310,7 +311,7 @@ TEST_F(NetChainTest, BadBlocksAreFaultsAndUnknownParentsAreNot) {
 }
 
 TEST_F(NetChainTest, ParkingIsBounded) {
-  NodeNetChain net(*node, ParkingLimits{.max_blocks = 3});
+  NodeNetChain net(*node, NetChainOptions{.max_parked_blocks = 3});
   std::vector<Block> blocks = Branch(Chain().Tip(), 6);
   ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
   std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded({blocks[1], blocks[2], blocks[3], blocks[4]}));
@@ -327,7 +328,7 @@ TEST_F(NetChainTest, ParkingIsBounded) {
   EXPECT_EQ(Chain().Height(), 6u);
   EXPECT_EQ(net.ParkedCount(), 0u);
 
-  NodeNetChain small(*node, ParkingLimits{.max_bytes = 10});
+  NodeNetChain small(*node, NetChainOptions{.max_parked_bytes = 10});
   std::vector<Block> more = Branch(Chain().Tip(), 2);
   ASSERT_EQ(small.processHeaders(Headers(more)).error, "");
   verdicts = small.processBlocks(Encoded({more[1]}));
@@ -490,6 +491,63 @@ TEST_F(NetChainTest, LogMessagesReachTheNodeLog) {
     return false;
   };
   while (!found()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+TEST_F(NetChainTest, SignaturesOfAParkedBlockAreVerifiedAheadAndUsedWhenItConnects) {
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 3));
+  std::vector<Transaction> spends;
+  for (uint32_t height = 1; height <= 3; ++height) {
+    spends.push_back(test::MakeSpend(test::CoinbaseOf(Chain(), height), alice, 49 * kCoin, bob.PublicKey()));
+  }
+  const BlockIndex& tip = Chain().Tip();
+  std::vector<Block> blocks = Branch(tip.hash, tip.height, tip.header.time, 2);
+  // The second block spends tip coins: its signatures can be checked before the first arrives.
+  blocks[1] = MakeBlock(blocks[0].header.Hash(), tip.height + 2, blocks[0].header.time + 1, alice.PublicKey(), spends,
+                        3 * kCoin);
+  ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
+  SignatureCache& cache = node->signature_cache();
+  const std::size_t before = cache.size();
+  std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded({blocks[1]}));
+  ASSERT_TRUE(verdicts[0].accepted) << verdicts[0].reason;
+  EXPECT_EQ(cache.size(), before + 3);  // verified while parked
+  const std::size_t hits = cache.hits();
+  verdicts = net.processBlocks(Encoded({blocks[0]}));
+  ASSERT_TRUE(verdicts[0].accepted) << verdicts[0].reason;
+  EXPECT_EQ(Chain().Tip().hash, blocks[1].header.Hash());
+  EXPECT_EQ(cache.hits(), hits + 3);  // the connection found all three
+
+  // Without speculation nothing is verified ahead.
+  NodeNetChain plain(*node, NetChainOptions{.speculative_signature_checks = false});
+  std::vector<Transaction> more;
+  for (uint32_t height = 4; height <= 5; ++height) {
+    more.push_back(test::MakeSpend(test::CoinbaseOf(Chain(), height), alice, 49 * kCoin, bob.PublicKey()));
+  }
+  const BlockIndex& tip2 = Chain().Tip();
+  std::vector<Block> later = Branch(tip2.hash, tip2.height, tip2.header.time, 1);
+  Block child = MakeBlock(later[0].header.Hash(), tip2.height + 2, later[0].header.time + 1, alice.PublicKey(), more,
+                          2 * kCoin);
+  ASSERT_EQ(plain.processHeaders(Headers({later[0], child})).error, "");
+  const std::size_t size = cache.size();
+  ASSERT_TRUE(plain.processBlocks(Encoded({child}))[0].accepted);
+  EXPECT_EQ(cache.size(), size);
+  ASSERT_TRUE(plain.processBlocks(Encoded({later[0]}))[0].accepted);
+  EXPECT_EQ(Chain().Tip().hash, child.header.Hash());
+  EXPECT_EQ(cache.size(), size + 2);  // verified when connected
+}
+
+TEST_F(NetChainTest, ABadSignatureIsCaughtWhateverTheSpeculationDid) {
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 1));
+  Transaction forged = test::MakeSpend(test::CoinbaseOf(Chain(), 1), alice, 49 * kCoin, bob.PublicKey());
+  forged.inputs[0].signature[3] ^= 1;
+  const BlockIndex& tip = Chain().Tip();
+  Block block = MakeBlock(tip.hash, tip.height + 1, tip.header.time + 1, alice.PublicKey(), {forged}, kCoin);
+  std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded({block}));
+  EXPECT_FALSE(verdicts[0].accepted);
+  EXPECT_TRUE(verdicts[0].peerFault);
+  EXPECT_NE(verdicts[0].reason.find("invalid signature"), std::string::npos) << verdicts[0].reason;
+  EXPECT_EQ(Chain().Tip().hash, tip.hash);
 }
 
 }  // namespace

@@ -299,6 +299,7 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
   chain_options.dir = args.GetDataDir();
   chain_options.params = &ChainParams::Get(args.GetChainTypeOrMain());
   chain_options.pool = m_pool.get();
+  chain_options.signature_cache = &m_signature_cache;
   chain_options.now = [this] { return Now(); };
   chain_options.log = [this](const std::string& line) { m_log.Info("%s", line.c_str()); };
   const CacheSizes cache = DbCacheSizes(args);
