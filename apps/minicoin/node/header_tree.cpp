@@ -193,7 +193,10 @@ void HeaderTree::RefreshLocked() {
   for (const auto& [hash, entry] : m_entries) {
     if (auto it = replaced.find(entry->prev); it != replaced.end()) entry->prev = it->second;
   }
-  for (const auto& [entry, stored] : replaced) m_entries.erase(entry->hash);
+  for (const auto& [entry, stored] : replaced) {
+    const Uint256 hash = entry->hash;  // a copy: erasing destroys the entry
+    m_entries.erase(hash);
+  }
 
   // 2. Parents before children.
   std::vector<BlockIndex*> order;
@@ -227,7 +230,10 @@ void HeaderTree::RefreshLocked() {
                        static_cast<uint64_t>(entry->height) + kHeaderTreeStaleDepth < tip.height;
     if (entry->status != 0 || stale || dropped.contains(entry->prev)) dropped.insert(entry);
   }
-  for (const BlockIndex* entry : dropped) m_entries.erase(entry->hash);
+  for (const BlockIndex* entry : dropped) {
+    const Uint256 hash = entry->hash;  // a copy: erasing destroys the entry
+    m_entries.erase(hash);
+  }
 
   // 5. The best entry.
   m_best = nullptr;
