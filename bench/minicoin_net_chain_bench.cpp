@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
       double baseline = 0;
       for (bool speculate : {false, true}) {
         std::vector<double> runs;
+        runs.reserve(static_cast<std::size_t>(repetitions));
         for (int r = 0; r < repetitions; ++r) runs.push_back(Measure(setup, measured, speculate, reverse, par));
         const double seconds = Median(runs);
         if (!speculate) baseline = seconds;

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -548,6 +550,42 @@ TEST_F(NetChainTest, ABadSignatureIsCaughtWhateverTheSpeculationDid) {
   EXPECT_TRUE(verdicts[0].peerFault);
   EXPECT_NE(verdicts[0].reason.find("invalid signature"), std::string::npos) << verdicts[0].reason;
   EXPECT_EQ(Chain().Tip().hash, tip.hash);
+}
+
+TEST_F(NetChainTest, ConcurrentCallersEndOnTheFullChain) {
+  NodeNetChain net(*node);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 40);
+  std::atomic<bool> done{false};
+  // A peer thread delivering headers then blocks out of order, in small batches.
+  std::thread deliverer([&] {
+    EXPECT_EQ(net.processHeaders(Headers(blocks)).error, "");
+    for (std::size_t start = 0; start < blocks.size(); start += 4) {
+      std::vector<Block> batch(blocks.begin() + static_cast<std::ptrdiff_t>(start),
+                               blocks.begin() + static_cast<std::ptrdiff_t>(start + 4));
+      std::reverse(batch.begin(), batch.end());
+      for (const ipc::BlockVerdict& verdict : net.processBlocks(Encoded(batch))) {
+        EXPECT_TRUE(verdict.accepted) << verdict.reason;
+      }
+    }
+    done = true;
+  });
+  // Other peers asking questions meanwhile.
+  std::thread asker([&] {
+    const Bytes best = HashBytes(blocks.back().header.Hash());
+    while (!done) {
+      (void)net.getStatus();
+      (void)net.getLocator();
+      (void)net.getBlocksToDownload(best, 16);
+      (void)net.haveItems({ipc::InvItem{2, best}});
+      (void)net.findHeaders({}, {});
+      (void)net.processHeaders(Headers({blocks[0], blocks[1]}));
+    }
+  });
+  deliverer.join();
+  asker.join();
+  EXPECT_EQ(Chain().Tip().hash, blocks.back().header.Hash());
+  EXPECT_EQ(net.ParkedCount(), 0u);
+  EXPECT_TRUE(net.getBlocksToDownload(HashBytes(blocks.back().header.Hash()), 16).empty());
 }
 
 }  // namespace
