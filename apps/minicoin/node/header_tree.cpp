@@ -36,8 +36,8 @@ bool HeaderTree::IsInvalidLocked(const BlockIndex& index) const {
   if (!Owns(&index)) {
     return (m_chain.StatusOf(index) & (BlockIndex::kFailed | BlockIndex::kFailedParent)) != 0;
   }
-  if ((index.status & BlockIndex::kFailedParent) != 0) return true;
-  // Marks the chain state set since the last Refresh, on this block or its nearest parent.
+  // Refresh dropped the entries it found invalid; marks the chain state set since, on this block
+  // or its parent, are read here.
   for (const BlockIndex* walk : {&index, index.prev}) {
     if (walk == nullptr) continue;
     const BlockIndex* stored = m_chain.Lookup(walk->hash);

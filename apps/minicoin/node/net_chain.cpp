@@ -254,10 +254,6 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     for (Block& child : children) SubmitWithChildren(std::move(child), verdicts, batch);
   }
 
-  if (m_tree_stale) {
-    m_tree.Refresh();
-    m_tree_stale = false;
-  }
   if (speculation) speculation->Wait();
   return verdicts;
 }
@@ -276,7 +272,6 @@ void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict
       SetVerdict(verdicts[it->second], hash, result.accepted, result.duplicate, result.reason);
     }
     const BlockIndex* stored = chain.Lookup(hash);
-    if (!result.accepted && !result.duplicate && stored != nullptr) m_tree_stale = true;  // failed when connected
     if (stored == nullptr) {
       if (!result.accepted && !result.reason.empty()) {
         MINICOIN_LOG_DEBUG(m_node.log(), LogCategory::kNet, "%s", ("block " + hash.ToHex() + " refused: " + result.reason).c_str());

@@ -115,8 +115,6 @@ class NodeNetChain final : public ipc::NetChain {
   const NetChainOptions m_options;
 
   std::mutex m_process_mutex;  // held through processBlocks
-  // A stored block failed since the header tree was refreshed. Guarded by m_process_mutex.
-  bool m_tree_stale = false;
 
   mutable std::mutex m_park_mutex;
   // Guarded by m_park_mutex: parked blocks by hash, their hashes by parent (in arrival order),

@@ -588,5 +588,29 @@ TEST_F(NetChainTest, ConcurrentCallersEndOnTheFullChain) {
   EXPECT_TRUE(net.getBlocksToDownload(HashBytes(blocks.back().header.Hash()), 16).empty());
 }
 
+TEST_F(NetChainTest, ABlockFailingToConnectTakesItsHeadersDownWithIt) {
+  NodeNetChain net(*node);
+  const BlockIndex& tip = Chain().Tip();
+  // Valid headers, but the first block's coinbase claims too much: found only when connected.
+  Block greedy = MakeBlock(tip.hash, tip.height + 1, tip.header.time + 1, alice.PublicKey(), {}, 1);
+  std::vector<Block> children = Branch(greedy.header.Hash(), tip.height + 1, greedy.header.time, 2);
+  std::vector<Block> all{greedy, children[0], children[1]};
+  ASSERT_EQ(net.processHeaders(Headers(all)).error, "");
+  EXPECT_EQ(net.getStatus().bestHeaderHeight, 3u);
+  // Submitted outside the peer-to-peer layer (submitblock).
+  ChainState::BlockResult result = node->SubmitBlock(greedy);
+  EXPECT_FALSE(result.accepted);
+  ipc::NetChainStatus status = net.getStatus();
+  EXPECT_EQ(status.bestHeaderHeight, 0u);
+  EXPECT_EQ(status.bestHeaderHash, status.tipHash);
+  EXPECT_TRUE(net.getBlocksToDownload(HashBytes(children[1].header.Hash()), 16).empty());
+  std::vector<Block> grandchild = Branch(children[1].header.Hash(), tip.height + 3, children[1].header.time, 1);
+  ipc::HeadersVerdict verdict = net.processHeaders(Headers({children[1], grandchild[0]}));
+  EXPECT_FALSE(verdict.connects);  // the tree let the invalid branch go
+  EXPECT_FALSE(verdict.peerFault);
+  verdict = net.processHeaders(Headers({children[0]}));
+  EXPECT_TRUE(verdict.peerFault) << verdict.error;  // on the invalid block itself
+}
+
 }  // namespace
 }  // namespace minicoin

@@ -350,6 +350,8 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
   ChainState::BlockResult result = m_chain->ProcessBlock(std::move(block));
   if (!result.accepted && !result.duplicate) {
     m_log.Info("%s", ("rejected block " + hash.ToHex() + ": " + result.reason).c_str());
+    // Stored but failed when connected: the headers on it are invalid now.
+    if (m_chain->Lookup(hash) != nullptr) m_header_tree->Refresh();
   }
   ReturnDisconnectedToMempool();
   return result;
