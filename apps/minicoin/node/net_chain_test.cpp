@@ -34,9 +34,11 @@ Bytes EncodeHeader(const BlockHeader& header) {
 
 class NetChainTest : public ::testing::Test {
  protected:
-  NetChainTest() {
+  // A regtest node with `extra` options.
+  explicit NetChainTest(const std::vector<std::string>& extra = {}) {
     std::filesystem::create_directories(dir.path);
     std::vector<std::string> words{"minicoind", "-datadir=" + dir.path.string(), "-regtest"};
+    words.insert(words.end(), extra.begin(), extra.end());
     std::vector<const char*> argv;
     argv.reserve(words.size());
     for (const std::string& word : words) argv.push_back(word.c_str());
@@ -610,6 +612,33 @@ TEST_F(NetChainTest, ABlockFailingToConnectTakesItsHeadersDownWithIt) {
   EXPECT_FALSE(verdict.peerFault);
   verdict = net.processHeaders(Headers({children[0]}));
   EXPECT_TRUE(verdict.peerFault) << verdict.error;  // on the invalid block itself
+}
+
+// One validation thread: the speculative checks and the connections share it without deadlock.
+class NetChainOneThreadTest : public NetChainTest {
+ protected:
+  NetChainOneThreadTest() : NetChainTest({"-par=1"}) {}
+};
+
+TEST_F(NetChainOneThreadTest, SpeculationAndConnectionShareOneThread) {
+  ASSERT_EQ(node->pool().thread_count(), 1u);
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 4));
+  const BlockIndex& tip = Chain().Tip();
+  std::vector<Block> blocks;
+  Uint256 previous = tip.hash;
+  uint32_t time = tip.header.time;
+  for (uint32_t i = 0; i < 4; ++i) {
+    Transaction spend = test::MakeSpend(test::CoinbaseOf(Chain(), i + 1), alice, 49 * kCoin, bob.PublicKey());
+    blocks.push_back(MakeBlock(previous, tip.height + 1 + i, ++time, alice.PublicKey(), {spend}, kCoin));
+    previous = blocks.back().header.Hash();
+  }
+  ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
+  std::vector<Block> shuffled{blocks[2], blocks[0], blocks[3], blocks[1]};
+  for (const ipc::BlockVerdict& verdict : net.processBlocks(Encoded(shuffled))) {
+    EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  }
+  EXPECT_EQ(Chain().Tip().hash, blocks.back().header.Hash());
 }
 
 }  // namespace
