@@ -349,11 +349,15 @@ std::optional<crossproc::ParallelForHandle> NodeNetChain::StartSpeculativeChecks
   }
   if (checks->empty()) return std::nullopt;
   SignatureCache* cache = &m_node.signature_cache();
+  // One runner fewer than the pool's threads (at least one): a thread stays free for the blocks'
+  // validation jobs, which then run alongside the checks instead of after them.
+  const std::size_t runners = std::max<std::size_t>(1, m_node.pool().thread_count() - 1);
+  const std::size_t chunk = (checks->size() + runners - 1) / runners;
   return m_node.pool().ParallelFor(0, checks->size(), [checks, cache](std::size_t i) {
     const SignatureCheck& check = (*checks)[i];
     if (cache->Contains(check)) return;
     if (VerifySchnorr(check.pubkey, check.hash, check.signature)) cache->Add(check);
-  });
+  }, chunk);
 }
 
 bool NodeNetChain::IsParked(const Uint256& hash) const {

@@ -46,9 +46,9 @@ struct NetChainOptions {
 // Speculative signature checks: when a processBlocks call starts, the signatures of its blocks
 // whose spent outputs are known (the tip's coins, the mempool's, the outputs of the batch's
 // earlier blocks) are verified on the node's worker pool, and those that verify go to the node's
-// SignatureCache, which connecting a block consults. The pool runs its jobs in order, so these
-// checks run ahead of the first block's validation job, all of the batch in parallel, and the
-// connections then find their signatures in the cache. The cache holds exactly the verified
+// SignatureCache, which connecting a block consults. They take one thread fewer than the pool
+// has (at least one), in block order, so that the blocks' validation jobs run alongside them
+// on the thread left free and find the later blocks' signatures already verified. The cache holds exactly the verified
 // (hash, key, signature) triples, so a wrong guess costs time, never correctness. The call
 // returns once the speculative checks are done (parked blocks find theirs in the cache when they
 // connect later); at most kMaxSpeculativeChecks per call.
