@@ -575,7 +575,7 @@ void ChainState::FlushDirty() {
 
 bool ChainState::ConnectTip(BlockIndex& index, const Block& block, std::string& reason) {
   BlockUndo undo;
-  if (auto error = ConnectBlock(block, ContextOf(index), *m_coins, *m_pool, undo)) {
+  if (auto error = ConnectBlock(block, ContextOf(index), *m_coins, *m_pool, undo, m_options.signature_cache)) {
     reason = error->reason;
     return false;
   }

@@ -86,6 +86,9 @@ struct ChainStateOptions {
   std::filesystem::path dir = {};             // holds blocks/ and chainstate/; created if missing
   const ChainParams* params = nullptr;        // the chain's rules; null: regtest's. Must outlive the state.
   crossproc::WorkerPool* pool = nullptr;      // runs jobs and signature checks; null: an own pool
+  // Signatures verified before (speculatively, or by an earlier connection) that connecting a
+  // block need not verify again; null: none. Must outlive the state.
+  SignatureCache* signature_cache = nullptr;
   bool sync_writes = true;                    // fsync the files and sync the database writes
   uint32_t max_block_file_size = 128u << 20;  // start a new blk/rev file past this size
   std::size_t database_cache_bytes = 8u << 20;

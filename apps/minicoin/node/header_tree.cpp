@@ -36,8 +36,8 @@ bool HeaderTree::IsInvalidLocked(const BlockIndex& index) const {
   if (!Owns(&index)) {
     return (m_chain.StatusOf(index) & (BlockIndex::kFailed | BlockIndex::kFailedParent)) != 0;
   }
-  if ((index.status & BlockIndex::kFailedParent) != 0) return true;
-  // Marks the chain state set since the last Refresh, on this block or its nearest parent.
+  // Refresh dropped the entries it found invalid; marks the chain state set since, on this block
+  // or its parent, are read here.
   for (const BlockIndex* walk : {&index, index.prev}) {
     if (walk == nullptr) continue;
     const BlockIndex* stored = m_chain.Lookup(walk->hash);
@@ -197,7 +197,10 @@ void HeaderTree::RefreshLocked() {
   for (const auto& [hash, entry] : m_entries) {
     if (auto it = replaced.find(entry->prev); it != replaced.end()) entry->prev = it->second;
   }
-  for (const auto& [entry, stored] : replaced) m_entries.erase(entry->hash);
+  for (const auto& [entry, stored] : replaced) {
+    const Uint256 hash = entry->hash;  // a copy: erasing destroys the entry
+    m_entries.erase(hash);
+  }
 
   // 2. Parents before children.
   std::vector<BlockIndex*> order;
@@ -231,7 +234,10 @@ void HeaderTree::RefreshLocked() {
                        static_cast<uint64_t>(entry->height) + kHeaderTreeStaleDepth < tip.height;
     if (entry->status != 0 || stale || dropped.contains(entry->prev)) dropped.insert(entry);
   }
-  for (const BlockIndex* entry : dropped) m_entries.erase(entry->hash);
+  for (const BlockIndex* entry : dropped) {
+    const Uint256 hash = entry->hash;  // a copy: erasing destroys the entry
+    m_entries.erase(hash);
+  }
 
   // 5. The best entry.
   m_best = nullptr;

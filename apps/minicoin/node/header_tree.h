@@ -53,8 +53,8 @@ struct HeadersResult {
 // until the blocks catch up.
 //
 // Invalid blocks: a header descending from a block the chain state marked invalid is refused.
-// Refresh() re-reads those marks (call it after a block failed or after invalidateblock and
-// reconsiderblock); the best header skips invalid branches from then on.
+// Refresh() re-reads those marks (Node calls it when a stored block fails to connect and after
+// invalidateblock and reconsiderblock); the best header skips invalid branches from then on.
 //
 // Thread-safe. `chain` must outlive the tree. Lock order: the tree's lock, then the chain's.
 //
@@ -122,8 +122,8 @@ class HeaderTree {
   const ChainState& m_chain;
   const std::size_t m_max_entries;
   mutable std::mutex m_mutex;
-  // Guarded by m_mutex. An entry's `status` here is 0, or BlockIndex::kFailedParent when
-  // Refresh found it on an invalid branch.
+  // Guarded by m_mutex. Entries' `status` is 0 (Refresh marks the invalid ones while it runs and
+  // drops them).
   std::map<Uint256, std::unique_ptr<BlockIndex>, UintLess> m_entries;
   const BlockIndex* m_best = nullptr;  // the valid entry with the most work; guarded by m_mutex
   std::size_t m_prune_at;              // prune when m_entries reaches it; guarded by m_mutex

@@ -20,6 +20,7 @@ class HeaderTreeTest : public ::testing::Test {
   // `count` mined blocks on `parent` (hash, height, time), not stored anywhere.
   std::vector<Block> Branch(const Uint256& parent, uint32_t height, uint32_t time, int count, uint32_t salt = 0) {
     std::vector<Block> blocks;
+    blocks.reserve(static_cast<std::size_t>(count));
     Uint256 previous = parent;
     for (int i = 0; i < count; ++i) {
       ++height;
@@ -34,6 +35,7 @@ class HeaderTreeTest : public ::testing::Test {
   }
   static std::vector<BlockHeader> Headers(const std::vector<Block>& blocks) {
     std::vector<BlockHeader> headers;
+    headers.reserve(blocks.size());
     for (const Block& block : blocks) headers.push_back(block.header);
     return headers;
   }
@@ -220,6 +222,7 @@ TEST_F(HeaderTreeTest, LocatorIsNewestFirstWithDoublingStepsAndGenesisLast) {
   ASSERT_EQ(tree.AcceptHeaders(Headers(ahead), Now()).error, "");
   std::vector<Uint256> locator = tree.Locator();
   std::vector<uint32_t> heights;
+  heights.reserve(locator.size());
   for (const Uint256& hash : locator) heights.push_back(tree.Find(hash)->height);
   // From the best header's parent (29): 29..20 one apart, then steps of 2, 4, 8, 16...
   EXPECT_EQ(heights, (std::vector<uint32_t>{29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 18, 14, 6, 0}));
@@ -321,8 +324,10 @@ TEST_F(HeaderTreeTest, ConcurrentCallersSeeOneTree) {
   HeaderTree tree(chain);
   std::vector<Block> blocks = Branch(chain.Tip(), 40);
   std::vector<BlockHeader> headers = Headers(blocks);
+  constexpr int kThreads = 4;
   std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (std::size_t start = 0; start < headers.size(); start += 5) {
         std::vector<BlockHeader> part(headers.begin(), headers.begin() + static_cast<std::ptrdiff_t>(start + 5));

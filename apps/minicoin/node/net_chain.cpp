@@ -4,7 +4,10 @@
 #include "mempool/mempool.h"
 #include "node/header_tree.h"
 #include "node/node.h"
+#include "crypto/key.h"
 #include "validation/block_check.h"
+#include "validation/signature_cache.h"
+#include "validation/tx_check.h"
 
 #include <algorithm>
 #include <array>
@@ -41,6 +44,14 @@ BlockHeader DecodeHeader(const std::vector<uint8_t>& bytes) {
   return header;
 }
 
+// Outpoints ordered for map lookups.
+struct OutPointLess {
+  bool operator()(const OutPoint& a, const OutPoint& b) const {
+    if (a.txid == b.txid) return a.index < b.index;
+    return a.txid.bytes() < b.txid.bytes();
+  }
+};
+
 bool StartsWith(const std::string& text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
 
 // Refusals of a block that are no fault of its sender: it was known, its parent is not (yet),
@@ -53,11 +64,10 @@ bool BlockRefusalIsFault(const std::string& reason) {
 
 // Mempool refusals that are policy or timing, not a broken consensus rule.
 bool TransactionRefusalIsFault(const std::string& reason) {
-  static const std::set<std::string> kPolicy = {kRejectTooLarge,          kRejectAlreadyInPool, kRejectConflict,
-                                                kRejectMissingInputs,     kRejectTooManyAncestors,
-                                                kRejectMinFee,            kRejectPoolFull,
-                                                kRejectNonFinal};
-  if (kPolicy.contains(reason)) return false;
+  constexpr std::array<std::string_view, 8> kPolicyRefusals{
+      kRejectTooLarge, kRejectAlreadyInPool, kRejectConflict, kRejectMissingInputs,
+      kRejectTooManyAncestors, kRejectMinFee, kRejectPoolFull, kRejectNonFinal};
+  if (std::find(kPolicyRefusals.begin(), kPolicyRefusals.end(), reason) != kPolicyRefusals.end()) return false;
   // Spending a coinbase before it matures may become valid later; a spent or missing input is
   // a race with a block.
   if (reason.find("immature") != std::string::npos) return false;
@@ -67,8 +77,8 @@ bool TransactionRefusalIsFault(const std::string& reason) {
 
 }  // namespace
 
-NodeNetChain::NodeNetChain(Node& node, ParkingLimits limits)
-    : m_node(node), m_tree(node.header_tree()), m_limits(limits) {}
+NodeNetChain::NodeNetChain(Node& node, NetChainOptions options)
+    : m_node(node), m_tree(node.header_tree()), m_options(options) {}
 
 NodeNetChain::~NodeNetChain() = default;
 
@@ -176,6 +186,8 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     verdicts[i].hash = Bytes(hash);
     batch.emplace(hash, i);
   }
+  std::optional<crossproc::ParallelForHandle> speculation;
+  if (m_options.speculative_signature_checks) speculation = StartSpeculativeChecks(blocks);
 
   for (std::size_t i = 0; i < encoded.size(); ++i) {
     if (!blocks[i]) continue;
@@ -242,10 +254,7 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     for (Block& child : children) SubmitWithChildren(std::move(child), verdicts, batch);
   }
 
-  if (m_tree_stale) {
-    m_tree.Refresh();
-    m_tree_stale = false;
-  }
+  if (speculation) speculation->Wait();
   return verdicts;
 }
 
@@ -263,7 +272,6 @@ void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict
       SetVerdict(verdicts[it->second], hash, result.accepted, result.duplicate, result.reason);
     }
     const BlockIndex* stored = chain.Lookup(hash);
-    if (!result.accepted && !result.duplicate && stored != nullptr) m_tree_stale = true;  // failed when connected
     if (stored == nullptr) {
       if (!result.accepted && !result.reason.empty()) {
         MINICOIN_LOG_DEBUG(m_node.log(), LogCategory::kNet, "%s", ("block " + hash.ToHex() + " refused: " + result.reason).c_str());
@@ -284,7 +292,7 @@ void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict
 
 bool NodeNetChain::Park(const Uint256& hash, Block block, std::size_t bytes) {
   std::lock_guard<std::mutex> lock(m_park_mutex);
-  auto full = [&] { return m_parked.size() >= m_limits.max_blocks || m_parked_bytes + bytes > m_limits.max_bytes; };
+  auto full = [&] { return m_parked.size() >= m_options.max_parked_blocks || m_parked_bytes + bytes > m_options.max_parked_bytes; };
   if (full()) {
     // Drop the blocks the chain stored meanwhile and those whose header the tree let go.
     for (auto it = m_parked.begin(); it != m_parked.end();) {
@@ -311,6 +319,45 @@ bool NodeNetChain::Park(const Uint256& hash, Block block, std::size_t bytes) {
   m_parked_by_parent.emplace(parent, hash);
   m_parked_bytes += bytes;
   return true;
+}
+
+std::optional<crossproc::ParallelForHandle> NodeNetChain::StartSpeculativeChecks(
+    const std::vector<std::optional<Block>>& blocks) {
+  // The checks, shared with the pool's jobs (they hold it until the last chunk is done).
+  auto checks = std::make_shared<std::vector<SignatureCheck>>();
+  std::map<OutPoint, XOnlyPublicKey, OutPointLess> batch_outputs;
+  for (const std::optional<Block>& block : blocks) {
+    if (!block) continue;
+    for (const Transaction& tx : block->transactions) {
+      const Uint256 txid = tx.Txid();
+      if (!tx.IsCoinbase()) {
+        for (std::size_t i = 0; i < tx.inputs.size() && checks->size() < kMaxSpeculativeChecks; ++i) {
+          const OutPoint& prevout = tx.inputs[i].prevout;
+          std::optional<XOnlyPublicKey> pubkey;
+          if (auto it = batch_outputs.find(prevout); it != batch_outputs.end()) {
+            pubkey = it->second;
+          } else if (std::optional<Coin> coin = m_node.chain().GetCoin(prevout)) {
+            pubkey = coin->output.pubkey;
+          } else if (std::optional<Coin> pool_coin = m_node.mempool().GetPoolCoin(prevout)) {
+            pubkey = pool_coin->output.pubkey;
+          }
+          if (pubkey) checks->push_back(SignatureCheck{*pubkey, Transaction::SignatureHash(txid, i), tx.inputs[i].signature});
+        }
+      }
+      for (uint32_t n = 0; n < tx.outputs.size(); ++n) batch_outputs.emplace(OutPoint{txid, n}, tx.outputs[n].pubkey);
+    }
+  }
+  if (checks->empty()) return std::nullopt;
+  SignatureCache* cache = &m_node.signature_cache();
+  // One runner fewer than the pool's threads (at least one): a thread stays free for the blocks'
+  // validation jobs, which then run alongside the checks instead of after them.
+  const std::size_t runners = std::max<std::size_t>(1, m_node.pool().thread_count() - 1);
+  const std::size_t chunk = (checks->size() + runners - 1) / runners;
+  return m_node.pool().ParallelFor(0, checks->size(), [checks, cache](std::size_t i) {
+    const SignatureCheck& check = (*checks)[i];
+    if (cache->Contains(check)) return;
+    if (VerifySchnorr(check.pubkey, check.hash, check.signature)) cache->Add(check);
+  }, chunk);
 }
 
 bool NodeNetChain::IsParked(const Uint256& hash) const {

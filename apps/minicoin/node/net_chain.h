@@ -4,12 +4,15 @@
 #include "net.crossproc.h"
 #include "primitives/block.h"
 
+#include <crossproc/worker_pool.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,10 +22,14 @@ namespace minicoin {
 class HeaderTree;
 class Node;
 
-// How many blocks NodeNetChain keeps waiting for their parents, and their encoded bytes at most.
-struct ParkingLimits {
-  std::size_t max_blocks = 1024;
-  std::size_t max_bytes = std::size_t{256} << 20;
+// How NodeNetChain handles blocks.
+struct NetChainOptions {
+  // Blocks kept waiting for their parents at most, and their encoded bytes at most.
+  std::size_t max_parked_blocks = 1024;
+  std::size_t max_parked_bytes = std::size_t{256} << 20;
+  // Verify the signatures of a processBlocks batch on the worker pool while its blocks connect,
+  // filling the node's signature cache.
+  bool speculative_signature_checks = true;
 };
 
 // The NetChain the peer-to-peer layer calls: in minicoind directly, in minicoin-node through a
@@ -32,9 +39,19 @@ struct ParkingLimits {
 // policy) are answered without it.
 //
 // Blocks whose header is known but whose parent's data has not arrived are parked (at most
-// ParkingLimits: by default 1,024 blocks and 256 MiB) and submitted, in order, once the
+// NetChainOptions: by default 1,024 blocks and 256 MiB) and submitted, in order, once the
 // parent is stored. Transactions recently refused are remembered (at most kMaxRecentRejects,
 // forgotten when the tip moves) so that haveItems does not ask for them again.
+//
+// Speculative signature checks: when a processBlocks call starts, the signatures of its blocks
+// whose spent outputs are known (the tip's coins, the mempool's, the outputs of the batch's
+// earlier blocks) are verified on the node's worker pool, and those that verify go to the node's
+// SignatureCache, which connecting a block consults. They take one thread fewer than the pool
+// has (at least one), in block order, so that the blocks' validation jobs run alongside them
+// on the thread left free and find the later blocks' signatures already verified. The cache holds exactly the verified
+// (hash, key, signature) triples, so a wrong guess costs time, never correctness. The call
+// returns once the speculative checks are done (parked blocks find theirs in the cache when they
+// connect later); at most kMaxSpeculativeChecks per call.
 //
 // Thread-safe; processBlocks calls run one at a time. `node` must outlive it.
 class NodeNetChain final : public ipc::NetChain {
@@ -46,8 +63,9 @@ class NodeNetChain final : public ipc::NetChain {
   // findHeaders answers at most this many headers.
   static constexpr std::size_t kMaxHeadersPerFind = 2000;
   static constexpr std::size_t kMaxRecentRejects = 50'000;
+  static constexpr std::size_t kMaxSpeculativeChecks = 100'000;
 
-  explicit NodeNetChain(Node& node, ParkingLimits limits = {});
+  explicit NodeNetChain(Node& node, NetChainOptions options = {});
   ~NodeNetChain() override;
   NodeNetChain(const NodeNetChain&) = delete;
   NodeNetChain& operator=(const NodeNetChain&) = delete;
@@ -88,16 +106,17 @@ class NodeNetChain final : public ipc::NetChain {
   // Parks `block`; false if the pool is full even after dropping blocks nothing waits for.
   bool Park(const Uint256& hash, Block block, std::size_t bytes);
   bool IsParked(const Uint256& hash) const;
+  // Starts verifying the signatures of `blocks` on the pool (see the class comment); the
+  // returned handle completes when they are done. Nothing to do: a completed handle or none.
+  std::optional<crossproc::ParallelForHandle> StartSpeculativeChecks(const std::vector<std::optional<Block>>& blocks);
   void RememberReject(const Uint256& txid);
   bool RecentlyRejected(const Uint256& txid);
 
   Node& m_node;
   HeaderTree& m_tree;
-  const ParkingLimits m_limits;
+  const NetChainOptions m_options;
 
   std::mutex m_process_mutex;  // held through processBlocks
-  // A stored block failed since the header tree was refreshed. Guarded by m_process_mutex.
-  bool m_tree_stale = false;
 
   mutable std::mutex m_park_mutex;
   // Guarded by m_park_mutex: parked blocks by hash, their hashes by parent (in arrival order),

@@ -8,9 +8,12 @@
 #include "node/header_tree.h"
 #include "node/node.h"
 #include "validation/coins.h"
+#include "validation/signature_cache.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -31,10 +34,13 @@ Bytes EncodeHeader(const BlockHeader& header) {
 
 class NetChainTest : public ::testing::Test {
  protected:
-  NetChainTest() {
+  // A regtest node with `extra` options.
+  explicit NetChainTest(const std::vector<std::string>& extra = {}) {
     std::filesystem::create_directories(dir.path);
     std::vector<std::string> words{"minicoind", "-datadir=" + dir.path.string(), "-regtest"};
+    words.insert(words.end(), extra.begin(), extra.end());
     std::vector<const char*> argv;
+    argv.reserve(words.size());
     for (const std::string& word : words) argv.push_back(word.c_str());
     std::string error;
     AddNodeOptions(args, NodeOptions{});
@@ -44,12 +50,13 @@ class NetChainTest : public ::testing::Test {
     node = std::make_unique<Node>(args, log, NodeOptions{});
   }
 
-  ChainState& chain() { return node->chain(); }
+  ChainState& Chain() { return node->chain(); }
 
   // `count` mined blocks on `parent` (hash, height, time), not submitted.
   std::vector<Block> Branch(const Uint256& parent, uint32_t height, uint32_t time, int count, uint32_t salt = 0,
-                            std::vector<Transaction> first_txs = {}) {
+                            const std::vector<Transaction>& first_txs = {}) {
     std::vector<Block> blocks;
+    blocks.reserve(static_cast<std::size_t>(count));
     Uint256 previous = parent;
     for (int i = 0; i < count; ++i) {
       ++height;
@@ -64,11 +71,13 @@ class NetChainTest : public ::testing::Test {
   }
   static std::vector<Bytes> Headers(const std::vector<Block>& blocks) {
     std::vector<Bytes> headers;
+    headers.reserve(blocks.size());
     for (const Block& block : blocks) headers.push_back(EncodeHeader(block.header));
     return headers;
   }
   static std::vector<Bytes> Encoded(const std::vector<Block>& blocks) {
     std::vector<Bytes> encoded;
+    encoded.reserve(blocks.size());
     for (const Block& block : blocks) encoded.push_back(block.Encode());
     return encoded;
   }
@@ -80,6 +89,7 @@ class NetChainTest : public ::testing::Test {
   }
   static std::vector<Bytes> Hashes(const std::vector<Block>& blocks) {
     std::vector<Bytes> hashes;
+    hashes.reserve(blocks.size());
     for (const Block& block : blocks) hashes.push_back(HashBytes(block.header.Hash()));
     return hashes;
   }
@@ -96,9 +106,9 @@ TEST_F(NetChainTest, HeadersMoveTheBestHeaderAndMalformedOnesAreFaults) {
   NodeNetChain net(*node);
   ipc::NetChainStatus status = net.getStatus();
   EXPECT_EQ(status.tipHeight, 0u);
-  EXPECT_EQ(status.bestHeaderHash, HashBytes(chain().Genesis().hash));
+  EXPECT_EQ(status.bestHeaderHash, HashBytes(Chain().Genesis().hash));
 
-  std::vector<Block> blocks = Branch(chain().Tip(), 4);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 4);
   ipc::HeadersVerdict verdict = net.processHeaders(Headers(blocks));
   EXPECT_EQ(verdict.error, "");
   EXPECT_FALSE(verdict.peerFault);
@@ -138,12 +148,12 @@ TEST_F(NetChainTest, HeadersMoveTheBestHeaderAndMalformedOnesAreFaults) {
   std::vector<Bytes> locator = net.getLocator();
   ASSERT_EQ(locator.size(), 5u);
   EXPECT_EQ(locator.front(), HashBytes(more[0].header.previous));
-  EXPECT_EQ(locator.back(), HashBytes(chain().Genesis().hash));
+  EXPECT_EQ(locator.back(), HashBytes(Chain().Genesis().hash));
 }
 
 TEST_F(NetChainTest, BlocksToDownloadAreLowestFirstWithinTheWindow) {
   NodeNetChain net(*node);
-  std::vector<Block> blocks = Branch(chain().Tip(), NodeNetChain::kDownloadWindow + 6);
+  std::vector<Block> blocks = Branch(Chain().Tip(), NodeNetChain::kDownloadWindow + 6);
   ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
   const Bytes best = HashBytes(blocks.back().header.Hash());
   std::vector<Bytes> wanted = net.getBlocksToDownload(best, 3);
@@ -165,9 +175,9 @@ TEST_F(NetChainTest, BlocksToDownloadAreLowestFirstWithinTheWindow) {
 
 TEST_F(NetChainTest, BlocksOnAForkAreDownloadedFromTheForkPoint) {
   NodeNetChain net(*node);
-  std::vector<Block> active = Branch(chain().Tip(), 3);
+  std::vector<Block> active = Branch(Chain().Tip(), 3);
   Submit(active);
-  std::vector<Block> fork = Branch(*chain().AtHeight(1), 4, 3);  // heights 2..5
+  std::vector<Block> fork = Branch(*Chain().AtHeight(1), 4, 3);  // heights 2..5
   ASSERT_EQ(net.processHeaders(Headers(fork)).error, "");
   EXPECT_EQ(net.getBlocksToDownload(HashBytes(fork.back().header.Hash()), 10), Hashes(fork));
   // A peer whose best is on the active chain has nothing for us.
@@ -176,7 +186,7 @@ TEST_F(NetChainTest, BlocksOnAForkAreDownloadedFromTheForkPoint) {
 
 TEST_F(NetChainTest, BlocksDeliveredOutOfOrderConnectInOrder) {
   NodeNetChain net(*node);
-  std::vector<Block> blocks = Branch(chain().Tip(), 6);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 6);
   ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
   // Heights 6 to 3 first, one call each: they wait (their parents' data is missing).
   for (int i = 5; i >= 2; --i) {
@@ -187,7 +197,7 @@ TEST_F(NetChainTest, BlocksDeliveredOutOfOrderConnectInOrder) {
     EXPECT_EQ(verdicts[0].hash, HashBytes(blocks[static_cast<std::size_t>(i)].header.Hash()));
   }
   EXPECT_EQ(net.ParkedCount(), 4u);
-  EXPECT_EQ(chain().Height(), 0u);
+  EXPECT_EQ(Chain().Height(), 0u);
   // Parked again: a duplicate, no fault.
   std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded({blocks[3]}));
   EXPECT_FALSE(verdicts[0].accepted);
@@ -196,12 +206,12 @@ TEST_F(NetChainTest, BlocksDeliveredOutOfOrderConnectInOrder) {
   // Height 1 connects; 3 to 6 still wait for height 2. Then it arrives: all connect.
   verdicts = net.processBlocks(Encoded({blocks[0]}));
   EXPECT_TRUE(verdicts[0].accepted) << verdicts[0].reason;
-  EXPECT_EQ(chain().Height(), 1u);
+  EXPECT_EQ(Chain().Height(), 1u);
   EXPECT_EQ(net.ParkedCount(), 4u);
   verdicts = net.processBlocks(Encoded({blocks[1]}));
   EXPECT_TRUE(verdicts[0].accepted) << verdicts[0].reason;
-  EXPECT_EQ(chain().Height(), 6u);
-  EXPECT_EQ(chain().Tip().hash, blocks[5].header.Hash());
+  EXPECT_EQ(Chain().Height(), 6u);
+  EXPECT_EQ(Chain().Tip().hash, blocks[5].header.Hash());
   EXPECT_EQ(net.ParkedCount(), 0u);
   EXPECT_EQ(net.getStatus().bestHeaderHeight, 6u);
   // A stored block again: a duplicate, no fault.
@@ -213,7 +223,7 @@ TEST_F(NetChainTest, BlocksDeliveredOutOfOrderConnectInOrder) {
 
 TEST_F(NetChainTest, OneBatchInReverseOrderConnectsEveryBlock) {
   NodeNetChain net(*node);
-  std::vector<Block> blocks = Branch(chain().Tip(), 5);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 5);
   ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
   std::vector<Block> reversed(blocks.rbegin(), blocks.rend());
   std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded(reversed));
@@ -222,31 +232,31 @@ TEST_F(NetChainTest, OneBatchInReverseOrderConnectsEveryBlock) {
     EXPECT_TRUE(verdict.accepted) << verdict.reason;
     EXPECT_FALSE(verdict.peerFault);
   }
-  EXPECT_EQ(chain().Tip().hash, blocks[4].header.Hash());
+  EXPECT_EQ(Chain().Tip().hash, blocks[4].header.Hash());
   EXPECT_EQ(net.ParkedCount(), 0u);
 }
 
 TEST_F(NetChainTest, ALongerForkAsHeadersThenBlocksReorganisesTheChain) {
   NodeNetChain net(*node);
-  std::vector<Block> active = Branch(chain().Tip(), 3);
+  std::vector<Block> active = Branch(Chain().Tip(), 3);
   Submit(active);
-  std::vector<Block> fork = Branch(*chain().AtHeight(1), 4, 5);
+  std::vector<Block> fork = Branch(*Chain().AtHeight(1), 4, 5);
   ASSERT_EQ(net.processHeaders(Headers(fork)).error, "");
   EXPECT_EQ(net.getStatus().bestHeaderHash, HashBytes(fork.back().header.Hash()));
   std::vector<Bytes> wanted = net.getBlocksToDownload(HashBytes(fork.back().header.Hash()), 16);
   ASSERT_EQ(wanted, Hashes(fork));
   std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded(fork));
   for (const auto& verdict : verdicts) EXPECT_TRUE(verdict.accepted) << verdict.reason;
-  EXPECT_EQ(chain().Tip().hash, fork.back().header.Hash());
-  EXPECT_EQ(chain().Height(), 5u);
-  EXPECT_FALSE(chain().IsActive(*chain().Lookup(active.back().header.Hash())));
+  EXPECT_EQ(Chain().Tip().hash, fork.back().header.Hash());
+  EXPECT_EQ(Chain().Height(), 5u);
+  EXPECT_FALSE(Chain().IsActive(*Chain().Lookup(active.back().header.Hash())));
   ipc::NetChainStatus status = net.getStatus();
   EXPECT_EQ(status.tipHash, status.bestHeaderHash);
 }
 
 TEST_F(NetChainTest, BadBlocksAreFaultsAndUnknownParentsAreNot) {
   NodeNetChain net(*node);
-  std::vector<Block> blocks = Branch(chain().Tip(), 2);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 2);
   // Malformed bytes.
   Bytes truncated = blocks[0].Encode();
   truncated.resize(truncated.size() - 3);
@@ -273,10 +283,10 @@ TEST_F(NetChainTest, BadBlocksAreFaultsAndUnknownParentsAreNot) {
   // The good copies still go in: a bad body did not condemn the header.
   verdicts = net.processBlocks(Encoded(blocks));
   for (const auto& verdict : verdicts) EXPECT_TRUE(verdict.accepted) << verdict.reason;
-  EXPECT_EQ(chain().Height(), 2u);
+  EXPECT_EQ(Chain().Height(), 2u);
 
   // A block that breaks a consensus rule when connected (the coinbase claims too much).
-  Block greedy = MakeBlock(chain().Tip().hash, 3, chain().Tip().header.time + 1, alice.PublicKey(), {}, 1);
+  Block greedy = MakeBlock(Chain().Tip().hash, 3, Chain().Tip().header.time + 1, alice.PublicKey(), {}, 1);
   verdicts = net.processBlocks(Encoded({greedy}));
   EXPECT_FALSE(verdicts[0].accepted);
   EXPECT_TRUE(verdicts[0].peerFault) << verdicts[0].reason;
@@ -290,23 +300,23 @@ TEST_F(NetChainTest, BadBlocksAreFaultsAndUnknownParentsAreNot) {
   EXPECT_TRUE(verdicts[0].peerFault) << verdicts[0].reason;
 
   // Unknown parent: not accepted, no fault.
-  std::vector<Block> orphans = Branch(Sha256(Bytes{3}), 7, chain().Tip().header.time, 1);
+  std::vector<Block> orphans = Branch(Sha256(Bytes{3}), 7, Chain().Tip().header.time, 1);
   verdicts = net.processBlocks(Encoded(orphans));
   EXPECT_FALSE(verdicts[0].accepted);
   EXPECT_EQ(verdicts[0].reason, "prev-blk-not-found");
   EXPECT_FALSE(verdicts[0].peerFault);
 
   // A block ahead of the clock: refused, no fault.
-  node->SetMockTime(static_cast<int64_t>(chain().Tip().header.time));
-  Block future = MakeBlock(chain().Tip().hash, 3, chain().Tip().header.time + 3 * 60 * 60, alice.PublicKey());
+  node->SetMockTime(static_cast<int64_t>(Chain().Tip().header.time));
+  Block future = MakeBlock(Chain().Tip().hash, 3, Chain().Tip().header.time + 3 * 60 * 60, alice.PublicKey());
   verdicts = net.processBlocks(Encoded({future}));
   EXPECT_FALSE(verdicts[0].accepted);
   EXPECT_FALSE(verdicts[0].peerFault) << verdicts[0].reason;
 }
 
 TEST_F(NetChainTest, ParkingIsBounded) {
-  NodeNetChain net(*node, ParkingLimits{.max_blocks = 3});
-  std::vector<Block> blocks = Branch(chain().Tip(), 6);
+  NodeNetChain net(*node, NetChainOptions{.max_parked_blocks = 3});
+  std::vector<Block> blocks = Branch(Chain().Tip(), 6);
   ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
   std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded({blocks[1], blocks[2], blocks[3], blocks[4]}));
   EXPECT_TRUE(verdicts[0].accepted);
@@ -319,11 +329,11 @@ TEST_F(NetChainTest, ParkingIsBounded) {
   // The parent arrives: the parked ones connect and make room.
   verdicts = net.processBlocks(Encoded({blocks[0], blocks[4], blocks[5]}));
   for (const auto& verdict : verdicts) EXPECT_TRUE(verdict.accepted) << verdict.reason;
-  EXPECT_EQ(chain().Height(), 6u);
+  EXPECT_EQ(Chain().Height(), 6u);
   EXPECT_EQ(net.ParkedCount(), 0u);
 
-  NodeNetChain small(*node, ParkingLimits{.max_bytes = 10});
-  std::vector<Block> more = Branch(chain().Tip(), 2);
+  NodeNetChain small(*node, NetChainOptions{.max_parked_bytes = 10});
+  std::vector<Block> more = Branch(Chain().Tip(), 2);
   ASSERT_EQ(small.processHeaders(Headers(more)).error, "");
   verdicts = small.processBlocks(Encoded({more[1]}));
   EXPECT_EQ(verdicts[0].reason, "parked pool full");
@@ -331,8 +341,8 @@ TEST_F(NetChainTest, ParkingIsBounded) {
 
 TEST_F(NetChainTest, TransactionsMissingParentsPolicyAndFaults) {
   NodeNetChain net(*node);
-  Submit(Branch(chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 3));  // coinbases 1 to 3 mature
-  const OutPoint coin = test::CoinbaseOf(chain(), 1);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 3));  // coinbases 1 to 3 mature
+  const OutPoint coin = test::CoinbaseOf(Chain(), 1);
   Transaction parent = test::MakeSpend(coin, alice, 40 * kCoin, alice.PublicKey());
   Transaction child = test::MakeSpend(OutPoint{parent.Txid(), 0}, alice, 39 * kCoin, bob.PublicKey());
 
@@ -361,12 +371,12 @@ TEST_F(NetChainTest, TransactionsMissingParentsPolicyAndFaults) {
   EXPECT_FALSE(verdict.accepted);
   EXPECT_FALSE(verdict.peerFault) << verdict.reason;
   // A bad signature: a fault, remembered.
-  Transaction forged = test::MakeSpend(test::CoinbaseOf(chain(), 2), bob, 10 * kCoin, bob.PublicKey());
+  Transaction forged = test::MakeSpend(test::CoinbaseOf(Chain(), 2), bob, 10 * kCoin, bob.PublicKey());
   verdict = net.processTransaction(forged.Encode());
   EXPECT_FALSE(verdict.accepted);
   EXPECT_TRUE(verdict.peerFault) << verdict.reason;
   // Spending more than the inputs: a fault.
-  Transaction inflated = test::MakeSpend(test::CoinbaseOf(chain(), 3), alice, 60 * kCoin, bob.PublicKey());
+  Transaction inflated = test::MakeSpend(test::CoinbaseOf(Chain(), 3), alice, 60 * kCoin, bob.PublicKey());
   verdict = net.processTransaction(inflated.Encode());
   EXPECT_TRUE(verdict.peerFault) << verdict.reason;
   // Malformed bytes: a fault.
@@ -381,19 +391,19 @@ TEST_F(NetChainTest, TransactionsMissingParentsPolicyAndFaults) {
                                           ipc::InvItem{7, HashBytes(parent.Txid())}, ipc::InvItem{1, Bytes{1}}});
   EXPECT_EQ(have, (std::vector<bool>{true, true, true, false, false, false}));
   // A new tip forgets the refusals (they may be valid now).
-  Submit(Branch(chain().Tip(), 1));
+  Submit(Branch(Chain().Tip(), 1));
   EXPECT_FALSE(net.haveItems({ipc::InvItem{1, HashBytes(rival.Txid())}})[0]);
 }
 
 TEST_F(NetChainTest, HaveItemsKnowsStoredBlocksHeadersAndParkedBlocks) {
   NodeNetChain net(*node);
-  std::vector<Block> blocks = Branch(chain().Tip(), 3);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 3);
   Submit({blocks[0]});
   ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
   std::vector<Block> parked = Branch(blocks[2].header.Hash(), 3, blocks[2].header.time, 1);
   ASSERT_EQ(net.processHeaders(Headers(parked)).error, "");
   ASSERT_TRUE(net.processBlocks(Encoded(parked))[0].accepted);
-  std::vector<bool> have = net.haveItems({ipc::InvItem{2, HashBytes(chain().Genesis().hash)},
+  std::vector<bool> have = net.haveItems({ipc::InvItem{2, HashBytes(Chain().Genesis().hash)},
                                           ipc::InvItem{2, HashBytes(blocks[0].header.Hash())},
                                           ipc::InvItem{2, HashBytes(blocks[2].header.Hash())},
                                           ipc::InvItem{2, HashBytes(parked[0].header.Hash())},
@@ -403,14 +413,14 @@ TEST_F(NetChainTest, HaveItemsKnowsStoredBlocksHeadersAndParkedBlocks) {
 
 TEST_F(NetChainTest, FindHeadersFollowsTheLocatorAndStop) {
   NodeNetChain net(*node);
-  std::vector<Block> blocks = Branch(chain().Tip(), 8);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 8);
   Submit(blocks);
   auto heights = [&](const std::vector<Bytes>& headers) {
     std::vector<uint32_t> result;
     for (const Bytes& bytes : headers) {
       Reader reader(bytes);
       BlockHeader header = BlockHeader::Deserialize(reader);
-      result.push_back(chain().Lookup(header.Hash())->height);
+      result.push_back(Chain().Lookup(header.Hash())->height);
     }
     return result;
   };
@@ -426,7 +436,7 @@ TEST_F(NetChainTest, FindHeadersFollowsTheLocatorAndStop) {
   EXPECT_EQ(heights(net.findHeaders({HashBytes(blocks[5].header.Hash())}, HashBytes(Sha256(Bytes{2})))),
             (std::vector<uint32_t>{7, 8}));
   // A locator on a branch that is no longer active: it falls back to the fork's active entries.
-  std::vector<Block> fork = Branch(*chain().AtHeight(6), 1, 4);
+  std::vector<Block> fork = Branch(*Chain().AtHeight(6), 1, 4);
   Submit(fork);  // less work than the tip: stored, inactive
   EXPECT_EQ(heights(net.findHeaders({HashBytes(fork[0].header.Hash()), HashBytes(blocks[5].header.Hash())}, {})),
             (std::vector<uint32_t>{7, 8}));
@@ -436,7 +446,7 @@ TEST_F(NetChainTest, FindHeadersFollowsTheLocatorAndStop) {
 
 TEST_F(NetChainTest, GetBlockDataServesStoredBlocksAndCapsTheCount) {
   NodeNetChain net(*node);
-  std::vector<Block> blocks = Branch(chain().Tip(), 20);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 20);
   Submit(blocks);
   std::vector<Bytes> data = net.getBlockData({HashBytes(blocks[0].header.Hash()), HashBytes(Sha256(Bytes{1})), Bytes{9},
                                               HashBytes(blocks[1].header.Hash())});
@@ -452,14 +462,16 @@ TEST_F(NetChainTest, GetBlockDataServesStoredBlocksAndCapsTheCount) {
 
 TEST_F(NetChainTest, InitialDownloadLatchesOffOnceTheTipIsRecent) {
   NodeNetChain net(*node);
-  const int64_t tip_time = chain().Tip().header.time;
-  node->SetMockTime(tip_time + 2 * 24 * 60 * 60);
+  const int64_t tip_time = Chain().Tip().header.time;
+  constexpr int64_t kHour = int64_t{60} * 60;
+  constexpr int64_t kDay = 24 * kHour;
+  node->SetMockTime(tip_time + 2 * kDay);
   EXPECT_TRUE(node->IsInitialBlockDownload());
   EXPECT_TRUE(net.getStatus().initialDownload);
-  node->SetMockTime(tip_time + 60 * 60);
+  node->SetMockTime(tip_time + kHour);
   EXPECT_FALSE(net.getStatus().initialDownload);
   // Latched: a clock far ahead again does not bring it back.
-  node->SetMockTime(tip_time + 30 * 24 * 60 * 60);
+  node->SetMockTime(tip_time + 30 * kDay);
   EXPECT_FALSE(node->IsInitialBlockDownload());
 }
 
@@ -483,6 +495,150 @@ TEST_F(NetChainTest, LogMessagesReachTheNodeLog) {
     return false;
   };
   while (!found()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+TEST_F(NetChainTest, SignaturesOfAParkedBlockAreVerifiedAheadAndUsedWhenItConnects) {
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 3));
+  std::vector<Transaction> spends;
+  for (uint32_t height = 1; height <= 3; ++height) {
+    spends.push_back(test::MakeSpend(test::CoinbaseOf(Chain(), height), alice, 49 * kCoin, bob.PublicKey()));
+  }
+  const BlockIndex& tip = Chain().Tip();
+  std::vector<Block> blocks = Branch(tip.hash, tip.height, tip.header.time, 2);
+  // The second block spends tip coins: its signatures can be checked before the first arrives.
+  blocks[1] = MakeBlock(blocks[0].header.Hash(), tip.height + 2, blocks[0].header.time + 1, alice.PublicKey(), spends,
+                        3 * kCoin);
+  ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
+  SignatureCache& cache = node->signature_cache();
+  const std::size_t before = cache.size();
+  std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded({blocks[1]}));
+  ASSERT_TRUE(verdicts[0].accepted) << verdicts[0].reason;
+  EXPECT_EQ(cache.size(), before + 3);  // verified while parked
+  const std::size_t hits = cache.hits();
+  verdicts = net.processBlocks(Encoded({blocks[0]}));
+  ASSERT_TRUE(verdicts[0].accepted) << verdicts[0].reason;
+  EXPECT_EQ(Chain().Tip().hash, blocks[1].header.Hash());
+  EXPECT_EQ(cache.hits(), hits + 3);  // the connection found all three
+
+  // Without speculation nothing is verified ahead.
+  NodeNetChain plain(*node, NetChainOptions{.speculative_signature_checks = false});
+  std::vector<Transaction> more;
+  for (uint32_t height = 4; height <= 5; ++height) {
+    more.push_back(test::MakeSpend(test::CoinbaseOf(Chain(), height), alice, 49 * kCoin, bob.PublicKey()));
+  }
+  const BlockIndex& tip2 = Chain().Tip();
+  std::vector<Block> later = Branch(tip2.hash, tip2.height, tip2.header.time, 1);
+  Block child = MakeBlock(later[0].header.Hash(), tip2.height + 2, later[0].header.time + 1, alice.PublicKey(), more,
+                          2 * kCoin);
+  ASSERT_EQ(plain.processHeaders(Headers({later[0], child})).error, "");
+  const std::size_t size = cache.size();
+  ASSERT_TRUE(plain.processBlocks(Encoded({child}))[0].accepted);
+  EXPECT_EQ(cache.size(), size);
+  ASSERT_TRUE(plain.processBlocks(Encoded({later[0]}))[0].accepted);
+  EXPECT_EQ(Chain().Tip().hash, child.header.Hash());
+  EXPECT_EQ(cache.size(), size + 2);  // verified when connected
+}
+
+TEST_F(NetChainTest, ABadSignatureIsCaughtWhateverTheSpeculationDid) {
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 1));
+  Transaction forged = test::MakeSpend(test::CoinbaseOf(Chain(), 1), alice, 49 * kCoin, bob.PublicKey());
+  forged.inputs[0].signature[3] ^= 1;
+  const BlockIndex& tip = Chain().Tip();
+  Block block = MakeBlock(tip.hash, tip.height + 1, tip.header.time + 1, alice.PublicKey(), {forged}, kCoin);
+  std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded({block}));
+  EXPECT_FALSE(verdicts[0].accepted);
+  EXPECT_TRUE(verdicts[0].peerFault);
+  EXPECT_NE(verdicts[0].reason.find("invalid signature"), std::string::npos) << verdicts[0].reason;
+  EXPECT_EQ(Chain().Tip().hash, tip.hash);
+}
+
+TEST_F(NetChainTest, ConcurrentCallersEndOnTheFullChain) {
+  NodeNetChain net(*node);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 40);
+  std::atomic<bool> done{false};
+  // A peer thread delivering headers then blocks out of order, in small batches.
+  std::thread deliverer([&] {
+    EXPECT_EQ(net.processHeaders(Headers(blocks)).error, "");
+    for (std::size_t start = 0; start < blocks.size(); start += 4) {
+      std::vector<Block> batch(blocks.begin() + static_cast<std::ptrdiff_t>(start),
+                               blocks.begin() + static_cast<std::ptrdiff_t>(start + 4));
+      std::reverse(batch.begin(), batch.end());
+      for (const ipc::BlockVerdict& verdict : net.processBlocks(Encoded(batch))) {
+        EXPECT_TRUE(verdict.accepted) << verdict.reason;
+      }
+    }
+    done = true;
+  });
+  // Other peers asking questions meanwhile.
+  std::thread asker([&] {
+    const Bytes best = HashBytes(blocks.back().header.Hash());
+    while (!done) {
+      (void)net.getStatus();
+      (void)net.getLocator();
+      (void)net.getBlocksToDownload(best, 16);
+      (void)net.haveItems({ipc::InvItem{2, best}});
+      (void)net.findHeaders({}, {});
+      (void)net.processHeaders(Headers({blocks[0], blocks[1]}));
+    }
+  });
+  deliverer.join();
+  asker.join();
+  EXPECT_EQ(Chain().Tip().hash, blocks.back().header.Hash());
+  EXPECT_EQ(net.ParkedCount(), 0u);
+  EXPECT_TRUE(net.getBlocksToDownload(HashBytes(blocks.back().header.Hash()), 16).empty());
+}
+
+TEST_F(NetChainTest, ABlockFailingToConnectTakesItsHeadersDownWithIt) {
+  NodeNetChain net(*node);
+  const BlockIndex& tip = Chain().Tip();
+  // Valid headers, but the first block's coinbase claims too much: found only when connected.
+  Block greedy = MakeBlock(tip.hash, tip.height + 1, tip.header.time + 1, alice.PublicKey(), {}, 1);
+  std::vector<Block> children = Branch(greedy.header.Hash(), tip.height + 1, greedy.header.time, 2);
+  std::vector<Block> all{greedy, children[0], children[1]};
+  ASSERT_EQ(net.processHeaders(Headers(all)).error, "");
+  EXPECT_EQ(net.getStatus().bestHeaderHeight, 3u);
+  // Submitted outside the peer-to-peer layer (submitblock).
+  ChainState::BlockResult result = node->SubmitBlock(greedy);
+  EXPECT_FALSE(result.accepted);
+  ipc::NetChainStatus status = net.getStatus();
+  EXPECT_EQ(status.bestHeaderHeight, 0u);
+  EXPECT_EQ(status.bestHeaderHash, status.tipHash);
+  EXPECT_TRUE(net.getBlocksToDownload(HashBytes(children[1].header.Hash()), 16).empty());
+  std::vector<Block> grandchild = Branch(children[1].header.Hash(), tip.height + 3, children[1].header.time, 1);
+  ipc::HeadersVerdict verdict = net.processHeaders(Headers({children[1], grandchild[0]}));
+  EXPECT_FALSE(verdict.connects);  // the tree let the invalid branch go
+  EXPECT_FALSE(verdict.peerFault);
+  verdict = net.processHeaders(Headers({children[0]}));
+  EXPECT_TRUE(verdict.peerFault) << verdict.error;  // on the invalid block itself
+}
+
+// One validation thread: the speculative checks and the connections share it without deadlock.
+class NetChainOneThreadTest : public NetChainTest {
+ protected:
+  NetChainOneThreadTest() : NetChainTest({"-par=1"}) {}
+};
+
+TEST_F(NetChainOneThreadTest, SpeculationAndConnectionShareOneThread) {
+  ASSERT_EQ(node->pool().thread_count(), 1u);
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 4));
+  const BlockIndex& tip = Chain().Tip();
+  std::vector<Block> blocks;
+  Uint256 previous = tip.hash;
+  uint32_t time = tip.header.time;
+  for (uint32_t i = 0; i < 4; ++i) {
+    Transaction spend = test::MakeSpend(test::CoinbaseOf(Chain(), i + 1), alice, 49 * kCoin, bob.PublicKey());
+    blocks.push_back(MakeBlock(previous, tip.height + 1 + i, ++time, alice.PublicKey(), {spend}, kCoin));
+    previous = blocks.back().header.Hash();
+  }
+  ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
+  std::vector<Block> shuffled{blocks[2], blocks[0], blocks[3], blocks[1]};
+  for (const ipc::BlockVerdict& verdict : net.processBlocks(Encoded(shuffled))) {
+    EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  }
+  EXPECT_EQ(Chain().Tip().hash, blocks.back().header.Hash());
 }
 
 }  // namespace

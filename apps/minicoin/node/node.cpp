@@ -301,6 +301,7 @@ Node::Node(const ArgsManager& args, Logger& log, const NodeOptions& options)
   chain_options.dir = args.GetDataDir();
   chain_options.params = &ChainParams::Get(args.GetChainTypeOrMain());
   chain_options.pool = m_pool.get();
+  chain_options.signature_cache = &m_signature_cache;
   chain_options.now = [this] { return Now(); };
   chain_options.log = [this](const std::string& line) { m_log.Info("%s", line.c_str()); };
   const CacheSizes cache = DbCacheSizes(args);
@@ -351,6 +352,8 @@ ChainState::BlockResult Node::SubmitBlock(Block block) {
   ChainState::BlockResult result = m_chain->ProcessBlock(std::move(block));
   if (!result.accepted && !result.duplicate) {
     m_log.Info("%s", ("rejected block " + hash.ToHex() + ": " + result.reason).c_str());
+    // Stored but failed when connected: the headers on it are invalid now.
+    if (m_chain->Lookup(hash) != nullptr) m_header_tree->Refresh();
   }
   ReturnDisconnectedToMempool();
   return result;
@@ -455,7 +458,7 @@ int64_t Node::Now() const {
 
 bool Node::IsInitialBlockDownload() const {
   if (!m_initial_download.load()) return false;
-  constexpr int64_t kDay = 24 * 60 * 60;
+  constexpr int64_t kDay = int64_t{24} * 60 * 60;
   if (static_cast<int64_t>(m_chain->Tip().header.time) + kDay < Now()) return true;
   m_initial_download.store(false);
   return false;

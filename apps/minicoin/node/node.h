@@ -9,6 +9,7 @@
 #include "mempool/mempool.h"
 #include "node/header_tree.h"
 #include "node/notifications.h"
+#include "validation/signature_cache.h"
 
 #include <crossproc/worker_pool.h>
 
@@ -74,6 +75,8 @@ class Node final : private ChainListener {
   const TxIndex* tx_index() const { return m_tx_index.get(); }
   Mempool& mempool() { return m_mempool; }
   crossproc::WorkerPool& pool() { return *m_pool; }
+  // Signatures verified ahead of their blocks' connection (NodeNetChain) or by an earlier one.
+  SignatureCache& signature_cache() { return m_signature_cache; }
   TemplateMemory& template_memory() { return m_template_memory; }
   // Chain and mempool events for wallets and other subscribers.
   NotificationHub& notifications() { return m_notifications; }
@@ -137,6 +140,7 @@ class Node final : private ChainListener {
   std::unique_ptr<crossproc::WorkerPool> m_pool;
   int64_t m_mempool_expiry_seconds;  // -mempoolexpiry
   Mempool m_mempool;
+  SignatureCache m_signature_cache;  // used by m_chain
   std::unique_ptr<ChainState> m_chain;
   std::unique_ptr<TxIndex> m_tx_index;  // -txindex; listens to m_chain, reset before it
   std::unique_ptr<HeaderTree> m_header_tree;  // over m_chain, reset before it

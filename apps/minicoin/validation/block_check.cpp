@@ -54,7 +54,7 @@ void AddOutputs(const Transaction& tx, uint32_t height, const std::function<void
 }  // namespace
 
 std::optional<ValidationError> ConnectBlock(const Block& block, const BlockContext& context, CoinsSet& coins,
-                                            crossproc::WorkerPool& pool, BlockUndo& undo) {
+                                            crossproc::WorkerPool& pool, BlockUndo& undo, SignatureCache* cache) {
   if (auto error = CheckBlock(block, context.check_proof_of_work)) return error;
   const uint32_t height = context.height;
   LayeredCoins view(coins);
@@ -85,7 +85,7 @@ std::optional<ValidationError> ConnectBlock(const Block& block, const BlockConte
     pending.spent.push_back(std::move(spent));
     AddOutputs(tx, height, [&](const OutPoint& outpoint, const Coin& coin) { view.Add(outpoint, coin); });
   }
-  if (std::optional<std::size_t> bad = VerifySignatures(checks, pool)) {
+  if (std::optional<std::size_t> bad = VerifySignatures(checks, pool, cache)) {
     return ValidationError{"transaction " + std::to_string(owners[*bad].first) + ": input " +
                            std::to_string(owners[*bad].second) + " has an invalid signature"};
   }

@@ -36,12 +36,16 @@ struct BlockContext {
   bool check_proof_of_work = true;  // false: checking a template before it is mined
 };
 
+class SignatureCache;
+
 // Applies `block` at `context.height`: checks every transaction against the coins (as updated
 // by the block's earlier transactions) and its lock time, requires the coinbase to pay at most
 // the subsidy plus the fees, then spends the inputs and adds the outputs. On a broken rule
-// `coins` is left unchanged.
+// `coins` is left unchanged. Signatures found in `cache` are not verified again; the ones
+// verified are added to it.
 std::optional<ValidationError> ConnectBlock(const Block& block, const BlockContext& context, CoinsSet& coins,
-                                            crossproc::WorkerPool& pool, BlockUndo& undo);
+                                            crossproc::WorkerPool& pool, BlockUndo& undo,
+                                            SignatureCache* cache = nullptr);
 
 // Reverts ConnectBlock: removes the block's outputs and restores the coins it spent.
 void DisconnectBlock(const Block& block, const BlockUndo& undo, CoinsSet& coins);

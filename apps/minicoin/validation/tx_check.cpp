@@ -2,6 +2,7 @@
 #include "validation/tx_check.h"
 
 #include "crypto/key.h"
+#include "validation/signature_cache.h"
 
 #include <atomic>
 #include <set>
@@ -69,13 +70,17 @@ std::optional<ValidationError> CheckTransactionSpends(const Transaction& tx, con
   return std::nullopt;
 }
 
-std::optional<std::size_t> VerifySignatures(const std::vector<SignatureCheck>& checks, crossproc::WorkerPool& pool) {
+std::optional<std::size_t> VerifySignatures(const std::vector<SignatureCheck>& checks, crossproc::WorkerPool& pool,
+                                            SignatureCache* cache) {
   // The costly part, spread over the pool in chunks; the lowest failing index is reported.
   std::atomic<std::size_t> first_bad{checks.size()};
   pool.ParallelFor(0, checks.size(), [&](std::size_t i) {
     if (i > first_bad.load(std::memory_order_relaxed)) return;  // a lower one already failed
     const SignatureCheck& check = checks[i];
-    if (!VerifySchnorr(check.pubkey, check.hash, check.signature)) {
+    if (cache != nullptr && cache->Contains(check)) return;
+    if (VerifySchnorr(check.pubkey, check.hash, check.signature)) {
+      if (cache != nullptr) cache->Add(check);
+    } else {
       std::size_t current = first_bad.load();
       while (i < current && !first_bad.compare_exchange_weak(current, i)) {
       }

@@ -44,9 +44,13 @@ std::optional<ValidationError> CheckTransactionSpends(const Transaction& tx, con
                                                       uint32_t spend_height, uint64_t& fee,
                                                       std::vector<SignatureCheck>& checks);
 
+class SignatureCache;
+
 // Verifies every check, split into chunks on `pool` (ParallelFor); returns the index of the
-// first failing one, or nullopt if all hold.
-std::optional<std::size_t> VerifySignatures(const std::vector<SignatureCheck>& checks, crossproc::WorkerPool& pool);
+// first failing one, or nullopt if all hold. With a `cache`, checks it holds are not verified
+// again and the ones that verify are added to it.
+std::optional<std::size_t> VerifySignatures(const std::vector<SignatureCheck>& checks, crossproc::WorkerPool& pool,
+                                            SignatureCache* cache = nullptr);
 
 // Rules against the coins the (non-coinbase) transaction spends, at `spend_height`: every input
 // exists and is mature, inputs cover outputs, and every signature is the spent output's key's
