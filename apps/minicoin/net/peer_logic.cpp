@@ -28,30 +28,9 @@ bool Holds(const std::deque<Uint256>& hashes, const Uint256& hash) {
   return std::find(hashes.begin(), hashes.end(), hash) != hashes.end();
 }
 
-std::vector<uint8_t> Bytes(const Uint256& hash) {
-  return {hash.bytes().begin(), hash.bytes().end()};
-}
-
-// The hash in `bytes`; nullopt unless exactly 32 bytes.
-std::optional<Uint256> HashFrom(const std::vector<uint8_t>& bytes) {
-  if (bytes.size() != 32) return std::nullopt;
-  std::array<uint8_t, 32> array{};
-  std::copy(bytes.begin(), bytes.end(), array.begin());
-  return Uint256(array);
-}
-
-std::vector<uint8_t> EncodeHeader(const BlockHeader& header) {
-  Writer writer;
-  header.Serialize(writer);
-  return writer.Take();
-}
-
 std::optional<BlockHeader> DecodeHeader(const std::vector<uint8_t>& bytes) {
   try {
-    Reader reader(bytes);
-    BlockHeader header = BlockHeader::Deserialize(reader);
-    if (reader.remaining() != 0) return std::nullopt;
-    return header;
+    return BlockHeader::Decode(bytes);
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -190,7 +169,7 @@ void PeerLogic::SendGetHeaders(PeerId peer) {
   GetHeadersMessage message;
   for (const auto& bytes : m_chain.getLocator()) {
     if (message.locator.size() == kMaxLocatorHashes) break;
-    if (auto hash = HashFrom(bytes)) message.locator.push_back(*hash);
+    if (auto hash = Uint256::FromBytes(bytes)) message.locator.push_back(*hash);
   }
   m_sink.Send(peer, message);
 }
@@ -213,7 +192,7 @@ void PeerLogic::OnHeaders(PeerId peer, PeerState& state, const HeadersMessage& m
     }
     previous_hash = header.Hash();
     state.known.Insert(previous_hash);
-    encoded.push_back(EncodeHeader(header));
+    encoded.push_back(header.Encode());
   }
   const ipc::HeadersVerdict verdict = m_chain.processHeaders(encoded);
   if (verdict.peerFault) {
@@ -238,7 +217,7 @@ void PeerLogic::OnHeaders(PeerId peer, PeerState& state, const HeadersMessage& m
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld headers: %s", Id(peer),
                        verdict.error.c_str());
   }
-  const std::optional<Uint256> last = HashFrom(verdict.lastHash);
+  const std::optional<Uint256> last = Uint256::FromBytes(verdict.lastHash);
   if (last && static_cast<int64_t>(verdict.lastHeight) > state.best_height) {
     state.best_hash = *last;
     state.best_height = verdict.lastHeight;
@@ -271,9 +250,9 @@ void PeerLogic::OnGetHeaders(PeerId peer, PeerState& state, const GetHeadersMess
   }
   std::vector<std::vector<uint8_t>> locator;
   locator.reserve(message.locator.size());
-  for (const Uint256& hash : message.locator) locator.push_back(Bytes(hash));
+  for (const Uint256& hash : message.locator) locator.push_back(hash.ToBytes());
   const std::vector<uint8_t> stop = message.stop.IsZero() ? std::vector<uint8_t>{}
-                                                          : Bytes(message.stop);
+                                                          : message.stop.ToBytes();
   HeadersMessage answer;
   for (const auto& bytes : m_chain.findHeaders(locator, stop)) {
     if (answer.headers.size() == kMaxHeadersEntries) break;
@@ -396,8 +375,8 @@ void PeerLogic::ScheduleDownloads(microseconds now) {
     if (list_it == lists.end()) {
       std::vector<Uint256> hashes;
       for (const auto& bytes :
-           m_chain.getBlocksToDownload(Bytes(*state.best_hash), m_options.download_window)) {
-        if (auto hash = HashFrom(bytes)) hashes.push_back(*hash);
+           m_chain.getBlocksToDownload((*state.best_hash).ToBytes(), m_options.download_window)) {
+        if (auto hash = Uint256::FromBytes(bytes)) hashes.push_back(*hash);
       }
       list_it = lists.emplace(*state.best_hash, std::move(hashes)).first;
     }
@@ -474,7 +453,7 @@ void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message,
     if (entry.type == InvType::kTx && m_status.initialDownload) continue;
     if (entry.type == InvType::kTx && m_txs_in_flight.contains(entry.hash)) continue;
     if (entry.type == InvType::kTx && m_orphans.Contains(entry.hash)) continue;
-    items.push_back({static_cast<uint32_t>(entry.type), Bytes(entry.hash)});
+    items.push_back({static_cast<uint32_t>(entry.type), entry.hash.ToBytes()});
     asked.push_back(&entry);
   }
   if (items.empty()) return;
@@ -537,7 +516,7 @@ void PeerLogic::ServePendingGetData(PeerId peer, PeerState& state) {
     }
     std::vector<std::vector<uint8_t>> request;
     request.reserve(hashes.size());
-    for (const Uint256& hash : hashes) request.push_back(Bytes(hash));
+    for (const Uint256& hash : hashes) request.push_back(hash.ToBytes());
     const std::vector<std::vector<uint8_t>> found = type == InvType::kBlock
                                                         ? m_chain.getBlockData(request)
                                                         : m_chain.getTransactionData(request);
@@ -618,7 +597,7 @@ void PeerLogic::SubmitTransaction(PeerId from, const Uint256& txid, std::vector<
   std::vector<Uint256> parents;
   for (const auto& bytes : verdict.missingParents) {
     if (parents.size() == kMaxTransactionInputs) break;
-    if (auto parent = HashFrom(bytes)) parents.push_back(*parent);
+    if (auto parent = Uint256::FromBytes(bytes)) parents.push_back(*parent);
   }
   if (parents.empty() || !connected) return;
   if (!m_orphans.Add({txid, std::move(data), parents, from, now})) {

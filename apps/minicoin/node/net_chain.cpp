@@ -21,29 +21,6 @@ namespace {
 constexpr uint32_t kInvTransaction = 1;
 constexpr uint32_t kInvBlock = 2;
 
-std::vector<uint8_t> Bytes(const Uint256& hash) { return {hash.bytes().begin(), hash.bytes().end()}; }
-
-std::optional<Uint256> HashFrom(const std::vector<uint8_t>& bytes) {
-  if (bytes.size() != 32) return std::nullopt;
-  std::array<uint8_t, 32> array{};
-  std::memcpy(array.data(), bytes.data(), array.size());
-  return Uint256(array);
-}
-
-std::vector<uint8_t> EncodeHeader(const BlockHeader& header) {
-  Writer writer;
-  header.Serialize(writer);
-  return writer.Take();
-}
-
-// Exactly one header (BlockHeader::Serialize's 80 bytes); throws DecodeError otherwise.
-BlockHeader DecodeHeader(const std::vector<uint8_t>& bytes) {
-  Reader reader(bytes);
-  BlockHeader header = BlockHeader::Deserialize(reader);
-  reader.ExpectEnd("block header");
-  return header;
-}
-
 // Outpoints ordered for map lookups.
 struct OutPointLess {
   bool operator()(const OutPoint& a, const OutPoint& b) const {
@@ -85,10 +62,10 @@ NodeNetChain::~NodeNetChain() = default;
 ipc::NetChainStatus NodeNetChain::getStatus() {
   ipc::NetChainStatus status;
   const BlockIndex& tip = m_node.chain().Tip();
-  status.tipHash = Bytes(tip.hash);
+  status.tipHash = tip.hash.ToBytes();
   status.tipHeight = tip.height;
   HeaderRef best = m_tree.BestHeader();
-  status.bestHeaderHash = Bytes(best.hash);
+  status.bestHeaderHash = best.hash.ToBytes();
   status.bestHeaderHeight = best.height;
   status.initialDownload = m_node.IsInitialBlockDownload();
   return status;
@@ -96,7 +73,7 @@ ipc::NetChainStatus NodeNetChain::getStatus() {
 
 std::vector<std::vector<uint8_t>> NodeNetChain::getLocator() {
   std::vector<std::vector<uint8_t>> locator;
-  for (const Uint256& hash : m_tree.Locator()) locator.push_back(Bytes(hash));
+  for (const Uint256& hash : m_tree.Locator()) locator.push_back(hash.ToBytes());
   return locator;
 }
 
@@ -107,7 +84,7 @@ ipc::HeadersVerdict NodeNetChain::processHeaders(const std::vector<std::vector<u
   std::string malformed;
   for (std::size_t i = 0; i < encoded.size(); ++i) {
     try {
-      headers.push_back(DecodeHeader(encoded[i]));
+      headers.push_back(BlockHeader::Decode(encoded[i]));
     } catch (const std::exception& e) {
       malformed = "malformed header " + std::to_string(i) + ": " + e.what();
       break;
@@ -117,7 +94,7 @@ ipc::HeadersVerdict NodeNetChain::processHeaders(const std::vector<std::vector<u
   HeadersResult result = m_tree.AcceptHeaders(headers, m_node.Now());
   verdict.connects = result.connects;
   if (result.last) {
-    verdict.lastHash = Bytes(result.last->hash);
+    verdict.lastHash = result.last->hash.ToBytes();
     verdict.lastHeight = result.last->height;
   }
   if (!result.error.empty()) {
@@ -136,7 +113,7 @@ ipc::HeadersVerdict NodeNetChain::processHeaders(const std::vector<std::vector<u
 std::vector<std::vector<uint8_t>> NodeNetChain::getBlocksToDownload(const std::vector<uint8_t>& peer_best,
                                                                     uint32_t max) {
   std::vector<std::vector<uint8_t>> hashes;
-  std::optional<Uint256> target = HashFrom(peer_best);
+  std::optional<Uint256> target = Uint256::FromBytes(peer_best);
   if (!target) return hashes;
   const uint32_t tip_height = m_node.chain().Height();
   const uint32_t max_height = tip_height > UINT32_MAX - kDownloadWindow ? UINT32_MAX : tip_height + kDownloadWindow;
@@ -150,14 +127,14 @@ std::vector<std::vector<uint8_t>> NodeNetChain::getBlocksToDownload(const std::v
   }
   for (const Uint256& hash :
        m_tree.MissingBlocks(*target, count, max_height, [&parked](const Uint256& h) { return parked.contains(h); })) {
-    hashes.push_back(Bytes(hash));
+    hashes.push_back(hash.ToBytes());
   }
   return hashes;
 }
 
 void NodeNetChain::SetVerdict(ipc::BlockVerdict& verdict, const Uint256& hash, bool accepted, bool duplicate,
                               const std::string& reason) {
-  verdict.hash = Bytes(hash);
+  verdict.hash = hash.ToBytes();
   verdict.accepted = accepted;
   verdict.reason = accepted ? std::string() : reason;
   verdict.peerFault = !accepted && !(duplicate && reason == "duplicate") && BlockRefusalIsFault(reason);
@@ -183,7 +160,7 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
       continue;
     }
     const Uint256 hash = blocks[i]->header.Hash();
-    verdicts[i].hash = Bytes(hash);
+    verdicts[i].hash = hash.ToBytes();
     batch.emplace(hash, i);
   }
   std::optional<crossproc::ParallelForHandle> speculation;
@@ -392,7 +369,7 @@ ipc::TxVerdict NodeNetChain::processTransaction(const std::vector<uint8_t>& byte
     for (const TxIn& input : tx.inputs) {
       const OutPoint& prevout = input.prevout;
       if (m_node.mempool().GetPoolCoin(prevout) || m_node.chain().GetCoin(prevout)) continue;
-      if (listed.insert(prevout.txid).second) verdict.missingParents.push_back(Bytes(prevout.txid));
+      if (listed.insert(prevout.txid).second) verdict.missingParents.push_back(prevout.txid.ToBytes());
     }
   } else if (result.reason != kRejectAlreadyInPool) {
     RememberReject(tx.Txid());
@@ -429,7 +406,7 @@ std::vector<std::vector<uint8_t>> NodeNetChain::findHeaders(const std::vector<st
   ChainState& chain = m_node.chain();
   const BlockIndex* start = &chain.Genesis();
   for (const auto& entry : locator) {
-    std::optional<Uint256> hash = HashFrom(entry);
+    std::optional<Uint256> hash = Uint256::FromBytes(entry);
     if (!hash) continue;
     const BlockIndex* index = chain.Lookup(*hash);
     if (index != nullptr && chain.IsActive(*index)) {
@@ -437,12 +414,12 @@ std::vector<std::vector<uint8_t>> NodeNetChain::findHeaders(const std::vector<st
       break;
     }
   }
-  std::optional<Uint256> stop_hash = HashFrom(stop);
+  std::optional<Uint256> stop_hash = Uint256::FromBytes(stop);
   std::vector<std::vector<uint8_t>> headers;
   for (uint32_t height = start->height + 1; headers.size() < kMaxHeadersPerFind; ++height) {
     const BlockIndex* index = chain.AtHeight(height);
     if (index == nullptr) break;
-    headers.push_back(EncodeHeader(index->header));
+    headers.push_back(index->header.Encode());
     if (stop_hash && index->hash == *stop_hash) break;
   }
   return headers;
@@ -452,7 +429,7 @@ std::vector<std::vector<uint8_t>> NodeNetChain::getBlockData(const std::vector<s
   ChainState& chain = m_node.chain();
   std::vector<std::vector<uint8_t>> blocks(hashes.size());
   for (std::size_t i = 0; i < hashes.size() && i < kMaxBlocksPerGetData; ++i) {
-    std::optional<Uint256> hash = HashFrom(hashes[i]);
+    std::optional<Uint256> hash = Uint256::FromBytes(hashes[i]);
     if (!hash) continue;
     const BlockIndex* index = chain.Lookup(*hash);
     if (index == nullptr || (chain.StatusOf(*index) & BlockIndex::kHaveData) == 0) continue;
@@ -464,7 +441,7 @@ std::vector<std::vector<uint8_t>> NodeNetChain::getBlockData(const std::vector<s
 std::vector<std::vector<uint8_t>> NodeNetChain::getTransactionData(const std::vector<std::vector<uint8_t>>& txids) {
   std::vector<std::vector<uint8_t>> txs(txids.size());
   for (std::size_t i = 0; i < txids.size(); ++i) {
-    std::optional<Uint256> txid = HashFrom(txids[i]);
+    std::optional<Uint256> txid = Uint256::FromBytes(txids[i]);
     if (!txid) continue;
     if (std::optional<MempoolEntry> entry = m_node.mempool().Get(*txid)) txs[i] = entry->tx.Encode();
   }
@@ -474,7 +451,7 @@ std::vector<std::vector<uint8_t>> NodeNetChain::getTransactionData(const std::ve
 std::vector<bool> NodeNetChain::haveItems(const std::vector<ipc::InvItem>& items) {
   std::vector<bool> have(items.size(), false);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    std::optional<Uint256> hash = HashFrom(items[i].hash);
+    std::optional<Uint256> hash = Uint256::FromBytes(items[i].hash);
     if (!hash) continue;
     if (items[i].type == kInvTransaction) {
       have[i] = m_node.mempool().Contains(*hash) || RecentlyRejected(*hash);
