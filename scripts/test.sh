@@ -74,7 +74,7 @@ fi
 # (minicoin's libraries for the RPC target, not its executables or GUI). This clang tree also
 # carries -Wthread-safety.
 if command -v clang++ >/dev/null 2>&1; then
-  if CC=clang CXX=clang++ CROSSPROC_TARGETS="fuzz_minicoin_decode fuzz_minicoin_net fuzz_connection fuzz_calls fuzz_minicoin_rpc" \
+  if CC=clang CXX=clang++ CROSSPROC_TARGETS="fuzz_minicoin_decode fuzz_minicoin_net fuzz_connection fuzz_calls fuzz_minicoin_rpc fuzz_minicoin_peer" \
       build "$root/build-fuzz" -DCROSSPROC_BUILD_FUZZ=ON -DCROSSPROC_BUILD_TESTS=OFF \
       -DCROSSPROC_BUILD_EXAMPLES=OFF -DCROSSPROC_BUILD_BENCH=OFF -DMINICOIN_BUILD_GUI=OFF; then
     run_suite fuzz "$root/build-fuzz/fuzz" -L fuzz-smoke

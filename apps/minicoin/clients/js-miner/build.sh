@@ -16,6 +16,6 @@ mkdir gen
 capnp compile -I "$root/schema" -I /usr/include --src-prefix="$ipc" --src-prefix="$root/schema" \
   -o node_modules/.bin/capnpc-ts:gen \
   "$ipc/init.capnp" "$ipc/mining.capnp" "$ipc/chain.capnp" "$ipc/common.capnp" "$ipc/echo.capnp" \
-  "$ipc/wallet.capnp" "$ipc/node.capnp" "$root/schema/crossproc/proxy.capnp" >/dev/null
+  "$ipc/wallet.capnp" "$ipc/node.capnp" "$ipc/net.capnp" "$root/schema/crossproc/proxy.capnp" >/dev/null
 node_modules/.bin/tsc --noCheck --skipLibCheck --target es2022 --module nodenext --moduleResolution nodenext \
   --outDir gen-js gen/*.ts gen/crossproc/*.ts
