@@ -845,6 +845,7 @@ std::size_t ConnectionManager::CountLocked(bool inbound) const {
 void ConnectionManager::MessageThread() {
   SetLogThreadName("msghand");
   std::vector<Event> events;
+  microseconds last_tick = SteadyMicros();
   for (;;) {
     std::deque<std::function<void()>> tasks;
     bool more = false;
@@ -880,7 +881,13 @@ void ConnectionManager::MessageThread() {
       }
     }
     events.clear();
-    m_handler->OnTick(SteadyMicros());
+    // Once the queued input is drained (so that the logic sees, for example, every block that has
+    // arrived in one batch), or when a tick is due even though input keeps coming.
+    const microseconds tick_now = SteadyMicros();
+    if (!more || tick_now - last_tick >= kTickInterval) {
+      last_tick = tick_now;
+      m_handler->OnTick(tick_now);
+    }
   }
   // The socket thread has closed every connection: report the connected peers gone.
   std::vector<PeerId> gone;

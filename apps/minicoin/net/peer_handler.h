@@ -59,8 +59,9 @@ class PeerHandler {
   virtual void ProcessMessage(PeerId peer, Message message, std::chrono::microseconds now) = 0;
   // `peer`'s send queue fell below kSendQueuePauseBytes after having been above it.
   virtual void SendSpaceAvailable(PeerId peer, std::chrono::microseconds now) = 0;
-  // After each round of ProcessMessage calls, and at least every 100 ms: the logic's timers
-  // (stalled downloads, batched work) run here.
+  // When a round of ProcessMessage calls leaves no input queued (so everything that has arrived
+  // was handed over first), and at least every 100 ms: the logic's timers (stalled downloads)
+  // and batched work (received blocks) run here.
   virtual void OnTick(std::chrono::microseconds now) = 0;
 };
 

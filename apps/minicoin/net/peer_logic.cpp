@@ -144,8 +144,13 @@ void PeerLogic::SendSpaceAvailable(PeerId peer, microseconds now) {
 
 void PeerLogic::OnTick(microseconds now) {
   m_now = now;
-  ProcessReceivedBlocks();
   ExpireRequests(now);
+  // The next requests go out before the node validates what has arrived, so that the peers send
+  // the next blocks while it works.
+  if (!m_received_blocks.empty()) {
+    ScheduleDownloads(now);
+    ProcessReceivedBlocks();
+  }
   const std::size_t expired = m_orphans.Expire(now);
   if (expired > 0) {
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "%zu orphan transactions expired", expired);
@@ -381,6 +386,13 @@ void PeerLogic::ScheduleDownloads(microseconds now) {
       list_it = lists.emplace(*state.best_hash, std::move(hashes)).first;
     }
     std::vector<Uint256> list = list_it->second;
+    // Received and not yet handed to the node: the node does not know them yet.
+    if (!m_received_blocks.empty()) {
+      std::erase_if(list, [&](const Uint256& hash) {
+        return std::any_of(m_received_blocks.begin(), m_received_blocks.end(),
+                           [&](const ReceivedBlock& block) { return block.hash == hash; });
+      });
+    }
     if (!state.not_found.empty()) {
       std::erase_if(list, [&](const Uint256& hash) { return Holds(state.not_found, hash); });
     }

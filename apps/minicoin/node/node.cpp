@@ -188,7 +188,11 @@ CacheSizes DbCacheSizes(const ArgsManager& args) {
 
 std::size_t WorkerThreads(const ArgsManager& args) {
   int64_t par = args.GetIntArg("-par", 0);
-  if (par <= 0) return std::max<std::size_t>(1, std::thread::hardware_concurrency() + static_cast<std::size_t>(-par));
+  // 0: one per core; below 0: leave that many cores free (at least one thread).
+  if (par <= 0) {
+    const int64_t cores = std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+    return static_cast<std::size_t>(std::max<int64_t>(1, cores + std::max<int64_t>(par, -64)));
+  }
   return static_cast<std::size_t>(std::min<int64_t>(par, 64));
 }
 
