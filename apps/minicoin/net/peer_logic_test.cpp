@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -20,6 +22,7 @@ namespace minicoin::net {
 namespace {
 
 using std::chrono::microseconds;
+using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
@@ -523,6 +526,23 @@ TEST_F(PeerLogicTest, StalledBlockIsRequestedFromAnotherPeerAfterTheStallTimeout
   EXPECT_TRUE(sink.misbehaving.empty());
   // The staller got no new requests.
   EXPECT_EQ(RequestedBlocks(sink, 1).size(), 4u);
+  // Peer 2 took the window's next blocks (2 by the stall rule, then 9) and, once peer 1 says it
+  // lacks 2..4, those too.
+  Deliver(1, NotFoundMessage{{{InvType::kBlock, chain.HashAt(2)},
+                              {InvType::kBlock, chain.HashAt(3)},
+                              {InvType::kBlock, chain.HashAt(4)}}});
+  Tick();
+  const std::vector<Uint256> second = RequestedBlocks(sink, 2);
+  EXPECT_EQ(std::vector<Uint256>(second.begin() + 5, second.end()),
+            (std::vector<Uint256>{chain.HashAt(2), chain.HashAt(9), chain.HashAt(3),
+                                  chain.HashAt(4)}));
+  for (uint32_t h : {2, 3, 4, 9}) Deliver(2, BlockMessage{chain.BlockAt(h)});
+  Tick();
+  EXPECT_EQ(chain.tip, 9u);
+  // Peer 1's requests are all gone: it is no longer held back.
+  const std::vector<Uint256> first = RequestedBlocks(sink, 1);
+  EXPECT_EQ(std::vector<Uint256>(first.begin() + 4, first.end()), Hashes(10, 13));
+  EXPECT_TRUE(sink.misbehaving.empty());
 }
 
 TEST_F(PeerLogicTest, BlockDownloadTimeoutDisconnectsAndOthersGetTheBlocks) {
@@ -907,6 +927,147 @@ TEST_F(PeerLogicTest, MessagesFromUnknownPeersAreIgnored) {
   Tick();
   EXPECT_TRUE(sink.sent.empty());
   EXPECT_EQ(chain.process_headers_calls, 0);
+}
+
+// Fixed-seed runs of random peers, messages and clock steps (valid and invalid headers, blocks
+// asked for or not, notfound, inv, getdata, transactions, disconnects). Throughout: nothing is
+// sent to a peer that is not connected, no peer has more blocks in flight than the limit. After
+// the noise, with the noisy peers gone, one honest peer must bring the node to the network's tip.
+TEST(PeerLogicRandomTest, InvariantsHoldAndAnHonestPeerStillSyncsTheNode) {
+  constexpr uint32_t kLength = 120;
+  for (uint32_t seed = 1; seed <= 60; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    FakeChain chain(kLength);
+    FakeSink sink;
+    Logger log;
+    PeerLogicOptions options;
+    options.max_blocks_in_flight_per_peer = 4;
+    options.download_window = 16;
+    options.max_orphans = 5;
+    PeerLogic logic(options, sink, chain, log);
+    std::mt19937 rng(seed);
+    auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    microseconds now = seconds(1'000'000);
+    std::set<PeerId> connected;
+    PeerId next_peer = 1;
+    std::size_t checked = 0;
+    auto random_peer = [&]() -> std::optional<PeerId> {
+      if (connected.empty()) return std::nullopt;
+      auto it = connected.begin();
+      std::advance(it, pick(static_cast<uint32_t>(connected.size())));
+      return *it;
+    };
+    auto check = [&]() {
+      for (; checked < sink.sent.size(); ++checked) {
+        ASSERT_TRUE(connected.contains(sink.sent[checked].first))
+            << "sent to peer " << sink.sent[checked].first;
+      }
+      for (const auto& [peer, stats] : logic.SyncStats()) {
+        ASSERT_TRUE(connected.contains(peer));
+        ASSERT_LE(stats.blocks_in_flight, options.max_blocks_in_flight_per_peer);
+      }
+    };
+    for (int step = 0; step < 400; ++step) {
+      const uint32_t action = pick(11);
+      const std::optional<PeerId> peer = random_peer();
+      if (action == 0 || !peer) {
+        if (connected.size() < 4) {
+          connected.insert(next_peer);
+          PeerConnected info;
+          info.inbound = pick(2) == 0;
+          info.version.best_height = pick(kLength);
+          logic.PeerConnected(next_peer++, info, now);
+        }
+      } else if (action == 1) {
+        logic.PeerDisconnected(*peer);
+        connected.erase(*peer);
+        sink.misbehaving.erase(*peer);
+        sink.disconnected.erase(*peer);
+      } else if (action == 2) {
+        const uint32_t from = 1 + pick(kLength);
+        const uint32_t to = std::min(kLength, from + pick(30));
+        HeadersMessage headers;
+        for (uint32_t h = from; h <= to; ++h) headers.headers.push_back(chain.network[h]);
+        if (pick(10) == 0) headers.headers.back().bits = kBadBits;
+        logic.ProcessMessage(*peer, headers, now);
+      } else if (action == 3) {
+        // Mostly a block it was asked for, sometimes any block.
+        std::vector<Uint256> asked = RequestedBlocks(sink, *peer);
+        const uint32_t height =
+            !asked.empty() && pick(4) != 0 ? chain.height_of.at(asked[pick(static_cast<uint32_t>(asked.size()))])
+                                           : 1 + pick(kLength);
+        logic.ProcessMessage(*peer, BlockMessage{chain.BlockAt(height)}, now);
+      } else if (action == 4) {
+        logic.ProcessMessage(
+            *peer, NotFoundMessage{{{InvType::kBlock, chain.HashAt(1 + pick(kLength))}}}, now);
+      } else if (action == 5) {
+        logic.ProcessMessage(*peer,
+                             InvMessage{{{pick(2) == 0 ? InvType::kTx : InvType::kBlock,
+                                          pick(2) == 0 ? chain.HashAt(pick(kLength + 1))
+                                                       : Filler(pick(50), 6)}}},
+                             now);
+      } else if (action == 6) {
+        logic.ProcessMessage(
+            *peer, GetDataMessage{{{InvType::kBlock, chain.HashAt(pick(kLength + 1))}}}, now);
+      } else if (action == 7 || action == 8) {
+        now += milliseconds(pick(action == 7 ? 5'000 : 100'000));
+        logic.OnTick(now);
+      } else if (action == 9) {
+        const Transaction tx = MakeTx(pick(40), Filler(pick(40), 8));
+        if (pick(2) == 0) {
+          ipc::TxVerdict orphan;
+          orphan.missingParents = {Bytes(tx.inputs[0].prevout.txid)};
+          chain.tx_verdicts[tx.Txid()] = orphan;
+        }
+        logic.ProcessMessage(*peer, TxMessage{tx}, now);
+      } else {
+        logic.TransactionsAccepted({Filler(pick(40), 8)});
+        logic.BlockTipChanged(chain.network[chain.tip], chain.tip);
+      }
+      // The manager closes what the logic asked it to close.
+      for (const auto& drops : {sink.misbehaving, sink.disconnected}) {
+        for (const auto& [dropped, reason] : drops) {
+          if (connected.erase(dropped) > 0) logic.PeerDisconnected(dropped);
+        }
+      }
+      check();
+      if (HasFatalFailure()) return;
+    }
+    // The noise ends; one honest peer that has every block.
+    for (const PeerId peer : std::set<PeerId>(connected)) logic.PeerDisconnected(peer);
+    connected.clear();
+    sink.misbehaving.clear();
+    sink.disconnected.clear();
+    const PeerId honest = next_peer;
+    connected.insert(honest);
+    PeerConnected info;
+    logic.PeerConnected(honest, info, now);
+    HeadersMessage headers;
+    for (uint32_t h = 1; h <= kLength; ++h) headers.headers.push_back(chain.network[h]);
+    logic.ProcessMessage(honest, headers, now);
+    std::size_t answered = sink.sent.size();
+    for (int round = 0; round < 200 && chain.tip < kLength; ++round) {
+      now += milliseconds(100);
+      logic.OnTick(now);
+      const std::size_t end = sink.sent.size();
+      for (std::size_t i = answered; i < end; ++i) {
+        if (sink.sent[i].first != honest) continue;
+        if (const auto* getdata = std::get_if<GetDataMessage>(&sink.sent[i].second)) {
+          for (const InvEntry& entry : getdata->entries) {
+            if (entry.type == InvType::kBlock) {
+              logic.ProcessMessage(honest, BlockMessage{chain.BlockAt(chain.height_of.at(entry.hash))}, now);
+            }
+          }
+        }
+      }
+      answered = end;
+      check();
+      if (HasFatalFailure()) return;
+    }
+    EXPECT_EQ(chain.tip, kLength);
+    EXPECT_TRUE(sink.misbehaving.empty());
+    EXPECT_TRUE(sink.disconnected.empty());
+  }
 }
 
 }  // namespace
