@@ -104,7 +104,6 @@ void PeerLogic::PeerConnected(PeerId peer, const net::PeerConnected& info, micro
   PeerState& state = it->second;
   state.inbound = info.inbound;
   state.manual = info.manual;
-  state.start_height = info.version.best_height;
   m_sink.Send(peer, SendHeadersMessage{});
   m_status = m_chain.getStatus();
   const bool ask = !info.inbound || m_status.initialDownload ||

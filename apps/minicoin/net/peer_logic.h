@@ -71,10 +71,9 @@ inline constexpr std::size_t kGetDataTxBatch = 1'000;
 // TransactionsAccepted and SyncStats included, runs on the manager's message thread.
 // Exceptions thrown by the chain (a lost node process) propagate to the caller.
 //
-//   PeerLogic logic(PeerLogicOptions{}, manager, chain, log);
-//   manager.SetHandler(logic);
-//   node_notifications.OnTip = [&](auto& header, auto height) { manager.Post([&] {
-//     logic.BlockTipChanged(header, height); }); };
+//   PeerLogic logic(PeerLogicOptions{}, sink, chain, log);  // the manager is the sink
+//   // The manager calls PeerConnected/ProcessMessage/OnTick... on its message thread; the
+//   // node's notifications are posted to that thread: logic.BlockTipChanged(header, height);
 class PeerLogic final : public PeerHandler {
  public:
   PeerLogic(PeerLogicOptions options, PeerSink& sink, ipc::NetChain& chain, Logger& log);
@@ -125,7 +124,6 @@ class PeerLogic final : public PeerHandler {
     explicit PeerState(uint64_t salt) : known(salt) {}
     bool inbound = false;
     bool manual = false;
-    uint32_t start_height = 0;
     bool send_headers = false;  // the peer asked for headers announcements
     uint64_t fee_filter = 0;
     bool disconnecting = false;  // we asked the manager to close it: ignore its messages
