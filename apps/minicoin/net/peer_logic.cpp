@@ -665,7 +665,9 @@ void PeerLogic::BlockTipChanged(const BlockHeader& header, uint32_t height) {
   for (auto& [peer, state] : m_peers) {
     if (state.disconnecting || state.known.Contains(hash)) continue;
     state.known.Insert(hash);
-    if (state.send_headers) {
+    // A header whose parent the peer may lack would not connect there; an inv makes the peer
+    // ask for the headers it is missing instead.
+    if (state.send_headers && state.known.Contains(header.previous)) {
       m_sink.Send(peer, HeadersMessage{{header}});
     } else {
       m_sink.Send(peer, InvMessage{{{InvType::kBlock, hash}}});

@@ -88,7 +88,8 @@ class PeerLogic final : public PeerHandler {
   void OnTick(std::chrono::microseconds now) override;
 
   // The node's active tip moved to `header`: announce it to every peer that does not know it
-  // (headers to peers that sent sendheaders, inv to the others). Nothing during initial download.
+  // (headers to peers that sent sendheaders and are known to have its parent, inv to the
+  // others). Nothing during initial download.
   void BlockTipChanged(const BlockHeader& header, uint32_t height);
   // The mempool accepted these transactions: retry the orphans that spend them, and announce
   // them with one inv per peer, leaving out what each peer already knows.

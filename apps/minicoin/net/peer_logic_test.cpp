@@ -769,6 +769,7 @@ TEST_F(PeerLogicTest, BlockTipChangedAnnouncesWithHeadersOrInvButNotToTheSender)
   Connect(2);
   Connect(3);
   Deliver(1, SendHeadersMessage{});
+  Deliver(1, Headers(5, 5));  // peer 1 has block 6's parent
   Deliver(3, SendHeadersMessage{});
   Deliver(3, Headers(6, 6));
   Deliver(3, BlockMessage{chain.BlockAt(6)});
@@ -787,6 +788,21 @@ TEST_F(PeerLogicTest, BlockTipChangedAnnouncesWithHeadersOrInvButNotToTheSender)
   // Announced once only.
   logic->BlockTipChanged(chain.network[6], 6);
   EXPECT_EQ(sink.sent.size(), 2u);
+}
+
+TEST_F(PeerLogicTest, BlockTipChangedUsesInvWhenThePeerMayLackTheParent) {
+  chain.HaveUpTo(7);
+  Start();
+  Connect(1);
+  Deliver(1, SendHeadersMessage{});
+  sink.sent.clear();
+  logic->BlockTipChanged(chain.network[6], 6);  // peer 1 is not known to have block 5
+  EXPECT_TRUE(sink.SentTo<HeadersMessage>(1).empty());
+  ASSERT_EQ(sink.SentTo<InvMessage>(1).size(), 1u);
+  logic->BlockTipChanged(chain.network[7], 7);  // it was told of block 6: headers from now on
+  const auto headers = sink.SentTo<HeadersMessage>(1);
+  ASSERT_EQ(headers.size(), 1u);
+  EXPECT_EQ(headers[0].headers, std::vector<BlockHeader>{chain.network[7]});
 }
 
 TEST_F(PeerLogicTest, BlockTipChangedIsSilentDuringInitialDownload) {
