@@ -296,7 +296,8 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
   bool requested = state.blocks_in_flight.contains(hash);
   if (requested) {
     state.stalling = false;
-    // Every request for it is answered (a peer asked in parallel will send a copy we accept).
+    // Every request for it is settled; a copy still coming from a peer asked in parallel is
+    // dropped when it arrives.
     const auto it = m_blocks_in_flight.find(hash);
     if (it != m_blocks_in_flight.end()) {
       const std::vector<BlockRequest> requests = it->second;

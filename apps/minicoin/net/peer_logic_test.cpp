@@ -945,6 +945,81 @@ TEST_F(PeerLogicTest, MessagesFromUnknownPeersAreIgnored) {
   EXPECT_EQ(chain.process_headers_calls, 0);
 }
 
+// Two nodes, each with its own PeerLogic, fake node and fake manager, their messages carried
+// through the wire encoding: B (empty, connecting out) syncs A's 2,100 blocks headers first,
+// then learns A's next block from A's announcement.
+TEST(PeerLogicTwoNodesTest, HeadersFirstSyncThenANewBlockIsAnnouncedAndFetched) {
+  constexpr uint32_t kLength = 2'101;
+  FakeChain chain_a(kLength);
+  FakeChain chain_b(kLength);
+  chain_a.HaveUpTo(kLength - 1);
+  FakeSink sink_a;
+  FakeSink sink_b;
+  Logger log;
+  PeerLogic a(PeerLogicOptions{}, sink_a, chain_a, log);
+  PeerLogic b(PeerLogicOptions{}, sink_b, chain_b, log);
+  constexpr PeerId kAtoB = 7;  // how A names B
+  constexpr PeerId kBtoA = 3;  // how B names A
+  microseconds now = seconds(1'000'000);
+  PeerConnected a_info;  // what B learns about A
+  a_info.version.best_height = kLength - 1;
+  PeerConnected b_info;  // what A learns about B
+  b_info.inbound = true;
+  b.PeerConnected(kBtoA, a_info, now);
+  a.PeerConnected(kAtoB, b_info, now);
+  std::size_t a_done = 0;
+  std::size_t b_done = 0;
+  std::map<std::string, int> b_sent_commands;
+  // Carries what each side sent since the last call to the other side, then ticks both.
+  auto exchange = [&]() {
+    const std::size_t a_end = sink_a.sent.size();
+    const std::size_t b_end = sink_b.sent.size();
+    for (; b_done < b_end; ++b_done) {
+      const Message& message = sink_b.sent[b_done].second;
+      ++b_sent_commands[std::string(CommandOf(message))];
+      DecodedMessage decoded = DecodeMessage(CommandOf(message), EncodePayload(message));
+      ASSERT_EQ(decoded.status, DecodedMessage::Status::kOk) << decoded.error;
+      a.ProcessMessage(kAtoB, std::move(*decoded.message), now);
+    }
+    for (; a_done < a_end; ++a_done) {
+      const Message& message = sink_a.sent[a_done].second;
+      DecodedMessage decoded = DecodeMessage(CommandOf(message), EncodePayload(message));
+      ASSERT_EQ(decoded.status, DecodedMessage::Status::kOk) << decoded.error;
+      b.ProcessMessage(kBtoA, std::move(*decoded.message), now);
+    }
+    now += milliseconds(100);
+    a.OnTick(now);
+    b.OnTick(now);
+  };
+  for (int round = 0; round < 1'000 && chain_b.tip < kLength - 1; ++round) {
+    exchange();
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_EQ(chain_b.tip, kLength - 1);
+  // Headers came in two messages (2,000, then 100), asked for twice.
+  EXPECT_EQ(b_sent_commands["getheaders"], 2);
+  EXPECT_EQ(chain_b.process_headers_calls, 2);
+  EXPECT_EQ(b.SyncStats().at(kBtoA).synced_headers, kLength - 1);
+  EXPECT_EQ(b.SyncStats().at(kBtoA).blocks_in_flight, 0u);
+  // Batches: at most 16 blocks per processBlocks call, one call per round.
+  EXPECT_LE(*std::max_element(chain_b.process_blocks_batches.begin(),
+                              chain_b.process_blocks_batches.end()),
+            16u);
+  // A mines the next block and announces it; B fetches it.
+  chain_a.HaveUpTo(kLength);
+  a.BlockTipChanged(chain_a.network[kLength], kLength);
+  for (int round = 0; round < 10 && chain_b.tip < kLength; ++round) {
+    exchange();
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_EQ(chain_b.tip, kLength);
+  EXPECT_EQ(b_sent_commands["getheaders"], 2);  // the announcement was a header: no getheaders
+  EXPECT_TRUE(sink_a.misbehaving.empty());
+  EXPECT_TRUE(sink_b.misbehaving.empty());
+  EXPECT_TRUE(sink_a.disconnected.empty());
+  EXPECT_TRUE(sink_b.disconnected.empty());
+}
+
 // Fixed-seed runs of random peers, messages and clock steps (valid and invalid headers, blocks
 // asked for or not, notfound, inv, getdata, transactions, disconnects). Throughout: nothing is
 // sent to a peer that is not connected, no peer has more blocks in flight than the limit. After
