@@ -96,14 +96,10 @@ PeerLogic::PeerState* PeerLogic::Find(PeerId peer) {
 
 void PeerLogic::PeerConnected(PeerId peer, const net::PeerConnected& info, microseconds now) {
   (void)now;
-  auto [it, inserted] = m_peers.try_emplace(peer, m_salt ^ static_cast<uint64_t>(peer));
-  if (!inserted) {
+  if (!m_peers.try_emplace(peer, m_salt ^ static_cast<uint64_t>(peer)).second) {
     m_log.Warning("net: peer=%lld connected twice; ignored", Id(peer));
     return;
   }
-  PeerState& state = it->second;
-  state.inbound = info.inbound;
-  state.manual = info.manual;
   m_sink.Send(peer, SendHeadersMessage{});
   m_status = m_chain.getStatus();
   const bool ask = !info.inbound || m_status.initialDownload ||
@@ -258,16 +254,9 @@ void PeerLogic::OnGetHeaders(PeerId peer, PeerState& state, const GetHeadersMess
     Punish(peer, "getheaders with " + std::to_string(message.locator.size()) + " locator hashes");
     return;
   }
-  if (state.inbound && !state.manual) {
-    // A node catching up has nothing useful to offer an inbound peer, which may take our
-    // stale tip for the network's; outbound peers get answers (they chose us).
-    m_status = m_chain.getStatus();
-    if (m_status.initialDownload) {
-      MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet,
-                         "peer=%lld getheaders ignored during initial download", Id(peer));
-      return;
-    }
-  }
+  // Answered even while the node is catching up: its headers are the best it has, and in a
+  // small network the node holding the blocks may itself count as catching up (an old tip);
+  // refusing would leave its peers nothing to sync from.
   std::vector<std::vector<uint8_t>> locator;
   locator.reserve(message.locator.size());
   for (const Uint256& hash : message.locator) locator.push_back(Bytes(hash));

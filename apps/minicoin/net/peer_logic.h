@@ -123,8 +123,6 @@ class PeerLogic final : public PeerHandler {
 
   struct PeerState {
     explicit PeerState(uint64_t salt) : known(salt) {}
-    bool inbound = false;
-    bool manual = false;
     bool send_headers = false;  // the peer asked for headers announcements
     uint64_t fee_filter = 0;
     bool disconnecting = false;  // we asked the manager to close it: ignore its messages

@@ -479,17 +479,27 @@ TEST_F(PeerLogicTest, GetHeadersIsAnsweredFromTheNodesChain) {
   EXPECT_EQ(answers[1], Headers(5, 6));
 }
 
-TEST_F(PeerLogicTest, GetHeadersFromInboundPeersIsIgnoredDuringInitialDownload) {
+TEST_F(PeerLogicTest, GetHeadersIsAnsweredEvenDuringInitialDownload) {
   chain.HaveUpTo(10);
   chain.initial_download = true;
   Start();
   Connect(1, /*inbound=*/true);
   Connect(2, /*inbound=*/false);
   Deliver(1, GetHeadersMessage{kProtocolVersion, {chain.HashAt(0)}, {}});
-  Deliver(2, GetHeadersMessage{kProtocolVersion, {chain.HashAt(0)}, {}});
-  EXPECT_TRUE(sink.SentTo<HeadersMessage>(1).empty());
+  Deliver(2, GetHeadersMessage{kProtocolVersion, {chain.HashAt(8)}, {}});
+  ASSERT_EQ(sink.SentTo<HeadersMessage>(1).size(), 1u);
+  EXPECT_EQ(sink.SentTo<HeadersMessage>(1)[0], Headers(1, 10));
   ASSERT_EQ(sink.SentTo<HeadersMessage>(2).size(), 1u);
-  EXPECT_EQ(sink.SentTo<HeadersMessage>(2)[0], Headers(1, 10));
+  EXPECT_EQ(sink.SentTo<HeadersMessage>(2)[0], Headers(9, 10));
+}
+
+TEST_F(PeerLogicTest, GetHeadersFromTheTipGetsAnEmptyAnswer) {
+  chain.HaveUpTo(10);
+  Start();
+  Connect(1, /*inbound=*/true, 10);
+  Deliver(1, GetHeadersMessage{kProtocolVersion, {chain.HashAt(10)}, {}});
+  ASSERT_EQ(sink.SentTo<HeadersMessage>(1).size(), 1u);
+  EXPECT_TRUE(sink.SentTo<HeadersMessage>(1)[0].headers.empty());
 }
 
 // ---- download: stall, timeout, disconnect, notfound ----
