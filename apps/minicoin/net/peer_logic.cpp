@@ -437,14 +437,17 @@ void PeerLogic::ExpireRequests(microseconds now) {
     DropPeer(peer, "block download timed out (no block within " +
                        std::to_string(m_options.block_download_timeout.count()) + " s)");
   }
+  std::vector<std::pair<Uint256, TxRequest>> failed;
   for (auto it = m_txs_in_flight.begin(); it != m_txs_in_flight.end();) {
     if (now - it->second.requested > kTxRequestTimeout) {
       if (PeerState* state = Find(it->second.peer)) state->txs_in_flight.erase(it->first);
+      failed.emplace_back(it->first, std::move(it->second));
       it = m_txs_in_flight.erase(it);
     } else {
       ++it;
     }
   }
+  RetryTransactions(failed, now);
 }
 
 // ---- inventory and data ----
@@ -461,7 +464,17 @@ void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message,
     state.known.Insert(entry.hash);
     // While catching up the node cannot judge transactions: their announcements are ignored.
     if (entry.type == InvType::kTx && m_status.initialDownload) continue;
-    if (entry.type == InvType::kTx && m_txs_in_flight.contains(entry.hash)) continue;
+    if (entry.type == InvType::kTx) {
+      const auto request = m_txs_in_flight.find(entry.hash);
+      if (request != m_txs_in_flight.end()) {
+        std::vector<PeerId>& alternates = request->second.alternates;
+        if (request->second.peer != peer && alternates.size() < kMaxTxAnnouncers &&
+            std::find(alternates.begin(), alternates.end(), peer) == alternates.end()) {
+          alternates.push_back(peer);
+        }
+        continue;
+      }
+    }
     if (entry.type == InvType::kTx && m_orphans.Contains(entry.hash)) continue;
     items.push_back({static_cast<uint32_t>(entry.type), Bytes(entry.hash)});
     asked.push_back(&entry);
@@ -493,11 +506,40 @@ void PeerLogic::RequestTransactions(PeerId peer, PeerState& state,
   for (const Uint256& txid : txids) {
     if (state.txs_in_flight.size() >= kMaxTxRequestsPerPeer) break;
     if (m_txs_in_flight.contains(txid)) continue;
-    m_txs_in_flight.emplace(txid, TxRequest{peer, now});
+    m_txs_in_flight.emplace(txid, TxRequest{peer, now, {}});
     state.txs_in_flight.insert(txid);
     getdata.entries.push_back({InvType::kTx, txid});
   }
   if (!getdata.entries.empty()) m_sink.Send(peer, getdata);
+}
+
+void PeerLogic::RetryTransactions(const std::vector<std::pair<Uint256, TxRequest>>& failed,
+                                  microseconds now) {
+  std::map<PeerId, GetDataMessage> getdata;
+  for (const auto& [txid, request] : failed) {
+    if (m_txs_in_flight.contains(txid)) continue;  // asked again meanwhile
+    for (std::size_t i = 0; i < request.alternates.size(); ++i) {
+      const PeerId next = request.alternates[i];
+      PeerState* state = Find(next);
+      if (next == request.peer || state == nullptr || state->disconnecting ||
+          state->txs_in_flight.size() >= kMaxTxRequestsPerPeer) {
+        continue;
+      }
+      TxRequest retry{next, now, {}};
+      retry.alternates.assign(request.alternates.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                              request.alternates.end());
+      m_txs_in_flight.emplace(txid, std::move(retry));
+      state->txs_in_flight.insert(txid);
+      getdata[next].entries.push_back({InvType::kTx, txid});
+      break;
+    }
+  }
+  for (const auto& [peer, message] : getdata) {
+    MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet,
+                       "peer=%lld asked for %zu transactions another peer did not deliver",
+                       Id(peer), message.entries.size());
+    m_sink.Send(peer, message);
+  }
 }
 
 void PeerLogic::OnGetData(PeerId peer, PeerState& state, const GetDataMessage& message,
@@ -554,6 +596,7 @@ void PeerLogic::ServePendingGetData(PeerId peer, PeerState& state) {
 }
 
 void PeerLogic::OnNotFound(PeerId peer, PeerState& state, const NotFoundMessage& message) {
+  std::vector<std::pair<Uint256, TxRequest>> failed;
   for (const InvEntry& entry : message.entries) {
     if (entry.type == InvType::kBlock) {
       if (state.blocks_in_flight.contains(entry.hash)) {
@@ -564,9 +607,14 @@ void PeerLogic::OnNotFound(PeerId peer, PeerState& state, const NotFoundMessage&
                            Id(peer), entry.hash.ToHex().c_str());
       }
     } else if (state.txs_in_flight.erase(entry.hash) > 0) {
-      m_txs_in_flight.erase(entry.hash);
+      const auto request = m_txs_in_flight.find(entry.hash);
+      if (request != m_txs_in_flight.end()) {
+        failed.emplace_back(request->first, std::move(request->second));
+        m_txs_in_flight.erase(request);
+      }
     }
   }
+  RetryTransactions(failed, m_now);
 }
 
 // ---- transactions ----
@@ -697,8 +745,15 @@ void PeerLogic::DropPeer(PeerId peer, const std::string& reason) {
 void PeerLogic::ReleaseWork(PeerId peer, PeerState& state) {
   const std::set<Uint256> blocks = state.blocks_in_flight;
   for (const Uint256& hash : blocks) CancelBlockRequest(hash, peer);
-  for (const Uint256& txid : state.txs_in_flight) m_txs_in_flight.erase(txid);
+  std::vector<std::pair<Uint256, TxRequest>> failed;
+  for (const Uint256& txid : state.txs_in_flight) {
+    const auto request = m_txs_in_flight.find(txid);
+    if (request == m_txs_in_flight.end()) continue;
+    failed.emplace_back(request->first, std::move(request->second));
+    m_txs_in_flight.erase(request);
+  }
   state.txs_in_flight.clear();
+  RetryTransactions(failed, m_now);
   state.pending_getdata.clear();
 }
 

@@ -42,6 +42,9 @@ struct PeerLogicOptions {
 inline constexpr std::size_t kMaxTxRequestsPerPeer = 100;
 // A transaction request unanswered this long is forgotten (another peer may be asked).
 inline constexpr std::chrono::seconds kTxRequestTimeout{60};
+// Peers remembered per requested transaction as having announced it too (asked in turn if the
+// request fails).
+inline constexpr std::size_t kMaxTxAnnouncers = 8;
 // Entries remembered per peer as known to it (announced by it, sent to it or announced to it);
 // the oldest are forgotten first.
 inline constexpr std::size_t kMaxKnownInventory = 50'000;
@@ -149,6 +152,8 @@ class PeerLogic final : public PeerHandler {
   struct TxRequest {
     PeerId peer = 0;
     std::chrono::microseconds requested{0};
+    // Other peers that announced it, asked in turn if this request fails (kMaxTxAnnouncers).
+    std::vector<PeerId> alternates;
   };
   struct ReceivedBlock {
     PeerId peer = 0;
@@ -183,6 +188,10 @@ class PeerLogic final : public PeerHandler {
                          std::chrono::microseconds now);
   void RequestTransactions(PeerId peer, PeerState& state, const std::vector<Uint256>& txids,
                            std::chrono::microseconds now);
+  // These transaction requests ended without the transaction (notfound, timeout, the peer
+  // gone): each goes to the next peer that announced it, if any.
+  void RetryTransactions(const std::vector<std::pair<Uint256, TxRequest>>& failed,
+                         std::chrono::microseconds now);
   // Logs, asks the manager to ban the peer, and releases its work.
   void Punish(PeerId peer, const std::string& reason);
   void DropPeer(PeerId peer, const std::string& reason);

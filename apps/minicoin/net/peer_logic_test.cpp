@@ -679,6 +679,43 @@ TEST_F(PeerLogicTest, InvOfUnknownTxGetsGetDataKnownGetsNothing) {
   EXPECT_TRUE(sink.SentTo<GetDataMessage>(2).empty());
 }
 
+TEST_F(PeerLogicTest, AFailedTxRequestGoesToTheNextAnnouncer) {
+  Start();
+  for (PeerId peer : {1, 2, 3, 4}) Connect(peer);
+  const Uint256 a = Filler(1, 1);
+  const Uint256 b = Filler(2, 2);
+  const Uint256 c = Filler(3, 3);
+  for (PeerId peer : {1, 2, 3}) Deliver(peer, InvMessage{{{InvType::kTx, a}, {InvType::kTx, b}}});
+  Deliver(4, InvMessage{{{InvType::kTx, c}}});
+  Deliver(1, InvMessage{{{InvType::kTx, c}}});
+  auto asked = [&](PeerId peer) {
+    std::vector<Uint256> txids;
+    for (const auto& getdata : sink.SentTo<GetDataMessage>(peer)) {
+      for (const InvEntry& entry : getdata.entries) txids.push_back(entry.hash);
+    }
+    return txids;
+  };
+  ASSERT_EQ(asked(1), (std::vector<Uint256>{a, b}));
+  ASSERT_TRUE(asked(2).empty());
+  // notfound: the next announcer (peer 2) is asked for that one only.
+  Deliver(1, NotFoundMessage{{{InvType::kTx, a}}});
+  EXPECT_EQ(asked(2), std::vector<Uint256>{a});
+  // Peer 1 goes: its remaining request (b) goes to peer 2 as well.
+  logic->PeerDisconnected(1);
+  EXPECT_EQ(asked(2), (std::vector<Uint256>{a, b}));
+  // Timeout: peer 2's requests go to peer 3; c (asked of 4 first) times out with nobody left.
+  now += kTxRequestTimeout + seconds(1);
+  Tick();
+  EXPECT_EQ(asked(3), (std::vector<Uint256>{a, b}));
+  EXPECT_EQ(asked(4), std::vector<Uint256>{c});
+  // Peer 3 fails too and nobody else announced them: nothing more is asked.
+  now += kTxRequestTimeout + seconds(1);
+  Tick();
+  EXPECT_EQ(asked(3).size(), 2u);
+  EXPECT_EQ(asked(4).size(), 1u);
+  EXPECT_EQ(asked(2).size(), 2u);
+}
+
 TEST_F(PeerLogicTest, TxAnnouncementsAreIgnoredDuringInitialDownload) {
   chain.initial_download = true;
   Start();
