@@ -260,8 +260,8 @@ void PeerLogic::OnGetHeaders(PeerId peer, PeerState& state, const GetHeadersMess
   std::vector<std::vector<uint8_t>> locator;
   locator.reserve(message.locator.size());
   for (const Uint256& hash : message.locator) locator.push_back(Bytes(hash));
-  const std::vector<uint8_t> stop = message.stop.IsZero() ? std::vector<uint8_t>{}
-                                                          : Bytes(message.stop);
+  const std::vector<uint8_t> stop =
+      message.stop.IsZero() ? std::vector<uint8_t>{} : Bytes(message.stop);
   HeadersMessage answer;
   for (const auto& bytes : m_chain.findHeaders(locator, stop)) {
     if (answer.headers.size() == kMaxHeadersEntries) break;
@@ -302,8 +302,8 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
       }
     }
   } else {
-    const auto late = std::find(state.recently_cancelled.begin(), state.recently_cancelled.end(),
-                                hash);
+    const auto late =
+        std::find(state.recently_cancelled.begin(), state.recently_cancelled.end(), hash);
     if (late != state.recently_cancelled.end()) {
       state.recently_cancelled.erase(late);
       return;  // a copy of a block another peer delivered first: already handed on
@@ -313,8 +313,8 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
                        " unrequested blocks in a minute");
       return;
     }
-    MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld sent unrequested block %s",
-                       Id(peer), hash.ToHex().c_str());
+    MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld sent unrequested block %s", Id(peer),
+                       hash.ToHex().c_str());
   }
   std::vector<uint8_t> data = message.block.Encode();
   m_received_bytes += data.size();
@@ -347,8 +347,8 @@ void PeerLogic::ProcessReceivedBlocks() {
       continue;
     }
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld block %s %s%s", Id(block.peer),
-                       block.hash.ToHex().c_str(), verdict.accepted ? "accepted" : "refused: ",
-                       verdict.reason.c_str());
+                       block.hash.ToHex().c_str(),
+                       verdict.accepted ? "accepted" : "refused: ", verdict.reason.c_str());
   }
 }
 
@@ -452,8 +452,7 @@ void PeerLogic::ExpireRequests(microseconds now) {
 
 // ---- inventory and data ----
 
-void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message,
-                      microseconds now) {
+void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message, microseconds now) {
   if (message.entries.size() > kMaxInvEntries) {
     Punish(peer, "inv with " + std::to_string(message.entries.size()) + " entries");
     return;
@@ -586,8 +585,8 @@ void PeerLogic::ServePendingGetData(PeerId peer, PeerState& state) {
         }
         state.known.Insert(hashes[i]);
       } catch (const std::exception& error) {
-        m_log.Error("net: the node returned undecodable data for %s: %s",
-                    hashes[i].ToHex().c_str(), error.what());
+        m_log.Error("net: the node returned undecodable data for %s: %s", hashes[i].ToHex().c_str(),
+                    error.what());
         notfound.entries.push_back({type, hashes[i]});
       }
     }
@@ -603,8 +602,8 @@ void PeerLogic::OnNotFound(PeerId peer, PeerState& state, const NotFoundMessage&
         CancelBlockRequest(entry.hash, peer);
         state.not_found.push_back(entry.hash);
         if (state.not_found.size() > kMaxNotFound) state.not_found.pop_front();
-        MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld does not have block %s",
-                           Id(peer), entry.hash.ToHex().c_str());
+        MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld does not have block %s", Id(peer),
+                           entry.hash.ToHex().c_str());
       }
     } else if (state.txs_in_flight.erase(entry.hash) > 0) {
       const auto request = m_txs_in_flight.find(entry.hash);
@@ -763,8 +762,7 @@ std::map<PeerId, PeerLogic::PeerSyncStats> PeerLogic::SyncStats() const {
     PeerSyncStats& entry = stats[peer];
     entry.synced_headers = state.best_height;
     entry.synced_blocks =
-        state.best_height < 0 ? -1
-                              : std::min<int64_t>(state.best_height, m_status.tipHeight);
+        state.best_height < 0 ? -1 : std::min<int64_t>(state.best_height, m_status.tipHeight);
     entry.blocks_in_flight = static_cast<uint32_t>(state.blocks_in_flight.size());
   }
   return stats;

@@ -128,7 +128,7 @@ class PeerLogic final : public PeerHandler {
     explicit PeerState(uint64_t salt) : known(salt) {}
     bool send_headers = false;  // the peer asked for headers announcements
     uint64_t fee_filter = 0;
-    bool disconnecting = false;  // we asked the manager to close it: ignore its messages
+    bool disconnecting = false;        // we asked the manager to close it: ignore its messages
     std::optional<Uint256> best_hash;  // best header the peer is known to have
     int64_t best_height = -1;
     int non_connecting_headers = 0;
@@ -171,8 +171,7 @@ class PeerLogic final : public PeerHandler {
                  std::chrono::microseconds now);
   void OnNotFound(PeerId peer, PeerState& state, const NotFoundMessage& message);
   void OnGetHeaders(PeerId peer, PeerState& state, const GetHeadersMessage& message);
-  void OnTx(PeerId peer, PeerState& state, const TxMessage& message,
-            std::chrono::microseconds now);
+  void OnTx(PeerId peer, PeerState& state, const TxMessage& message, std::chrono::microseconds now);
 
   // Sends getheaders with the node's locator.
   void SendGetHeaders(PeerId peer);

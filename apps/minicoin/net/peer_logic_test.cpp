@@ -305,7 +305,9 @@ class PeerLogicTest : public ::testing::Test {
     info.version.best_height = best_height;
     logic->PeerConnected(peer, info, now);
   }
-  void Deliver(PeerId peer, Message message) { logic->ProcessMessage(peer, std::move(message), now); }
+  void Deliver(PeerId peer, Message message) {
+    logic->ProcessMessage(peer, std::move(message), now);
+  }
   void Tick() { logic->OnTick(now); }
 
   // The network's headers from..to (heights, inclusive).
@@ -519,7 +521,7 @@ TEST_F(PeerLogicTest, StalledBlockIsRequestedFromAnotherPeerAfterTheStallTimeout
   for (uint32_t h = 5; h <= 8; ++h) Deliver(2, BlockMessage{chain.BlockAt(h)});
   Tick();
   EXPECT_EQ(RequestedBlocks(sink, 2).size(), 4u);  // nothing else to ask yet
-  now += options.block_stall_timeout;  // exactly at the limit: still waiting
+  now += options.block_stall_timeout;              // exactly at the limit: still waiting
   Tick();
   EXPECT_EQ(RequestedBlocks(sink, 2).size(), 4u);
   now += seconds(1);
@@ -543,9 +545,9 @@ TEST_F(PeerLogicTest, StalledBlockIsRequestedFromAnotherPeerAfterTheStallTimeout
                               {InvType::kBlock, chain.HashAt(4)}}});
   Tick();
   const std::vector<Uint256> second = RequestedBlocks(sink, 2);
-  EXPECT_EQ(std::vector<Uint256>(second.begin() + 5, second.end()),
-            (std::vector<Uint256>{chain.HashAt(2), chain.HashAt(9), chain.HashAt(3),
-                                  chain.HashAt(4)}));
+  EXPECT_EQ(
+      std::vector<Uint256>(second.begin() + 5, second.end()),
+      (std::vector<Uint256>{chain.HashAt(2), chain.HashAt(9), chain.HashAt(3), chain.HashAt(4)}));
   for (uint32_t h : {2, 3, 4, 9}) Deliver(2, BlockMessage{chain.BlockAt(h)});
   Tick();
   EXPECT_EQ(chain.tip, 9u);
@@ -729,7 +731,8 @@ TEST_F(PeerLogicTest, TxRequestsPerPeerAreBounded) {
   Start();
   Connect(1);
   InvMessage inv;
-  for (uint32_t n = 0; n < kMaxTxRequestsPerPeer + 50; ++n) inv.entries.push_back({InvType::kTx, Filler(n, 9)});
+  for (uint32_t n = 0; n < kMaxTxRequestsPerPeer + 50; ++n)
+    inv.entries.push_back({InvType::kTx, Filler(n, 9)});
   Deliver(1, inv);
   const auto getdata = sink.SentTo<GetDataMessage>(1);
   ASSERT_EQ(getdata.size(), 1u);
@@ -783,7 +786,8 @@ TEST_F(PeerLogicTest, GetDataPausesOnAFullSendQueueAndResumes) {
   Start();
   Connect(1, /*inbound=*/true, 5);
   sink.queued[1] = kSendQueuePauseBytes;
-  Deliver(1, GetDataMessage{{{InvType::kBlock, chain.HashAt(1)}, {InvType::kBlock, chain.HashAt(2)}}});
+  Deliver(1,
+          GetDataMessage{{{InvType::kBlock, chain.HashAt(1)}, {InvType::kBlock, chain.HashAt(2)}}});
   Tick();
   EXPECT_TRUE(sink.SentTo<BlockMessage>(1).empty());
   EXPECT_EQ(chain.block_data_calls, 0);
@@ -799,7 +803,8 @@ TEST_F(PeerLogicTest, TooManyPendingGetDataEntriesAreMisbehaving) {
   Connect(1, /*inbound=*/true);
   sink.queued[1] = kSendQueuePauseBytes;
   GetDataMessage getdata;
-  for (uint32_t n = 0; n < kMaxPendingGetData; ++n) getdata.entries.push_back({InvType::kTx, Filler(n, 3)});
+  for (uint32_t n = 0; n < kMaxPendingGetData; ++n)
+    getdata.entries.push_back({InvType::kTx, Filler(n, 3)});
   Deliver(1, getdata);
   EXPECT_TRUE(sink.misbehaving.empty());
   Deliver(1, GetDataMessage{{{InvType::kTx, Filler(1, 4)}}});
@@ -913,7 +918,8 @@ TEST_F(PeerLogicTest, PolicyRefusalIsNotMisbehaving) {
 TEST_F(PeerLogicTest, UnrequestedTxFloodIsMisbehaving) {
   Start();
   Connect(1);
-  for (uint32_t n = 0; n < kMaxUnrequestedTxPerMinute; ++n) Deliver(1, TxMessage{MakeTx(n, Filler(n, 1))});
+  for (uint32_t n = 0; n < kMaxUnrequestedTxPerMinute; ++n)
+    Deliver(1, TxMessage{MakeTx(n, Filler(n, 1))});
   EXPECT_TRUE(sink.misbehaving.empty());
   Deliver(1, TxMessage{MakeTx(1'000, Filler(1, 1))});
   ASSERT_TRUE(sink.misbehaving.contains(1));
@@ -1132,18 +1138,19 @@ TEST(PeerLogicRandomTest, InvariantsHoldAndAnHonestPeerStillSyncsTheNode) {
         // Mostly a block it was asked for, sometimes any block.
         std::vector<Uint256> asked = RequestedBlocks(sink, *peer);
         const uint32_t height =
-            !asked.empty() && pick(4) != 0 ? chain.height_of.at(asked[pick(static_cast<uint32_t>(asked.size()))])
-                                           : 1 + pick(kLength);
+            !asked.empty() && pick(4) != 0
+                ? chain.height_of.at(asked[pick(static_cast<uint32_t>(asked.size()))])
+                : 1 + pick(kLength);
         logic.ProcessMessage(*peer, BlockMessage{chain.BlockAt(height)}, now);
       } else if (action == 4) {
         logic.ProcessMessage(
             *peer, NotFoundMessage{{{InvType::kBlock, chain.HashAt(1 + pick(kLength))}}}, now);
       } else if (action == 5) {
-        logic.ProcessMessage(*peer,
-                             InvMessage{{{pick(2) == 0 ? InvType::kTx : InvType::kBlock,
-                                          pick(2) == 0 ? chain.HashAt(pick(kLength + 1))
-                                                       : Filler(pick(50), 6)}}},
-                             now);
+        logic.ProcessMessage(
+            *peer,
+            InvMessage{{{pick(2) == 0 ? InvType::kTx : InvType::kBlock,
+                         pick(2) == 0 ? chain.HashAt(pick(kLength + 1)) : Filler(pick(50), 6)}}},
+            now);
       } else if (action == 6) {
         logic.ProcessMessage(
             *peer, GetDataMessage{{{InvType::kBlock, chain.HashAt(pick(kLength + 1))}}}, now);
@@ -1193,7 +1200,8 @@ TEST(PeerLogicRandomTest, InvariantsHoldAndAnHonestPeerStillSyncsTheNode) {
         if (const auto* getdata = std::get_if<GetDataMessage>(&sink.sent[i].second)) {
           for (const InvEntry& entry : getdata->entries) {
             if (entry.type == InvType::kBlock) {
-              logic.ProcessMessage(honest, BlockMessage{chain.BlockAt(chain.height_of.at(entry.hash))}, now);
+              logic.ProcessMessage(
+                  honest, BlockMessage{chain.BlockAt(chain.height_of.at(entry.hash))}, now);
             }
           }
         }
