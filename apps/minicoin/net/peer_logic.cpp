@@ -95,7 +95,7 @@ PeerLogic::PeerState* PeerLogic::Find(PeerId peer) {
 }
 
 void PeerLogic::PeerConnected(PeerId peer, const net::PeerConnected& info, microseconds now) {
-  (void)now;
+  m_now = now;
   if (!m_peers.try_emplace(peer, m_salt ^ static_cast<uint64_t>(peer)).second) {
     m_log.Warning("net: peer=%lld connected twice; ignored", Id(peer));
     return;
@@ -153,7 +153,7 @@ void PeerLogic::ProcessMessage(PeerId peer, Message message, microseconds now) {
 }
 
 void PeerLogic::SendSpaceAvailable(PeerId peer, microseconds now) {
-  (void)now;
+  m_now = now;
   PeerState* state = Find(peer);
   if (state != nullptr && !state->disconnecting) ServePendingGetData(peer, *state);
 }
@@ -182,6 +182,7 @@ void PeerLogic::OnTick(microseconds now) {
 // ---- headers ----
 
 void PeerLogic::SendGetHeaders(PeerId peer) {
+  if (PeerState* state = Find(peer)) state->headers_asked = m_now;
   GetHeadersMessage message;
   for (const auto& bytes : m_chain.getLocator()) {
     if (message.locator.size() == kMaxLocatorHashes) break;
@@ -191,6 +192,7 @@ void PeerLogic::SendGetHeaders(PeerId peer) {
 }
 
 void PeerLogic::OnHeaders(PeerId peer, PeerState& state, const HeadersMessage& message) {
+  state.headers_asked.reset();
   if (message.headers.empty()) return;
   if (message.headers.size() > kMaxHeadersEntries) {
     Punish(peer, "headers message with " + std::to_string(message.headers.size()) + " headers");
@@ -244,6 +246,7 @@ void PeerLogic::OnHeaders(PeerId peer, PeerState& state, const HeadersMessage& m
     // A full message: the peer probably has more after its last.
     GetHeadersMessage more;
     more.locator.push_back(*last);
+    state.headers_asked = m_now;
     m_sink.Send(peer, more);
   }
   m_download_dirty = true;
@@ -495,7 +498,11 @@ void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message, 
     }
   }
   // Headers first: the headers lead to the block download.
-  if (unknown_block) SendGetHeaders(peer);
+  // One getheaders at a time: the answer to an outstanding one will hold these blocks too.
+  if (unknown_block &&
+      (!state.headers_asked || now - *state.headers_asked >= kHeadersRequestTimeout)) {
+    SendGetHeaders(peer);
+  }
   RequestTransactions(peer, state, wanted_txs, now);
 }
 

@@ -50,6 +50,9 @@ inline constexpr std::size_t kMaxTxAnnouncers = 8;
 inline constexpr std::size_t kMaxKnownInventory = 50'000;
 // getdata entries waiting to be served to one peer; a peer asking for more is misbehaving.
 inline constexpr std::size_t kMaxPendingGetData = 50'000;
+// An inv of an unknown block is answered with getheaders unless one was sent to that peer less
+// than this long ago and is still unanswered.
+inline constexpr std::chrono::seconds kHeadersRequestTimeout{2 * 60};
 // Consecutive headers messages that do not connect to our headers before the peer is
 // misbehaving.
 inline constexpr int kMaxNonConnectingHeaders = 8;
@@ -132,6 +135,8 @@ class PeerLogic final : public PeerHandler {
     std::optional<Uint256> best_hash;  // best header the peer is known to have
     int64_t best_height = -1;
     int non_connecting_headers = 0;
+    // When we last sent it getheaders and no headers message has come since.
+    std::optional<std::chrono::microseconds> headers_asked;
     bool stalling = false;  // held up the download window: no new block requests
     std::set<Uint256> blocks_in_flight;
     // Blocks another peer delivered first: a late copy from this one is not "unrequested".
@@ -219,7 +224,7 @@ class PeerLogic final : public PeerHandler {
   ipc::NetChainStatus m_status;
   bool m_download_dirty = false;
   std::chrono::microseconds m_last_schedule{0};
-  // The time of the latest ProcessMessage or OnTick (for work started by the node's calls).
+  // The time of the latest call that passed one (for work started by the node's calls).
   std::chrono::microseconds m_now{0};
 };
 

@@ -756,6 +756,20 @@ TEST_F(PeerLogicTest, InvOfUnknownBlockGetsGetHeaders) {
   EXPECT_TRUE(sink.SentTo<GetDataMessage>(1).empty());  // headers first
 }
 
+TEST_F(PeerLogicTest, InvOfUnknownBlocksWaitsForAnOutstandingGetHeaders) {
+  Start();
+  Connect(1);  // outbound: getheaders sent, no answer yet
+  ASSERT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 1u);
+  Deliver(1, InvMessage{{{InvType::kBlock, chain.HashAt(4)}}});
+  EXPECT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 1u);
+  now += kHeadersRequestTimeout;  // unanswered for that long: ask again
+  Deliver(1, InvMessage{{{InvType::kBlock, chain.HashAt(4)}}});
+  EXPECT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 2u);
+  Deliver(1, Headers(1, 3));  // an answer: the next inv asks at once
+  Deliver(1, InvMessage{{{InvType::kBlock, chain.HashAt(5)}}});
+  EXPECT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 3u);
+}
+
 TEST_F(PeerLogicTest, GetDataIsServedWithNotFoundForTheMissing) {
   chain.HaveUpTo(5);
   const Transaction tx = MakeTx(1, Filler(1, 1));
