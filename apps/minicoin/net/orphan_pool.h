@@ -17,7 +17,7 @@ namespace minicoin::net {
 // One orphan transaction. Value type.
 struct OrphanTx {
   Uint256 txid;
-  std::vector<uint8_t> data;            // Transaction::Encode
+  std::vector<uint8_t> data;             // Transaction::Encode
   std::vector<Uint256> missing_parents;  // the parents the node reported unknown
   PeerId from = 0;                       // the peer that sent it
   std::chrono::microseconds added{0};

@@ -32,7 +32,7 @@ TEST(OrphanPoolTest, AddsAndRefusesDuplicatesParentlessAndOversized) {
   OrphanPool pool(10, 100, minutes(20));
   EXPECT_TRUE(pool.Add(Orphan(1, {HashOf(100)})));
   EXPECT_FALSE(pool.Add(Orphan(1, {HashOf(100)})));       // already there
-  EXPECT_FALSE(pool.Add(Orphan(2, {})));                   // nothing missing: not an orphan
+  EXPECT_FALSE(pool.Add(Orphan(2, {})));                  // nothing missing: not an orphan
   EXPECT_FALSE(pool.Add(Orphan(3, {HashOf(100)}, 101)));  // larger than the whole pool
   EXPECT_EQ(pool.size(), 1u);
   EXPECT_EQ(pool.bytes(), 10u);

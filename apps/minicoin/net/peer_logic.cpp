@@ -74,16 +74,11 @@ PeerLogic::PeerState* PeerLogic::Find(PeerId peer) {
 }
 
 void PeerLogic::PeerConnected(PeerId peer, const net::PeerConnected& info, microseconds now) {
-  (void)now;
-  auto [it, inserted] = m_peers.try_emplace(peer, m_salt ^ static_cast<uint64_t>(peer));
-  if (!inserted) {
+  m_now = now;
+  if (!m_peers.try_emplace(peer, m_salt ^ static_cast<uint64_t>(peer)).second) {
     m_log.Warning("net: peer=%lld connected twice; ignored", Id(peer));
     return;
   }
-  PeerState& state = it->second;
-  state.inbound = info.inbound;
-  state.manual = info.manual;
-  state.start_height = info.version.best_height;
   m_sink.Send(peer, SendHeadersMessage{});
   m_status = m_chain.getStatus();
   const bool ask = !info.inbound || m_status.initialDownload ||
@@ -137,7 +132,7 @@ void PeerLogic::ProcessMessage(PeerId peer, Message message, microseconds now) {
 }
 
 void PeerLogic::SendSpaceAvailable(PeerId peer, microseconds now) {
-  (void)now;
+  m_now = now;
   PeerState* state = Find(peer);
   if (state != nullptr && !state->disconnecting) ServePendingGetData(peer, *state);
 }
@@ -171,6 +166,7 @@ void PeerLogic::OnTick(microseconds now) {
 // ---- headers ----
 
 void PeerLogic::SendGetHeaders(PeerId peer) {
+  if (PeerState* state = Find(peer)) state->headers_asked = m_now;
   GetHeadersMessage message;
   for (const auto& bytes : m_chain.getLocator()) {
     if (message.locator.size() == kMaxLocatorHashes) break;
@@ -180,6 +176,7 @@ void PeerLogic::SendGetHeaders(PeerId peer) {
 }
 
 void PeerLogic::OnHeaders(PeerId peer, PeerState& state, const HeadersMessage& message) {
+  state.headers_asked.reset();
   if (message.headers.empty()) return;
   if (message.headers.size() > kMaxHeadersEntries) {
     Punish(peer, "headers message with " + std::to_string(message.headers.size()) + " headers");
@@ -233,6 +230,7 @@ void PeerLogic::OnHeaders(PeerId peer, PeerState& state, const HeadersMessage& m
     // A full message: the peer probably has more after its last.
     GetHeadersMessage more;
     more.locator.push_back(*last);
+    state.headers_asked = m_now;
     m_sink.Send(peer, more);
   }
   m_download_dirty = true;
@@ -243,16 +241,9 @@ void PeerLogic::OnGetHeaders(PeerId peer, PeerState& state, const GetHeadersMess
     Punish(peer, "getheaders with " + std::to_string(message.locator.size()) + " locator hashes");
     return;
   }
-  if (state.inbound && !state.manual) {
-    // A node catching up has nothing useful to offer an inbound peer, which may take our
-    // stale tip for the network's; outbound peers get answers (they chose us).
-    m_status = m_chain.getStatus();
-    if (m_status.initialDownload) {
-      MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet,
-                         "peer=%lld getheaders ignored during initial download", Id(peer));
-      return;
-    }
-  }
+  // Answered even while the node is catching up: its headers are the best it has, and in a
+  // small network the node holding the blocks may itself count as catching up (an old tip);
+  // refusing would leave its peers nothing to sync from.
   std::vector<std::vector<uint8_t>> locator;
   locator.reserve(message.locator.size());
   for (const Uint256& hash : message.locator) locator.push_back(hash.ToBytes());
@@ -281,7 +272,8 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
   bool requested = state.blocks_in_flight.contains(hash);
   if (requested) {
     state.stalling = false;
-    // Every request for it is answered (a peer asked in parallel will send a copy we accept).
+    // Every request for it is settled; a copy still coming from a peer asked in parallel is
+    // dropped when it arrives.
     const auto it = m_blocks_in_flight.find(hash);
     if (it != m_blocks_in_flight.end()) {
       const std::vector<BlockRequest> requests = it->second;
@@ -297,8 +289,8 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
       }
     }
   } else {
-    const auto late = std::find(state.recently_cancelled.begin(), state.recently_cancelled.end(),
-                                hash);
+    const auto late =
+        std::find(state.recently_cancelled.begin(), state.recently_cancelled.end(), hash);
     if (late != state.recently_cancelled.end()) {
       state.recently_cancelled.erase(late);
       return;  // a copy of a block another peer delivered first: already handed on
@@ -308,8 +300,8 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
                        " unrequested blocks in a minute");
       return;
     }
-    MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld sent unrequested block %s",
-                       Id(peer), hash.ToHex().c_str());
+    MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld sent unrequested block %s", Id(peer),
+                       hash.ToHex().c_str());
   }
   std::vector<uint8_t> data = message.block.Encode();
   m_received_bytes += data.size();
@@ -342,8 +334,8 @@ void PeerLogic::ProcessReceivedBlocks() {
       continue;
     }
     MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld block %s %s%s", Id(block.peer),
-                       block.hash.ToHex().c_str(), verdict.accepted ? "accepted" : "refused: ",
-                       verdict.reason.c_str());
+                       block.hash.ToHex().c_str(),
+                       verdict.accepted ? "accepted" : "refused: ", verdict.reason.c_str());
   }
 }
 
@@ -439,20 +431,22 @@ void PeerLogic::ExpireRequests(microseconds now) {
     DropPeer(peer, "block download timed out (no block within " +
                        std::to_string(m_options.block_download_timeout.count()) + " s)");
   }
+  std::vector<std::pair<Uint256, TxRequest>> failed;
   for (auto it = m_txs_in_flight.begin(); it != m_txs_in_flight.end();) {
     if (now - it->second.requested > kTxRequestTimeout) {
       if (PeerState* state = Find(it->second.peer)) state->txs_in_flight.erase(it->first);
+      failed.emplace_back(it->first, std::move(it->second));
       it = m_txs_in_flight.erase(it);
     } else {
       ++it;
     }
   }
+  RetryTransactions(failed, now);
 }
 
 // ---- inventory and data ----
 
-void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message,
-                      microseconds now) {
+void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message, microseconds now) {
   if (message.entries.size() > kMaxInvEntries) {
     Punish(peer, "inv with " + std::to_string(message.entries.size()) + " entries");
     return;
@@ -463,7 +457,17 @@ void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message,
     state.known.Insert(entry.hash);
     // While catching up the node cannot judge transactions: their announcements are ignored.
     if (entry.type == InvType::kTx && m_status.initialDownload) continue;
-    if (entry.type == InvType::kTx && m_txs_in_flight.contains(entry.hash)) continue;
+    if (entry.type == InvType::kTx) {
+      const auto request = m_txs_in_flight.find(entry.hash);
+      if (request != m_txs_in_flight.end()) {
+        std::vector<PeerId>& alternates = request->second.alternates;
+        if (request->second.peer != peer && alternates.size() < kMaxTxAnnouncers &&
+            std::find(alternates.begin(), alternates.end(), peer) == alternates.end()) {
+          alternates.push_back(peer);
+        }
+        continue;
+      }
+    }
     if (entry.type == InvType::kTx && m_orphans.Contains(entry.hash)) continue;
     items.push_back({static_cast<uint32_t>(entry.type), entry.hash.ToBytes()});
     asked.push_back(&entry);
@@ -485,7 +489,11 @@ void PeerLogic::OnInv(PeerId peer, PeerState& state, const InvMessage& message,
     }
   }
   // Headers first: the headers lead to the block download.
-  if (unknown_block) SendGetHeaders(peer);
+  // One getheaders at a time: the answer to an outstanding one will hold these blocks too.
+  if (unknown_block &&
+      (!state.headers_asked || now - *state.headers_asked >= kHeadersRequestTimeout)) {
+    SendGetHeaders(peer);
+  }
   RequestTransactions(peer, state, wanted_txs, now);
 }
 
@@ -495,11 +503,40 @@ void PeerLogic::RequestTransactions(PeerId peer, PeerState& state,
   for (const Uint256& txid : txids) {
     if (state.txs_in_flight.size() >= kMaxTxRequestsPerPeer) break;
     if (m_txs_in_flight.contains(txid)) continue;
-    m_txs_in_flight.emplace(txid, TxRequest{peer, now});
+    m_txs_in_flight.emplace(txid, TxRequest{peer, now, {}});
     state.txs_in_flight.insert(txid);
     getdata.entries.push_back({InvType::kTx, txid});
   }
   if (!getdata.entries.empty()) m_sink.Send(peer, getdata);
+}
+
+void PeerLogic::RetryTransactions(const std::vector<std::pair<Uint256, TxRequest>>& failed,
+                                  microseconds now) {
+  std::map<PeerId, GetDataMessage> getdata;
+  for (const auto& [txid, request] : failed) {
+    if (m_txs_in_flight.contains(txid)) continue;  // asked again meanwhile
+    for (std::size_t i = 0; i < request.alternates.size(); ++i) {
+      const PeerId next = request.alternates[i];
+      PeerState* state = Find(next);
+      if (next == request.peer || state == nullptr || state->disconnecting ||
+          state->txs_in_flight.size() >= kMaxTxRequestsPerPeer) {
+        continue;
+      }
+      TxRequest retry{next, now, {}};
+      retry.alternates.assign(request.alternates.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                              request.alternates.end());
+      m_txs_in_flight.emplace(txid, std::move(retry));
+      state->txs_in_flight.insert(txid);
+      getdata[next].entries.push_back({InvType::kTx, txid});
+      break;
+    }
+  }
+  for (const auto& [peer, message] : getdata) {
+    MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet,
+                       "peer=%lld asked for %zu transactions another peer did not deliver",
+                       Id(peer), message.entries.size());
+    m_sink.Send(peer, message);
+  }
 }
 
 void PeerLogic::OnGetData(PeerId peer, PeerState& state, const GetDataMessage& message,
@@ -546,8 +583,8 @@ void PeerLogic::ServePendingGetData(PeerId peer, PeerState& state) {
         }
         state.known.Insert(hashes[i]);
       } catch (const std::exception& error) {
-        m_log.Error("net: the node returned undecodable data for %s: %s",
-                    hashes[i].ToHex().c_str(), error.what());
+        m_log.Error("net: the node returned undecodable data for %s: %s", hashes[i].ToHex().c_str(),
+                    error.what());
         notfound.entries.push_back({type, hashes[i]});
       }
     }
@@ -556,19 +593,25 @@ void PeerLogic::ServePendingGetData(PeerId peer, PeerState& state) {
 }
 
 void PeerLogic::OnNotFound(PeerId peer, PeerState& state, const NotFoundMessage& message) {
+  std::vector<std::pair<Uint256, TxRequest>> failed;
   for (const InvEntry& entry : message.entries) {
     if (entry.type == InvType::kBlock) {
       if (state.blocks_in_flight.contains(entry.hash)) {
         CancelBlockRequest(entry.hash, peer);
         state.not_found.push_back(entry.hash);
         if (state.not_found.size() > kMaxNotFound) state.not_found.pop_front();
-        MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld does not have block %s",
-                           Id(peer), entry.hash.ToHex().c_str());
+        MINICOIN_LOG_DEBUG(m_log, LogCategory::kNet, "peer=%lld does not have block %s", Id(peer),
+                           entry.hash.ToHex().c_str());
       }
     } else if (state.txs_in_flight.erase(entry.hash) > 0) {
-      m_txs_in_flight.erase(entry.hash);
+      const auto request = m_txs_in_flight.find(entry.hash);
+      if (request != m_txs_in_flight.end()) {
+        failed.emplace_back(request->first, std::move(request->second));
+        m_txs_in_flight.erase(request);
+      }
     }
   }
+  RetryTransactions(failed, m_now);
 }
 
 // ---- transactions ----
@@ -657,7 +700,9 @@ void PeerLogic::BlockTipChanged(const BlockHeader& header, uint32_t height) {
   for (auto& [peer, state] : m_peers) {
     if (state.disconnecting || state.known.Contains(hash)) continue;
     state.known.Insert(hash);
-    if (state.send_headers) {
+    // A header whose parent the peer may lack would not connect there; an inv makes the peer
+    // ask for the headers it is missing instead.
+    if (state.send_headers && state.known.Contains(header.previous)) {
       m_sink.Send(peer, HeadersMessage{{header}});
     } else {
       m_sink.Send(peer, InvMessage{{{InvType::kBlock, hash}}});
@@ -697,8 +742,15 @@ void PeerLogic::DropPeer(PeerId peer, const std::string& reason) {
 void PeerLogic::ReleaseWork(PeerId peer, PeerState& state) {
   const std::set<Uint256> blocks = state.blocks_in_flight;
   for (const Uint256& hash : blocks) CancelBlockRequest(hash, peer);
-  for (const Uint256& txid : state.txs_in_flight) m_txs_in_flight.erase(txid);
+  std::vector<std::pair<Uint256, TxRequest>> failed;
+  for (const Uint256& txid : state.txs_in_flight) {
+    const auto request = m_txs_in_flight.find(txid);
+    if (request == m_txs_in_flight.end()) continue;
+    failed.emplace_back(request->first, std::move(request->second));
+    m_txs_in_flight.erase(request);
+  }
   state.txs_in_flight.clear();
+  RetryTransactions(failed, m_now);
   state.pending_getdata.clear();
 }
 
@@ -708,8 +760,7 @@ std::map<PeerId, PeerLogic::PeerSyncStats> PeerLogic::SyncStats() const {
     PeerSyncStats& entry = stats[peer];
     entry.synced_headers = state.best_height;
     entry.synced_blocks =
-        state.best_height < 0 ? -1
-                              : std::min<int64_t>(state.best_height, m_status.tipHeight);
+        state.best_height < 0 ? -1 : std::min<int64_t>(state.best_height, m_status.tipHeight);
     entry.blocks_in_flight = static_cast<uint32_t>(state.blocks_in_flight.size());
   }
   return stats;

@@ -42,11 +42,17 @@ struct PeerLogicOptions {
 inline constexpr std::size_t kMaxTxRequestsPerPeer = 100;
 // A transaction request unanswered this long is forgotten (another peer may be asked).
 inline constexpr std::chrono::seconds kTxRequestTimeout{60};
+// Peers remembered per requested transaction as having announced it too (asked in turn if the
+// request fails).
+inline constexpr std::size_t kMaxTxAnnouncers = 8;
 // Entries remembered per peer as known to it (announced by it, sent to it or announced to it);
 // the oldest are forgotten first.
 inline constexpr std::size_t kMaxKnownInventory = 50'000;
 // getdata entries waiting to be served to one peer; a peer asking for more is misbehaving.
 inline constexpr std::size_t kMaxPendingGetData = 50'000;
+// An inv of an unknown block is answered with getheaders unless one was sent to that peer less
+// than this long ago and is still unanswered.
+inline constexpr std::chrono::seconds kHeadersRequestTimeout{2 * 60};
 // Consecutive headers messages that do not connect to our headers before the peer is
 // misbehaving.
 inline constexpr int kMaxNonConnectingHeaders = 8;
@@ -71,10 +77,9 @@ inline constexpr std::size_t kGetDataTxBatch = 1'000;
 // TransactionsAccepted and SyncStats included, runs on the manager's message thread.
 // Exceptions thrown by the chain (a lost node process) propagate to the caller.
 //
-//   PeerLogic logic(PeerLogicOptions{}, manager, chain, log);
-//   manager.SetHandler(logic);
-//   node_notifications.OnTip = [&](auto& header, auto height) { manager.Post([&] {
-//     logic.BlockTipChanged(header, height); }); };
+//   PeerLogic logic(PeerLogicOptions{}, sink, chain, log);  // the manager is the sink
+//   // The manager calls PeerConnected/ProcessMessage/OnTick... on its message thread; the
+//   // node's notifications are posted to that thread: logic.BlockTipChanged(header, height);
 class PeerLogic final : public PeerHandler {
  public:
   PeerLogic(PeerLogicOptions options, PeerSink& sink, ipc::NetChain& chain, Logger& log);
@@ -89,7 +94,8 @@ class PeerLogic final : public PeerHandler {
   void OnTick(std::chrono::microseconds now) override;
 
   // The node's active tip moved to `header`: announce it to every peer that does not know it
-  // (headers to peers that sent sendheaders, inv to the others). Nothing during initial download.
+  // (headers to peers that sent sendheaders and are known to have its parent, inv to the
+  // others). Nothing during initial download.
   void BlockTipChanged(const BlockHeader& header, uint32_t height);
   // The mempool accepted these transactions: retry the orphans that spend them, and announce
   // them with one inv per peer, leaving out what each peer already knows.
@@ -123,15 +129,14 @@ class PeerLogic final : public PeerHandler {
 
   struct PeerState {
     explicit PeerState(uint64_t salt) : known(salt) {}
-    bool inbound = false;
-    bool manual = false;
-    uint32_t start_height = 0;
     bool send_headers = false;  // the peer asked for headers announcements
     uint64_t fee_filter = 0;
-    bool disconnecting = false;  // we asked the manager to close it: ignore its messages
+    bool disconnecting = false;        // we asked the manager to close it: ignore its messages
     std::optional<Uint256> best_hash;  // best header the peer is known to have
     int64_t best_height = -1;
     int non_connecting_headers = 0;
+    // When we last sent it getheaders and no headers message has come since.
+    std::optional<std::chrono::microseconds> headers_asked;
     bool stalling = false;  // held up the download window: no new block requests
     std::set<Uint256> blocks_in_flight;
     // Blocks another peer delivered first: a late copy from this one is not "unrequested".
@@ -152,6 +157,8 @@ class PeerLogic final : public PeerHandler {
   struct TxRequest {
     PeerId peer = 0;
     std::chrono::microseconds requested{0};
+    // Other peers that announced it, asked in turn if this request fails (kMaxTxAnnouncers).
+    std::vector<PeerId> alternates;
   };
   struct ReceivedBlock {
     PeerId peer = 0;
@@ -169,8 +176,7 @@ class PeerLogic final : public PeerHandler {
                  std::chrono::microseconds now);
   void OnNotFound(PeerId peer, PeerState& state, const NotFoundMessage& message);
   void OnGetHeaders(PeerId peer, PeerState& state, const GetHeadersMessage& message);
-  void OnTx(PeerId peer, PeerState& state, const TxMessage& message,
-            std::chrono::microseconds now);
+  void OnTx(PeerId peer, PeerState& state, const TxMessage& message, std::chrono::microseconds now);
 
   // Sends getheaders with the node's locator.
   void SendGetHeaders(PeerId peer);
@@ -186,6 +192,10 @@ class PeerLogic final : public PeerHandler {
                          std::chrono::microseconds now);
   void RequestTransactions(PeerId peer, PeerState& state, const std::vector<Uint256>& txids,
                            std::chrono::microseconds now);
+  // These transaction requests ended without the transaction (notfound, timeout, the peer
+  // gone): each goes to the next peer that announced it, if any.
+  void RetryTransactions(const std::vector<std::pair<Uint256, TxRequest>>& failed,
+                         std::chrono::microseconds now);
   // Logs, asks the manager to ban the peer, and releases its work.
   void Punish(PeerId peer, const std::string& reason);
   void DropPeer(PeerId peer, const std::string& reason);
@@ -214,7 +224,7 @@ class PeerLogic final : public PeerHandler {
   ipc::NetChainStatus m_status;
   bool m_download_dirty = false;
   std::chrono::microseconds m_last_schedule{0};
-  // The time of the latest ProcessMessage or OnTick (for work started by the node's calls).
+  // The time of the latest call that passed one (for work started by the node's calls).
   std::chrono::microseconds m_now{0};
 };
 

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -20,6 +22,7 @@ namespace minicoin::net {
 namespace {
 
 using std::chrono::microseconds;
+using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
@@ -302,7 +305,9 @@ class PeerLogicTest : public ::testing::Test {
     info.version.best_height = best_height;
     logic->PeerConnected(peer, info, now);
   }
-  void Deliver(PeerId peer, Message message) { logic->ProcessMessage(peer, std::move(message), now); }
+  void Deliver(PeerId peer, Message message) {
+    logic->ProcessMessage(peer, std::move(message), now);
+  }
   void Tick() { logic->OnTick(now); }
 
   // The network's headers from..to (heights, inclusive).
@@ -476,17 +481,27 @@ TEST_F(PeerLogicTest, GetHeadersIsAnsweredFromTheNodesChain) {
   EXPECT_EQ(answers[1], Headers(5, 6));
 }
 
-TEST_F(PeerLogicTest, GetHeadersFromInboundPeersIsIgnoredDuringInitialDownload) {
+TEST_F(PeerLogicTest, GetHeadersIsAnsweredEvenDuringInitialDownload) {
   chain.HaveUpTo(10);
   chain.initial_download = true;
   Start();
   Connect(1, /*inbound=*/true);
   Connect(2, /*inbound=*/false);
   Deliver(1, GetHeadersMessage{kProtocolVersion, {chain.HashAt(0)}, {}});
-  Deliver(2, GetHeadersMessage{kProtocolVersion, {chain.HashAt(0)}, {}});
-  EXPECT_TRUE(sink.SentTo<HeadersMessage>(1).empty());
+  Deliver(2, GetHeadersMessage{kProtocolVersion, {chain.HashAt(8)}, {}});
+  ASSERT_EQ(sink.SentTo<HeadersMessage>(1).size(), 1u);
+  EXPECT_EQ(sink.SentTo<HeadersMessage>(1)[0], Headers(1, 10));
   ASSERT_EQ(sink.SentTo<HeadersMessage>(2).size(), 1u);
-  EXPECT_EQ(sink.SentTo<HeadersMessage>(2)[0], Headers(1, 10));
+  EXPECT_EQ(sink.SentTo<HeadersMessage>(2)[0], Headers(9, 10));
+}
+
+TEST_F(PeerLogicTest, GetHeadersFromTheTipGetsAnEmptyAnswer) {
+  chain.HaveUpTo(10);
+  Start();
+  Connect(1, /*inbound=*/true, 10);
+  Deliver(1, GetHeadersMessage{kProtocolVersion, {chain.HashAt(10)}, {}});
+  ASSERT_EQ(sink.SentTo<HeadersMessage>(1).size(), 1u);
+  EXPECT_TRUE(sink.SentTo<HeadersMessage>(1)[0].headers.empty());
 }
 
 // ---- download: stall, timeout, disconnect, notfound ----
@@ -506,7 +521,7 @@ TEST_F(PeerLogicTest, StalledBlockIsRequestedFromAnotherPeerAfterTheStallTimeout
   for (uint32_t h = 5; h <= 8; ++h) Deliver(2, BlockMessage{chain.BlockAt(h)});
   Tick();
   EXPECT_EQ(RequestedBlocks(sink, 2).size(), 4u);  // nothing else to ask yet
-  now += options.block_stall_timeout;  // exactly at the limit: still waiting
+  now += options.block_stall_timeout;              // exactly at the limit: still waiting
   Tick();
   EXPECT_EQ(RequestedBlocks(sink, 2).size(), 4u);
   now += seconds(1);
@@ -523,6 +538,23 @@ TEST_F(PeerLogicTest, StalledBlockIsRequestedFromAnotherPeerAfterTheStallTimeout
   EXPECT_TRUE(sink.misbehaving.empty());
   // The staller got no new requests.
   EXPECT_EQ(RequestedBlocks(sink, 1).size(), 4u);
+  // Peer 2 took the window's next blocks (2 by the stall rule, then 9) and, once peer 1 says it
+  // lacks 2..4, those too.
+  Deliver(1, NotFoundMessage{{{InvType::kBlock, chain.HashAt(2)},
+                              {InvType::kBlock, chain.HashAt(3)},
+                              {InvType::kBlock, chain.HashAt(4)}}});
+  Tick();
+  const std::vector<Uint256> second = RequestedBlocks(sink, 2);
+  EXPECT_EQ(
+      std::vector<Uint256>(second.begin() + 5, second.end()),
+      (std::vector<Uint256>{chain.HashAt(2), chain.HashAt(9), chain.HashAt(3), chain.HashAt(4)}));
+  for (uint32_t h : {2, 3, 4, 9}) Deliver(2, BlockMessage{chain.BlockAt(h)});
+  Tick();
+  EXPECT_EQ(chain.tip, 9u);
+  // Peer 1's requests are all gone: it is no longer held back.
+  const std::vector<Uint256> first = RequestedBlocks(sink, 1);
+  EXPECT_EQ(std::vector<Uint256>(first.begin() + 4, first.end()), Hashes(10, 13));
+  EXPECT_TRUE(sink.misbehaving.empty());
 }
 
 TEST_F(PeerLogicTest, BlockDownloadTimeoutDisconnectsAndOthersGetTheBlocks) {
@@ -649,6 +681,43 @@ TEST_F(PeerLogicTest, InvOfUnknownTxGetsGetDataKnownGetsNothing) {
   EXPECT_TRUE(sink.SentTo<GetDataMessage>(2).empty());
 }
 
+TEST_F(PeerLogicTest, AFailedTxRequestGoesToTheNextAnnouncer) {
+  Start();
+  for (PeerId peer : {1, 2, 3, 4}) Connect(peer);
+  const Uint256 a = Filler(1, 1);
+  const Uint256 b = Filler(2, 2);
+  const Uint256 c = Filler(3, 3);
+  for (PeerId peer : {1, 2, 3}) Deliver(peer, InvMessage{{{InvType::kTx, a}, {InvType::kTx, b}}});
+  Deliver(4, InvMessage{{{InvType::kTx, c}}});
+  Deliver(1, InvMessage{{{InvType::kTx, c}}});
+  auto asked = [&](PeerId peer) {
+    std::vector<Uint256> txids;
+    for (const auto& getdata : sink.SentTo<GetDataMessage>(peer)) {
+      for (const InvEntry& entry : getdata.entries) txids.push_back(entry.hash);
+    }
+    return txids;
+  };
+  ASSERT_EQ(asked(1), (std::vector<Uint256>{a, b}));
+  ASSERT_TRUE(asked(2).empty());
+  // notfound: the next announcer (peer 2) is asked for that one only.
+  Deliver(1, NotFoundMessage{{{InvType::kTx, a}}});
+  EXPECT_EQ(asked(2), std::vector<Uint256>{a});
+  // Peer 1 goes: its remaining request (b) goes to peer 2 as well.
+  logic->PeerDisconnected(1);
+  EXPECT_EQ(asked(2), (std::vector<Uint256>{a, b}));
+  // Timeout: peer 2's requests go to peer 3; c (asked of 4 first) times out with nobody left.
+  now += kTxRequestTimeout + seconds(1);
+  Tick();
+  EXPECT_EQ(asked(3), (std::vector<Uint256>{a, b}));
+  EXPECT_EQ(asked(4), std::vector<Uint256>{c});
+  // Peer 3 fails too and nobody else announced them: nothing more is asked.
+  now += kTxRequestTimeout + seconds(1);
+  Tick();
+  EXPECT_EQ(asked(3).size(), 2u);
+  EXPECT_EQ(asked(4).size(), 1u);
+  EXPECT_EQ(asked(2).size(), 2u);
+}
+
 TEST_F(PeerLogicTest, TxAnnouncementsAreIgnoredDuringInitialDownload) {
   chain.initial_download = true;
   Start();
@@ -662,7 +731,8 @@ TEST_F(PeerLogicTest, TxRequestsPerPeerAreBounded) {
   Start();
   Connect(1);
   InvMessage inv;
-  for (uint32_t n = 0; n < kMaxTxRequestsPerPeer + 50; ++n) inv.entries.push_back({InvType::kTx, Filler(n, 9)});
+  for (uint32_t n = 0; n < kMaxTxRequestsPerPeer + 50; ++n)
+    inv.entries.push_back({InvType::kTx, Filler(n, 9)});
   Deliver(1, inv);
   const auto getdata = sink.SentTo<GetDataMessage>(1);
   ASSERT_EQ(getdata.size(), 1u);
@@ -684,6 +754,20 @@ TEST_F(PeerLogicTest, InvOfUnknownBlockGetsGetHeaders) {
   Deliver(1, InvMessage{{{InvType::kBlock, chain.HashAt(4)}}});
   EXPECT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 1u);
   EXPECT_TRUE(sink.SentTo<GetDataMessage>(1).empty());  // headers first
+}
+
+TEST_F(PeerLogicTest, InvOfUnknownBlocksWaitsForAnOutstandingGetHeaders) {
+  Start();
+  Connect(1);  // outbound: getheaders sent, no answer yet
+  ASSERT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 1u);
+  Deliver(1, InvMessage{{{InvType::kBlock, chain.HashAt(4)}}});
+  EXPECT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 1u);
+  now += kHeadersRequestTimeout;  // unanswered for that long: ask again
+  Deliver(1, InvMessage{{{InvType::kBlock, chain.HashAt(4)}}});
+  EXPECT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 2u);
+  Deliver(1, Headers(1, 3));  // an answer: the next inv asks at once
+  Deliver(1, InvMessage{{{InvType::kBlock, chain.HashAt(5)}}});
+  EXPECT_EQ(sink.SentTo<GetHeadersMessage>(1).size(), 3u);
 }
 
 TEST_F(PeerLogicTest, GetDataIsServedWithNotFoundForTheMissing) {
@@ -716,7 +800,8 @@ TEST_F(PeerLogicTest, GetDataPausesOnAFullSendQueueAndResumes) {
   Start();
   Connect(1, /*inbound=*/true, 5);
   sink.queued[1] = kSendQueuePauseBytes;
-  Deliver(1, GetDataMessage{{{InvType::kBlock, chain.HashAt(1)}, {InvType::kBlock, chain.HashAt(2)}}});
+  Deliver(1,
+          GetDataMessage{{{InvType::kBlock, chain.HashAt(1)}, {InvType::kBlock, chain.HashAt(2)}}});
   Tick();
   EXPECT_TRUE(sink.SentTo<BlockMessage>(1).empty());
   EXPECT_EQ(chain.block_data_calls, 0);
@@ -732,7 +817,8 @@ TEST_F(PeerLogicTest, TooManyPendingGetDataEntriesAreMisbehaving) {
   Connect(1, /*inbound=*/true);
   sink.queued[1] = kSendQueuePauseBytes;
   GetDataMessage getdata;
-  for (uint32_t n = 0; n < kMaxPendingGetData; ++n) getdata.entries.push_back({InvType::kTx, Filler(n, 3)});
+  for (uint32_t n = 0; n < kMaxPendingGetData; ++n)
+    getdata.entries.push_back({InvType::kTx, Filler(n, 3)});
   Deliver(1, getdata);
   EXPECT_TRUE(sink.misbehaving.empty());
   Deliver(1, GetDataMessage{{{InvType::kTx, Filler(1, 4)}}});
@@ -749,6 +835,7 @@ TEST_F(PeerLogicTest, BlockTipChangedAnnouncesWithHeadersOrInvButNotToTheSender)
   Connect(2);
   Connect(3);
   Deliver(1, SendHeadersMessage{});
+  Deliver(1, Headers(5, 5));  // peer 1 has block 6's parent
   Deliver(3, SendHeadersMessage{});
   Deliver(3, Headers(6, 6));
   Deliver(3, BlockMessage{chain.BlockAt(6)});
@@ -767,6 +854,21 @@ TEST_F(PeerLogicTest, BlockTipChangedAnnouncesWithHeadersOrInvButNotToTheSender)
   // Announced once only.
   logic->BlockTipChanged(chain.network[6], 6);
   EXPECT_EQ(sink.sent.size(), 2u);
+}
+
+TEST_F(PeerLogicTest, BlockTipChangedUsesInvWhenThePeerMayLackTheParent) {
+  chain.HaveUpTo(7);
+  Start();
+  Connect(1);
+  Deliver(1, SendHeadersMessage{});
+  sink.sent.clear();
+  logic->BlockTipChanged(chain.network[6], 6);  // peer 1 is not known to have block 5
+  EXPECT_TRUE(sink.SentTo<HeadersMessage>(1).empty());
+  ASSERT_EQ(sink.SentTo<InvMessage>(1).size(), 1u);
+  logic->BlockTipChanged(chain.network[7], 7);  // it was told of block 6: headers from now on
+  const auto headers = sink.SentTo<HeadersMessage>(1);
+  ASSERT_EQ(headers.size(), 1u);
+  EXPECT_EQ(headers[0].headers, std::vector<BlockHeader>{chain.network[7]});
 }
 
 TEST_F(PeerLogicTest, BlockTipChangedIsSilentDuringInitialDownload) {
@@ -830,7 +932,8 @@ TEST_F(PeerLogicTest, PolicyRefusalIsNotMisbehaving) {
 TEST_F(PeerLogicTest, UnrequestedTxFloodIsMisbehaving) {
   Start();
   Connect(1);
-  for (uint32_t n = 0; n < kMaxUnrequestedTxPerMinute; ++n) Deliver(1, TxMessage{MakeTx(n, Filler(n, 1))});
+  for (uint32_t n = 0; n < kMaxUnrequestedTxPerMinute; ++n)
+    Deliver(1, TxMessage{MakeTx(n, Filler(n, 1))});
   EXPECT_TRUE(sink.misbehaving.empty());
   Deliver(1, TxMessage{MakeTx(1'000, Filler(1, 1))});
   ASSERT_TRUE(sink.misbehaving.contains(1));
@@ -907,6 +1010,224 @@ TEST_F(PeerLogicTest, MessagesFromUnknownPeersAreIgnored) {
   Tick();
   EXPECT_TRUE(sink.sent.empty());
   EXPECT_EQ(chain.process_headers_calls, 0);
+}
+
+// Two nodes, each with its own PeerLogic, fake node and fake manager, their messages carried
+// through the wire encoding: B (empty, connecting out) syncs A's 2,100 blocks headers first,
+// then learns A's next block from A's announcement.
+TEST(PeerLogicTwoNodesTest, HeadersFirstSyncThenANewBlockIsAnnouncedAndFetched) {
+  constexpr uint32_t kLength = 2'101;
+  FakeChain chain_a(kLength);
+  FakeChain chain_b(kLength);
+  chain_a.HaveUpTo(kLength - 1);
+  FakeSink sink_a;
+  FakeSink sink_b;
+  Logger log;
+  PeerLogic a(PeerLogicOptions{}, sink_a, chain_a, log);
+  PeerLogic b(PeerLogicOptions{}, sink_b, chain_b, log);
+  constexpr PeerId kAtoB = 7;  // how A names B
+  constexpr PeerId kBtoA = 3;  // how B names A
+  microseconds now = seconds(1'000'000);
+  PeerConnected a_info;  // what B learns about A
+  a_info.version.best_height = kLength - 1;
+  PeerConnected b_info;  // what A learns about B
+  b_info.inbound = true;
+  b.PeerConnected(kBtoA, a_info, now);
+  a.PeerConnected(kAtoB, b_info, now);
+  std::size_t a_done = 0;
+  std::size_t b_done = 0;
+  std::map<std::string, int> b_sent_commands;
+  // Carries what each side sent since the last call to the other side, then ticks both.
+  auto exchange = [&]() {
+    const std::size_t a_end = sink_a.sent.size();
+    const std::size_t b_end = sink_b.sent.size();
+    for (; b_done < b_end; ++b_done) {
+      const Message& message = sink_b.sent[b_done].second;
+      ++b_sent_commands[std::string(CommandOf(message))];
+      DecodedMessage decoded = DecodeMessage(CommandOf(message), EncodePayload(message));
+      ASSERT_EQ(decoded.status, DecodedMessage::Status::kOk) << decoded.error;
+      a.ProcessMessage(kAtoB, std::move(*decoded.message), now);
+    }
+    for (; a_done < a_end; ++a_done) {
+      const Message& message = sink_a.sent[a_done].second;
+      DecodedMessage decoded = DecodeMessage(CommandOf(message), EncodePayload(message));
+      ASSERT_EQ(decoded.status, DecodedMessage::Status::kOk) << decoded.error;
+      b.ProcessMessage(kBtoA, std::move(*decoded.message), now);
+    }
+    now += milliseconds(100);
+    a.OnTick(now);
+    b.OnTick(now);
+  };
+  for (int round = 0; round < 1'000 && chain_b.tip < kLength - 1; ++round) {
+    exchange();
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_EQ(chain_b.tip, kLength - 1);
+  // Headers came in two messages (2,000, then 100), asked for twice.
+  EXPECT_EQ(b_sent_commands["getheaders"], 2);
+  EXPECT_EQ(chain_b.process_headers_calls, 2);
+  EXPECT_EQ(b.SyncStats().at(kBtoA).synced_headers, kLength - 1);
+  EXPECT_EQ(b.SyncStats().at(kBtoA).blocks_in_flight, 0u);
+  // Batches: at most 16 blocks per processBlocks call, one call per round.
+  EXPECT_LE(*std::max_element(chain_b.process_blocks_batches.begin(),
+                              chain_b.process_blocks_batches.end()),
+            16u);
+  // A mines the next block and announces it; B fetches it.
+  chain_a.HaveUpTo(kLength);
+  a.BlockTipChanged(chain_a.network[kLength], kLength);
+  for (int round = 0; round < 10 && chain_b.tip < kLength; ++round) {
+    exchange();
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  EXPECT_EQ(chain_b.tip, kLength);
+  EXPECT_EQ(b_sent_commands["getheaders"], 2);  // the announcement was a header: no getheaders
+  EXPECT_TRUE(sink_a.misbehaving.empty());
+  EXPECT_TRUE(sink_b.misbehaving.empty());
+  EXPECT_TRUE(sink_a.disconnected.empty());
+  EXPECT_TRUE(sink_b.disconnected.empty());
+}
+
+// Fixed-seed runs of random peers, messages and clock steps (valid and invalid headers, blocks
+// asked for or not, notfound, inv, getdata, transactions, disconnects). Throughout: nothing is
+// sent to a peer that is not connected, no peer has more blocks in flight than the limit. After
+// the noise, with the noisy peers gone, one honest peer must bring the node to the network's tip.
+TEST(PeerLogicRandomTest, InvariantsHoldAndAnHonestPeerStillSyncsTheNode) {
+  constexpr uint32_t kLength = 120;
+  for (uint32_t seed = 1; seed <= 60; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    FakeChain chain(kLength);
+    FakeSink sink;
+    Logger log;
+    PeerLogicOptions options;
+    options.max_blocks_in_flight_per_peer = 4;
+    options.download_window = 16;
+    options.max_orphans = 5;
+    PeerLogic logic(options, sink, chain, log);
+    std::mt19937 rng(seed);
+    auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    microseconds now = seconds(1'000'000);
+    std::set<PeerId> connected;
+    PeerId next_peer = 1;
+    std::size_t checked = 0;
+    auto random_peer = [&]() -> std::optional<PeerId> {
+      if (connected.empty()) return std::nullopt;
+      auto it = connected.begin();
+      std::advance(it, pick(static_cast<uint32_t>(connected.size())));
+      return *it;
+    };
+    auto check = [&]() {
+      for (; checked < sink.sent.size(); ++checked) {
+        ASSERT_TRUE(connected.contains(sink.sent[checked].first))
+            << "sent to peer " << sink.sent[checked].first;
+      }
+      for (const auto& [peer, stats] : logic.SyncStats()) {
+        ASSERT_TRUE(connected.contains(peer));
+        ASSERT_LE(stats.blocks_in_flight, options.max_blocks_in_flight_per_peer);
+      }
+    };
+    for (int step = 0; step < 400; ++step) {
+      const uint32_t action = pick(11);
+      const std::optional<PeerId> peer = random_peer();
+      if (action == 0 || !peer) {
+        if (connected.size() < 4) {
+          connected.insert(next_peer);
+          PeerConnected info;
+          info.inbound = pick(2) == 0;
+          info.version.best_height = pick(kLength);
+          logic.PeerConnected(next_peer++, info, now);
+        }
+      } else if (action == 1) {
+        logic.PeerDisconnected(*peer);
+        connected.erase(*peer);
+        sink.misbehaving.erase(*peer);
+        sink.disconnected.erase(*peer);
+      } else if (action == 2) {
+        const uint32_t from = 1 + pick(kLength);
+        const uint32_t to = std::min(kLength, from + pick(30));
+        HeadersMessage headers;
+        for (uint32_t h = from; h <= to; ++h) headers.headers.push_back(chain.network[h]);
+        if (pick(10) == 0) headers.headers.back().bits = kBadBits;
+        logic.ProcessMessage(*peer, headers, now);
+      } else if (action == 3) {
+        // Mostly a block it was asked for, sometimes any block.
+        std::vector<Uint256> asked = RequestedBlocks(sink, *peer);
+        const uint32_t height =
+            !asked.empty() && pick(4) != 0
+                ? chain.height_of.at(asked[pick(static_cast<uint32_t>(asked.size()))])
+                : 1 + pick(kLength);
+        logic.ProcessMessage(*peer, BlockMessage{chain.BlockAt(height)}, now);
+      } else if (action == 4) {
+        logic.ProcessMessage(
+            *peer, NotFoundMessage{{{InvType::kBlock, chain.HashAt(1 + pick(kLength))}}}, now);
+      } else if (action == 5) {
+        logic.ProcessMessage(
+            *peer,
+            InvMessage{{{pick(2) == 0 ? InvType::kTx : InvType::kBlock,
+                         pick(2) == 0 ? chain.HashAt(pick(kLength + 1)) : Filler(pick(50), 6)}}},
+            now);
+      } else if (action == 6) {
+        logic.ProcessMessage(
+            *peer, GetDataMessage{{{InvType::kBlock, chain.HashAt(pick(kLength + 1))}}}, now);
+      } else if (action == 7 || action == 8) {
+        now += milliseconds(pick(action == 7 ? 5'000 : 100'000));
+        logic.OnTick(now);
+      } else if (action == 9) {
+        const Transaction tx = MakeTx(pick(40), Filler(pick(40), 8));
+        if (pick(2) == 0) {
+          ipc::TxVerdict orphan;
+          orphan.missingParents = {Bytes(tx.inputs[0].prevout.txid)};
+          chain.tx_verdicts[tx.Txid()] = orphan;
+        }
+        logic.ProcessMessage(*peer, TxMessage{tx}, now);
+      } else {
+        logic.TransactionsAccepted({Filler(pick(40), 8)});
+        logic.BlockTipChanged(chain.network[chain.tip], chain.tip);
+      }
+      // The manager closes what the logic asked it to close.
+      for (const auto& drops : {sink.misbehaving, sink.disconnected}) {
+        for (const auto& [dropped, reason] : drops) {
+          if (connected.erase(dropped) > 0) logic.PeerDisconnected(dropped);
+        }
+      }
+      check();
+      if (HasFatalFailure()) return;
+    }
+    // The noise ends; one honest peer that has every block.
+    for (const PeerId peer : std::set<PeerId>(connected)) logic.PeerDisconnected(peer);
+    connected.clear();
+    sink.misbehaving.clear();
+    sink.disconnected.clear();
+    const PeerId honest = next_peer;
+    connected.insert(honest);
+    PeerConnected info;
+    logic.PeerConnected(honest, info, now);
+    HeadersMessage headers;
+    for (uint32_t h = 1; h <= kLength; ++h) headers.headers.push_back(chain.network[h]);
+    logic.ProcessMessage(honest, headers, now);
+    std::size_t answered = sink.sent.size();
+    for (int round = 0; round < 200 && chain.tip < kLength; ++round) {
+      now += milliseconds(100);
+      logic.OnTick(now);
+      const std::size_t end = sink.sent.size();
+      for (std::size_t i = answered; i < end; ++i) {
+        if (sink.sent[i].first != honest) continue;
+        if (const auto* getdata = std::get_if<GetDataMessage>(&sink.sent[i].second)) {
+          for (const InvEntry& entry : getdata->entries) {
+            if (entry.type == InvType::kBlock) {
+              logic.ProcessMessage(
+                  honest, BlockMessage{chain.BlockAt(chain.height_of.at(entry.hash))}, now);
+            }
+          }
+        }
+      }
+      answered = end;
+      check();
+      if (HasFatalFailure()) return;
+    }
+    EXPECT_EQ(chain.tip, kLength);
+    EXPECT_TRUE(sink.misbehaving.empty());
+    EXPECT_TRUE(sink.disconnected.empty());
+  }
 }
 
 }  // namespace
