@@ -242,6 +242,10 @@ class FakeNode final : public ipc::Node {
     return m_state->Register(m_state->log_callbacks, callback);
   }
   void shutdown() override {}
+  std::vector<ipc::PeerSummary> getPeers() override {
+    m_state->Check();
+    return {};
+  }
 
  private:
   std::shared_ptr<FakeState> m_state;
