@@ -529,7 +529,9 @@ void MainWindow::RequestStatusRefresh() {
           if (peers) ShowPeers(*peers);
         });
       },
-      [this](const std::string& error) { statusBar()->showMessage(Q("Status refresh failed: " + error)); });
+      [this](const std::string& error) {
+        if (!m_disconnected) statusBar()->showMessage(Q("Status refresh failed: " + error));
+      });
 }
 
 // ---- UI updates ----
