@@ -1,5 +1,5 @@
 // Tests of the minicoin GUI against real nodes (Qt Test, offscreen): a window over an in-process
-// NodeRuntime (wallet, 101 blocks, a payment; the screenshot), two windows attached to one
+// NodeRuntime (wallet, 101 blocks, a payment, the network state of a lone node; the screenshot), two windows attached to one
 // minicoin-node -ipcbind, and the minicoin-gui executable in both layouts.
 #include "common/args.h"
 #include "common/logging.h"
@@ -19,6 +19,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -147,6 +148,9 @@ class GuiNodeTest : public QObject {
       QTRY_COMPARE_WITH_TIMEOUT(Text(window, "connectionState"), QString("connected (in-process)"), kTimeoutMs);
       QCOMPARE(Text(window, "height"), QString("0"));
       QCOMPARE(Text(window, "tipHash").size(), 64);
+      // A lone node: no connection, nothing to catch up with.
+      QCOMPARE(Text(window, "connections"), QString("0 connections"));
+      QVERIFY(Child<QProgressBar>(window, "syncProgress")->isHidden());
       QTRY_VERIFY_WITH_TIMEOUT(Text(window, "walletState").contains("create one"), kTimeoutMs);
 
       Child<QLineEdit>(window, "walletName")->setText("main");
@@ -202,6 +206,15 @@ class GuiNodeTest : public QObject {
       Child<QLineEdit>(window, "consoleInput")->setText("getblockcount");
       QTest::keyClick(Child<QLineEdit>(window, "consoleInput"), Qt::Key_Return);
       QTRY_VERIFY_WITH_TIMEOUT(ShowsResult(window, "getblockcount", "102"), kTimeoutMs);
+
+      // The Peers tab reads the node's (empty) peer list when it opens.
+      auto* tabs = Child<QTabWidget>(window, "tabs");
+      for (int i = 0; i < tabs->count(); ++i) {
+        if (tabs->tabText(i) == "Peers") tabs->setCurrentIndex(i);
+      }
+      QTRY_COMPARE_WITH_TIMEOUT(Text(window, "peerCount"), QString("No peers connected"), kTimeoutMs);
+      QCOMPARE(Child<QTableWidget>(window, "peers")->rowCount(), 0);
+      QCOMPARE(Text(window, "network"), QString("0 connections, best header at block 102"));
 
       // The screenshot of docs/gui.md.
       Child<QLineEdit>(window, "address")->setText(QString::fromStdString(NewAddress()));

@@ -1,6 +1,6 @@
 // Tests of the minicoin GUI (Qt Test, offscreen): helpers, and the main window over a fake
-// ipc::Node (wallet creation, mining with progress and cancel, payments, the console, a lost
-// connection).
+// ipc::Node (wallet creation, mining with progress and cancel, payments, the console, the peers
+// table and the sync progress bar, a lost connection).
 #include "gui/gui_util.h"
 #include "gui/main_window.h"
 #include "ipc/wallet_error.h"
@@ -16,11 +16,13 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -60,6 +62,13 @@ struct FakeState {
   std::vector<std::string> wallets;  // loaded
   ipc::Balances balances;            // of every wallet (the fake has one coin pool)
   std::vector<ipc::WalletTransaction> transactions;
+  // The network as getStatus and getPeers report it.
+  uint32_t headers = 0;  // below the tip's height: the tip's height
+  bool initial_download = false;
+  uint32_t connections = 0;
+  std::vector<ipc::PeerSummary> peers;
+  std::atomic<int> status_calls{0};
+  std::atomic<int> peer_calls{0};
 
   void Check() {
     if (disconnected) throw crossproc::Disconnected("fake node gone");
@@ -163,12 +172,17 @@ class FakeNode final : public ipc::Node {
  public:
   explicit FakeNode(std::shared_ptr<FakeState> state) : m_state(std::move(state)) {}
   ipc::NodeStatus getStatus() override {
+    ++m_state->status_calls;
     m_state->Check();
     std::lock_guard<std::mutex> lock(m_state->mutex);
     ipc::NodeStatus status;
     status.tip = m_state->Tip();
     status.executable = "fake";
     status.walletsEnabled = true;
+    status.headers = std::max(m_state->headers, m_state->height);
+    status.initialDownload = m_state->initial_download;
+    status.verificationProgress = static_cast<double>(m_state->height) / std::max(status.headers, 1u);
+    status.connections = m_state->connections;
     return status;
   }
   std::vector<std::string> listWallets() override {
@@ -242,6 +256,12 @@ class FakeNode final : public ipc::Node {
     return m_state->Register(m_state->log_callbacks, callback);
   }
   void shutdown() override {}
+  std::vector<ipc::PeerSummary> getPeers() override {
+    ++m_state->peer_calls;
+    m_state->Check();
+    std::lock_guard<std::mutex> lock(m_state->mutex);
+    return m_state->peers;
+  }
 
  private:
   std::shared_ptr<FakeState> m_state;
@@ -255,6 +275,20 @@ T* Child(QWidget& window, const char* name) {
 }
 
 QString Text(QWidget& window, const char* name) { return Child<QLabel>(window, name)->text(); }
+
+ipc::PeerSummary Peer(int64_t id, const std::string& address, bool inbound, double ping_ms, int64_t synced) {
+  ipc::PeerSummary peer;
+  peer.id = id;
+  peer.address = address;
+  peer.inbound = inbound;
+  peer.userAgent = "/minicoin:0.1.0/";
+  peer.pingMillis = ping_ms;
+  peer.syncedHeight = synced;
+  peer.bytesSent = 1500;
+  peer.bytesReceived = 2'500'000;
+  peer.connectedSeconds = 60;
+  return peer;
+}
 
 }  // namespace
 
@@ -293,6 +327,24 @@ class GuiTest : public QObject {
     QVERIFY(!gui::ParseRpcCommand("   ", error));
     QVERIFY(!gui::ParseRpcCommand("echo \"open", error));
     QCOMPARE(error, std::string("unclosed quote"));
+  }
+
+  void NetworkFormats() {
+    QCOMPARE(gui::FormatBytes(0), std::string("0 B"));
+    QCOMPARE(gui::FormatBytes(999), std::string("999 B"));
+    QCOMPARE(gui::FormatBytes(1000), std::string("1.0 kB"));
+    QCOMPARE(gui::FormatBytes(1500), std::string("1.5 kB"));
+    QCOMPARE(gui::FormatBytes(999'949), std::string("999.9 kB"));
+    QCOMPARE(gui::FormatBytes(999'950), std::string("1.0 MB"));
+    QCOMPARE(gui::FormatBytes(2'500'000), std::string("2.5 MB"));
+    QCOMPARE(gui::FormatBytes(UINT64_MAX), std::string("18.4 EB"));
+    QCOMPARE(gui::FormatPing(-1), std::string("-"));
+    QCOMPARE(gui::FormatPing(std::nan("")), std::string("-"));
+    QCOMPARE(gui::FormatPing(0.421), std::string("0.42 ms"));
+    QCOMPARE(gui::FormatPing(25.4), std::string("25 ms"));
+    QCOMPARE(gui::SyncProgressText(120, 500), std::string("Synchronizing with the network: block 120 of 500 (24%)"));
+    QCOMPARE(gui::SyncProgressText(600, 500), std::string("Synchronizing with the network: block 500 of 500 (100%)"));
+    QCOMPARE(gui::SyncProgressText(0, 0), std::string("Synchronizing with the network: block 0 of 0 (100%)"));
   }
 
   void TaskRunnerRunsInOrderAndDrainsOnStop() {
@@ -409,6 +461,101 @@ class GuiTest : public QObject {
     QVERIFY(Child<QPushButton>(window, "mineButton")->isEnabled());
     std::lock_guard<std::mutex> lock(state->mutex);
     QVERIFY(state->height < 1000);
+  }
+
+  void FakeNodePeersTableAndSyncProgress() {
+    auto state = std::make_shared<FakeState>();
+    {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->height = 120;
+      state->headers = 500;
+      state->initial_download = true;
+      state->connections = 2;
+      state->peers = {Peer(3, "10.0.0.7:19444", false, 0.421, 500), Peer(5, "10.0.0.9:50112", true, -1, -1)};
+    }
+    gui::MainWindowOptions options;
+    options.status_refresh_ms = 10;
+    gui::MainWindow window(std::make_unique<FakeNode>(state), options);
+    window.show();
+    QTRY_VERIFY_WITH_TIMEOUT(Text(window, "connectionState").startsWith("connected"), kTimeoutMs);
+
+    // Catching up: the status bar shows how far, and the connection count.
+    auto* sync = Child<QProgressBar>(window, "syncProgress");
+    QTRY_VERIFY_WITH_TIMEOUT(!sync->isHidden(), kTimeoutMs);
+    QCOMPARE(sync->format(), QString("Synchronizing with the network: block 120 of 500 (24%)"));
+    QCOMPARE(sync->value(), 120);
+    QCOMPARE(sync->maximum(), 500);
+    QCOMPARE(Text(window, "connections"), QString("2 connections"));
+    QCOMPARE(Text(window, "network"), QString("2 connections, synchronizing: block 120 of 500"));
+
+    // The status is read again and again; the peers only while their tab is visible.
+    QTRY_VERIFY_WITH_TIMEOUT(state->status_calls.load() >= 4, kTimeoutMs);
+    QCOMPARE(state->peer_calls.load(), 0);
+    auto* peers = Child<QTableWidget>(window, "peers");
+    QCOMPARE(peers->rowCount(), 0);
+    auto* tabs = Child<QTabWidget>(window, "tabs");
+    int peers_tab = -1;
+    for (int i = 0; i < tabs->count(); ++i) {
+      if (tabs->tabText(i) == "Peers") peers_tab = i;
+    }
+    QVERIFY(peers_tab >= 0);
+    tabs->setCurrentIndex(peers_tab);
+    QTRY_COMPARE_WITH_TIMEOUT(peers->rowCount(), 2, kTimeoutMs);
+    QCOMPARE(Text(window, "peerCount"), QString("2 peers connected"));
+    auto cell = [&](int row, int column) { return peers->item(row, column)->text(); };
+    QCOMPARE(cell(0, 0), QString("10.0.0.7:19444"));
+    QCOMPARE(cell(0, 1), QString("outbound"));
+    QCOMPARE(cell(0, 2), QString("/minicoin:0.1.0/"));
+    QCOMPARE(cell(0, 3), QString("0.42 ms"));
+    QCOMPARE(cell(0, 4), QString("500"));
+    QCOMPARE(cell(0, 5), QString("1.5 kB"));
+    QCOMPARE(cell(0, 6), QString("2.5 MB"));
+    QCOMPARE(cell(1, 0), QString("10.0.0.9:50112"));
+    QCOMPARE(cell(1, 1), QString("inbound"));
+    QCOMPARE(cell(1, 3), QString("-"));
+    QCOMPARE(cell(1, 4), QString("-"));
+
+    // A peer leaves: the table follows.
+    {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->peers.pop_back();
+      state->connections = 1;
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(peers->rowCount(), 1, kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(Text(window, "peerCount"), QString("1 peer connected"), kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(Text(window, "connections"), QString("1 connection"), kTimeoutMs);
+
+    // A new tip moves the bar at once; the end of the download hides it.
+    std::vector<std::function<void(const ipc::BlockRef&)>> tip_callbacks;
+    ipc::BlockRef tip;
+    {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->height = 300;
+      tip = state->Tip();
+      for (const auto& [id, callback] : state->tip_callbacks) tip_callbacks.push_back(callback);
+    }
+    for (const auto& callback : tip_callbacks) callback(tip);
+    QTRY_COMPARE_WITH_TIMEOUT(sync->value(), 300, kTimeoutMs);
+    {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->height = 500;
+      state->initial_download = false;
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(sync->isHidden(), kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(Text(window, "network"), QString("1 connection, best header at block 500"), kTimeoutMs);
+    // Far behind again (new headers announced): the bar comes back.
+    {
+      std::lock_guard<std::mutex> lock(state->mutex);
+      state->headers = 900;
+      state->initial_download = true;
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(!sync->isHidden(), kTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(sync->format(), QString("Synchronizing with the network: block 500 of 900 (55%)"), kTimeoutMs);
+
+    // The node goes away: the next refresh finds out, and the bar goes.
+    state->disconnected = true;
+    QTRY_VERIFY_WITH_TIMEOUT(Text(window, "connectionState").startsWith("disconnected: fake node gone"), kTimeoutMs);
+    QVERIFY(sync->isHidden());
   }
 
   void FakeNodeLostConnectionShowsDisconnected() {

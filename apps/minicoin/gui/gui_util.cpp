@@ -1,4 +1,5 @@
-// Amounts, hashes, console command lines and the GUI's worker thread.
+// Amounts, hashes, byte counts, pings, sync progress, console command lines and the GUI's worker
+// thread.
 #include "gui/gui_util.h"
 
 #include "primitives/hash.h"
@@ -13,6 +14,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <iterator>
 
 namespace minicoin::gui {
 
@@ -68,6 +70,39 @@ std::string HashToHex(const std::vector<uint8_t>& hash) {
     hex += kDigits[byte & 15];
   }
   return hex;
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  if (bytes < 1000) return std::to_string(bytes) + " B";
+  static constexpr const char* kUnits[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
+  double value = static_cast<double>(bytes) / 1000.0;
+  std::size_t unit = 0;
+  // Rounded to one decimal, 999.95 kB would print as "1000.0 kB": move on at 999.95.
+  while (value >= 999.95 && unit + 1 < std::size(kUnits)) {
+    value /= 1000.0;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.1f %s", value, kUnits[unit]);
+  return buffer;
+}
+
+std::string FormatPing(double millis) {
+  if (!(millis >= 0)) return "-";  // negative, or NaN from a confused peer
+  char buffer[32];
+  if (millis < 10) {
+    std::snprintf(buffer, sizeof(buffer), "%.2f ms", millis);
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.0f ms", millis);
+  }
+  return buffer;
+}
+
+std::string SyncProgressText(uint32_t tip, uint32_t headers) {
+  uint32_t done = std::min(tip, headers);
+  uint64_t percent = headers == 0 ? 100 : uint64_t{done} * 100 / headers;
+  return "Synchronizing with the network: block " + std::to_string(done) + " of " + std::to_string(headers) + " (" +
+         std::to_string(percent) + "%)";
 }
 
 namespace {

@@ -1,5 +1,6 @@
-// Helpers of the minicoin GUI that do not touch widgets: amounts, hashes, RPC command lines, and
-// TaskRunner, the worker thread that makes the GUI's calls to the node.
+// Helpers of the minicoin GUI that do not touch widgets: amounts, hashes, byte counts, pings,
+// sync progress, RPC command lines, and TaskRunner, the worker thread that makes the GUI's calls
+// to the node.
 #pragma once
 
 #include <condition_variable>
@@ -21,6 +22,14 @@ std::string FormatAmount(int64_t units);
 std::optional<uint64_t> ParseAmount(const std::string& text);
 // A 32-byte hash as the RPC methods show it (Uint256::ToHex); other sizes as plain hex.
 std::string HashToHex(const std::vector<uint8_t>& hash);
+
+// A byte count in powers of 1000: "512 B", "1.5 kB", "12.3 MB", "4.0 GB".
+std::string FormatBytes(uint64_t bytes);
+// A ping round trip: "0.42 ms" below 10 ms, "25 ms" above; "-" for a negative value (none yet).
+std::string FormatPing(double millis);
+// "Synchronizing with the network: block 120 of 500 (24%)". A tip above `headers` counts as
+// `headers`; no best header (0) reads as 100%.
+std::string SyncProgressText(uint32_t tip, uint32_t headers);
 
 // Lets -help and -version (which open no window) run without a display: when one of them is in
 // argv and no Qt platform is chosen, selects the offscreen one. Call before creating QApplication.

@@ -25,9 +25,11 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <limits>
 
 namespace minicoin::gui {
 
@@ -50,6 +52,10 @@ QLabel* ValueLabel(const char* name, QWidget* parent) {
 }
 
 constexpr uint32_t kTransactionsShown = 200;
+
+QString ConnectionCount(uint32_t connections) {
+  return connections == 1 ? QString("1 connection") : QString("%1 connections").arg(connections);
+}
 
 }  // namespace
 
@@ -115,6 +121,8 @@ void MainWindow::NotifyDisconnected(const std::string& reason) {
     m_disconnected = true;
     m_connection_state->setText(Q("disconnected: " + reason));
     statusBar()->showMessage("Connection to the node lost");
+    m_status_timer->stop();
+    m_sync_progress->hide();
     m_cancel_mining = true;
     SetActionsEnabled();
   });
@@ -155,10 +163,30 @@ void MainWindow::BuildUi() {
   m_tabs->addTab(BuildReceiveTab(), "Receive");
   m_tabs->addTab(BuildSendTab(), "Send");
   m_tabs->addTab(BuildMiningTab(), "Mining");
+  m_tabs->addTab(BuildPeersTab(), "Peers");
   m_tabs->addTab(BuildConsoleTab(), "Console");
   layout->addWidget(m_tabs);
   setCentralWidget(central);
   resize(860, 560);
+
+  // The status bar: sync progress (only during the initial download) and the connection count.
+  m_sync_progress = new QProgressBar(this);
+  m_sync_progress->setObjectName("syncProgress");
+  m_sync_progress->setMinimumWidth(360);
+  m_sync_progress->setTextVisible(true);
+  m_sync_progress->hide();
+  m_connections_label = new QLabel(this);
+  m_connections_label->setObjectName("connections");
+  statusBar()->addPermanentWidget(m_sync_progress);
+  statusBar()->addPermanentWidget(m_connections_label);
+
+  m_status_timer = new QTimer(this);
+  m_status_timer->setInterval(std::max(1, m_options.status_refresh_ms));
+  QObject::connect(m_status_timer, &QTimer::timeout, this, [this] { RequestStatusRefresh(); });
+  // The peers are read at once when their tab is opened, then with the status.
+  QObject::connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+    if (PeersTabVisible()) RequestStatusRefresh();
+  });
 
   QObject::connect(m_wallet_load, &QPushButton::clicked, this, [this] { LoadWallet(); });
   QObject::connect(m_wallet_create, &QPushButton::clicked, this, [this] { CreateWallet(); });
@@ -188,10 +216,12 @@ QWidget* MainWindow::BuildOverviewTab() {
   m_tip_hash = ValueLabel("tipHash", chain);
   m_mempool = ValueLabel("mempool", chain);
   m_node_info = ValueLabel("nodeInfo", chain);
+  m_network = ValueLabel("network", chain);
   chain_form->addRow("Connection:", m_connection_state);
   chain_form->addRow("Height:", m_height);
   chain_form->addRow("Tip:", m_tip_hash);
   chain_form->addRow("Mempool:", m_mempool);
+  chain_form->addRow("Network:", m_network);
   chain_form->addRow("Node:", m_node_info);
   layout->addWidget(chain);
   layout->addStretch(1);
@@ -316,6 +346,23 @@ QWidget* MainWindow::BuildMiningTab() {
   return tab;
 }
 
+QWidget* MainWindow::BuildPeersTab() {
+  m_peers_tab = new QWidget();
+  auto* layout = new QVBoxLayout(m_peers_tab);
+  m_peer_count = new QLabel("-", m_peers_tab);
+  m_peer_count->setObjectName("peerCount");
+  layout->addWidget(m_peer_count);
+  m_peers = new QTableWidget(0, 7, m_peers_tab);
+  m_peers->setObjectName("peers");
+  m_peers->setHorizontalHeaderLabels({"Address", "Direction", "User agent", "Ping", "Synced height", "Sent", "Received"});
+  m_peers->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_peers->setSelectionBehavior(QAbstractItemView::SelectRows);
+  m_peers->verticalHeader()->setVisible(false);
+  m_peers->horizontalHeader()->setStretchLastSection(true);
+  layout->addWidget(m_peers);
+  return m_peers_tab;
+}
+
 QWidget* MainWindow::BuildConsoleTab() {
   auto* tab = new QWidget();
   auto* layout = new QVBoxLayout(tab);
@@ -358,8 +405,10 @@ void MainWindow::StartSession() {
           m_node_info->setText(Q(status.executable + ", " + status.dataDir));
           m_mempool->setText(QString("%1 transactions").arg(status.mempoolTransactions));
           ShowTip(status.tip);
+          ShowNetworkState(status);
           ShowWalletState();
           SetActionsEnabled();
+          m_status_timer->start();
         });
         m_tip_handler = m_node->handleTipChanged([this](const ipc::BlockRef& tip) {
           PostToUi([this, tip] { ShowTip(tip); });
@@ -462,13 +511,92 @@ void MainWindow::RequestWalletRefresh() {
       [this](const std::string& error) { statusBar()->showMessage(Q("Wallet refresh failed: " + error)); });
 }
 
+void MainWindow::RequestStatusRefresh() {
+  if (!m_connected || m_disconnected) return;
+  m_peers_wanted = PeersTabVisible();
+  // Coalesced: a slow node gets one request at a time, whatever the timer says.
+  if (m_status_pending.exchange(true)) return;
+  Run(
+      m_calls,
+      [this] {
+        m_status_pending = false;
+        ipc::NodeStatus status = m_node->getStatus();
+        std::optional<std::vector<ipc::PeerSummary>> peers;
+        if (m_peers_wanted) peers = m_node->getPeers();
+        PostToUi([this, status, peers] {
+          if (m_disconnected) return;
+          ShowNetworkState(status);
+          if (peers) ShowPeers(*peers);
+        });
+      },
+      [this](const std::string& error) {
+        if (!m_disconnected) statusBar()->showMessage(Q("Status refresh failed: " + error));
+      });
+}
+
 // ---- UI updates ----
 
 void MainWindow::ShowTip(const ipc::BlockRef& tip) {
+  m_tip_height = tip.height;
+  if (m_initial_download) ShowSyncProgress();
   m_height->setText(QString::number(tip.height));
   m_tip_hash->setText(Q(HashToHex(tip.hash)));
   if (m_options.on_tip_shown) m_options.on_tip_shown(tip);
 }
+
+void MainWindow::ShowNetworkState(const ipc::NodeStatus& status) {
+  m_tip_height = status.tip.height;
+  m_headers = status.headers;
+  m_connections = status.connections;
+  m_initial_download = status.initialDownload;
+  m_connections_label->setText(ConnectionCount(status.connections));
+  ShowSyncProgress();
+}
+
+void MainWindow::ShowSyncProgress() {
+  QString connections = ConnectionCount(m_connections);
+  if (!m_initial_download) {
+    m_sync_progress->hide();
+    m_network->setText(connections + ", best header at block " + QString::number(m_headers));
+    return;
+  }
+  // A QProgressBar counts in int; heights past its range do not exist in practice.
+  constexpr uint32_t kMaxBar = static_cast<uint32_t>(std::numeric_limits<int>::max());
+  uint32_t headers = std::min(m_headers, kMaxBar);
+  m_sync_progress->setRange(0, static_cast<int>(std::max<uint32_t>(headers, 1)));
+  m_sync_progress->setValue(static_cast<int>(std::min(m_tip_height, headers)));
+  m_sync_progress->setFormat(Q(SyncProgressText(m_tip_height, m_headers)));
+  m_sync_progress->show();
+  m_network->setText(connections + QString(", synchronizing: block %1 of %2")
+                                       .arg(std::min(m_tip_height, m_headers))
+                                       .arg(m_headers));
+}
+
+void MainWindow::ShowPeers(const std::vector<ipc::PeerSummary>& peers) {
+  if (peers.empty()) {
+    m_peer_count->setText("No peers connected");
+  } else if (peers.size() == 1) {
+    m_peer_count->setText("1 peer connected");
+  } else {
+    m_peer_count->setText(QString("%1 peers connected").arg(peers.size()));
+  }
+  m_peers->setRowCount(static_cast<int>(peers.size()));
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const ipc::PeerSummary& peer = peers[i];
+    int row = static_cast<int>(i);
+    auto set = [&](int column, const QString& text) { m_peers->setItem(row, column, new QTableWidgetItem(text)); };
+    set(0, Q(peer.address));
+    set(1, peer.inbound ? QString("inbound") : QString("outbound"));
+    set(2, Q(peer.userAgent));
+    set(3, Q(FormatPing(peer.pingMillis)));
+    set(4, peer.syncedHeight < 0 ? QString("-") : QString::number(peer.syncedHeight));
+    set(5, Q(FormatBytes(peer.bytesSent)));
+    set(6, Q(FormatBytes(peer.bytesReceived)));
+  }
+  m_peers->resizeColumnsToContents();
+}
+
+bool MainWindow::PeersTabVisible() const { return isVisible() && m_tabs->currentWidget() == m_peers_tab; }
 
 void MainWindow::ShowBalances(const ipc::Balances& balances) {
   m_confirmed->setText(Q(FormatAmount(static_cast<int64_t>(balances.confirmed))));

@@ -1,5 +1,5 @@
 // MainWindow: the minicoin GUI's window over an ipc::Node (overview, transactions, receive,
-// send, regtest mining, IPC console, wallet chooser).
+// send, regtest mining, peers, IPC console, wallet chooser, sync progress in the status bar).
 #pragma once
 
 #include "gui/gui_util.h"
@@ -23,6 +23,7 @@ class QSpinBox;
 class QComboBox;
 class QTabWidget;
 class QTableWidget;
+class QTimer;
 
 namespace minicoin::gui {
 
@@ -35,6 +36,9 @@ struct MainWindowOptions {
   std::function<bool(const std::string& summary)> confirm_send;
   // Called on the UI thread after each tip the window shows (the first from getStatus).
   std::function<void(const ipc::BlockRef& tip)> on_tip_shown;
+  // How often the node's status (sync progress, connections) is read again, and its peers while
+  // the Peers tab is shown, in milliseconds.
+  int status_refresh_ms = 2000;
 };
 
 // Shows one node and, if one is loaded, one of its wallets. Owns the ipc::Node.
@@ -42,7 +46,9 @@ struct MainWindowOptions {
 // Event-loop (UI) thread only. Calls to the node run on worker threads of the window (one for
 // short reads and registrations, one for mining, one for payments, wallet loading, rescans and
 // console commands); their results and the node's notifications (tip, mempool, balances, log
-// lines), which arrive on the node's threads, are posted to the UI thread. Nothing polls.
+// lines), which arrive on the node's threads, are posted to the UI thread. Only the network
+// state is polled (the node sends no notification for it): the status every
+// options.status_refresh_ms, and the peers too while the Peers tab is visible.
 //
 // When a call fails with crossproc::Disconnected, or NotifyDisconnected is called, the
 // connection state shows "disconnected" and the actions are disabled; the window stays open.
@@ -76,6 +82,7 @@ class MainWindow final : public QMainWindow {
   QWidget* BuildReceiveTab();
   QWidget* BuildSendTab();
   QWidget* BuildMiningTab();
+  QWidget* BuildPeersTab();
   QWidget* BuildConsoleTab();
 
   // Worker side (m_calls unless said otherwise).
@@ -85,10 +92,17 @@ class MainWindow final : public QMainWindow {
   // Switches to `wallet` (just opened or created) on the m_calls thread; errors show in the wallet row.
   void AdoptWallet(std::shared_ptr<ipc::Wallet> wallet);
   void RequestWalletRefresh();                          // any thread
+  // Reads the status, and the peers if the Peers tab is visible (UI thread; coalesced).
+  void RequestStatusRefresh();
   std::shared_ptr<ipc::Wallet> Wallet();                // any thread
 
   // UI side.
   void ShowTip(const ipc::BlockRef& tip);
+  // Connections and sync progress (the status bar and the overview).
+  void ShowNetworkState(const ipc::NodeStatus& status);
+  void ShowSyncProgress();
+  void ShowPeers(const std::vector<ipc::PeerSummary>& peers);
+  bool PeersTabVisible() const;
   void ShowBalances(const ipc::Balances& balances);
   void ShowTransactions(const std::vector<ipc::WalletTransaction>& transactions);
   void ShowWalletState();
@@ -123,6 +137,8 @@ class MainWindow final : public QMainWindow {
   std::unique_ptr<ipc::Handler> m_balance_handler;
 
   std::atomic<bool> m_refresh_pending{false};
+  std::atomic<bool> m_status_pending{false};
+  std::atomic<bool> m_peers_wanted{false};  // the Peers tab was visible at the last request
   std::atomic<bool> m_cancel_mining{false};
   std::mutex m_log_mutex;
   std::vector<std::string> m_log_lines;  // guarded by m_log_mutex; waiting for FlushLog
@@ -135,6 +151,10 @@ class MainWindow final : public QMainWindow {
   bool m_sending = false;
   std::string m_wallet_name;
   std::vector<std::string> m_loaded_wallets;
+  uint32_t m_tip_height = 0;
+  uint32_t m_headers = 0;
+  uint32_t m_connections = 0;
+  bool m_initial_download = false;
 
   // Widgets, owned by their Qt parents.
   QTabWidget* m_tabs = nullptr;
@@ -168,6 +188,13 @@ class MainWindow final : public QMainWindow {
   QPushButton* m_mine_cancel = nullptr;
   QProgressBar* m_mine_progress = nullptr;
   QLabel* m_mine_result = nullptr;
+  QWidget* m_peers_tab = nullptr;
+  QTableWidget* m_peers = nullptr;
+  QLabel* m_peer_count = nullptr;
+  QLabel* m_network = nullptr;
+  QLabel* m_connections_label = nullptr;
+  QProgressBar* m_sync_progress = nullptr;
+  QTimer* m_status_timer = nullptr;
   QPlainTextEdit* m_ipc_log = nullptr;
   QPlainTextEdit* m_rpc_output = nullptr;
   QLineEdit* m_console_input = nullptr;

@@ -1,7 +1,7 @@
-# Node: what a front end (the GUI) needs from a running node: its state, its wallets, regtest
-# mining with progress, its RPC methods, notifications and its debug log. minicoin-qt uses an
-# implementation in its own process; minicoin-gui gets one from the minicoin-node it spawned
-# (Init.makeNode over -ipcfd) or attached to (-ipcconnect).
+# Node: what a front end (the GUI) needs from a running node: its state and sync progress, its
+# peers, its wallets, regtest mining with progress, its RPC methods, notifications and its debug
+# log. minicoin-qt uses an implementation in its own process; minicoin-gui gets one from the
+# minicoin-node it spawned (Init.makeNode over -ipcfd) or attached to (-ipcconnect).
 @0xbdb3aaf52d0261e6;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -20,6 +20,31 @@ struct NodeStatus {
   dataDir @4 :Text;
   walletsEnabled @5 :Bool;    # false under -disablewallet
   uptimeSeconds @6 :Int64;
+  headers @7 :UInt32;
+  # The height of the best header the node knows (the tip's height when no header is ahead).
+  initialDownload @8 :Bool;
+  # The node is catching up with the network (initial block download).
+  verificationProgress @9 :Float64;
+  # The tip's height divided by `headers`: 1.0 when the tip is the best header.
+  connections @10 :UInt32;
+  # Connected peers; 0 while the peer-to-peer layer is not running.
+}
+
+struct PeerSummary {
+  id @0 :Int64;
+  address @1 :Text;
+  # "ip:port"
+  inbound @2 :Bool;
+  # The peer connected to this node.
+  userAgent @3 :Text;
+  pingMillis @4 :Float64;
+  # The latest ping round trip in milliseconds; -1 if none yet.
+  syncedHeight @5 :Int64;
+  # The height of the best block the peer is known to have; -1 if unknown.
+  bytesSent @6 :UInt64;
+  bytesReceived @7 :UInt64;
+  connectedSeconds @8 :Int64;
+  # How long the connection has been open.
 }
 
 interface TipChangedCallback {
@@ -83,4 +108,8 @@ interface Node {
 
   shutdown @12 (context :Cp.Context) -> ();
   # Asks the node to stop, as the stop RPC does; returns at once.
+
+  getPeers @13 (context :Cp.Context) -> (result :List(PeerSummary));
+  # The connected peers, as getpeerinfo lists them; empty while the peer-to-peer layer is not
+  # running (a minicoin-net process being restarted).
 }

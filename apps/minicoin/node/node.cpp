@@ -656,6 +656,7 @@ Node& NodeRuntime::node() { return *m_parts->node; }
 const RpcTable& NodeRuntime::rpc_table() const { return m_parts->table; }
 WalletDirectory* NodeRuntime::wallets() { return m_parts->wallets.directory.get(); }
 WalletProcesses* NodeRuntime::wallet_processes() { return m_parts->wallets.processes; }
+NetBridge* NodeRuntime::net_bridge() { return m_parts->net.get(); }
 std::unique_ptr<ipc::Node> NodeRuntime::MakeNodeInterface() { return minicoin::MakeNodeInterface(*this); }
 
 void NodeRuntime::Stop() {

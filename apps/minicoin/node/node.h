@@ -29,6 +29,7 @@ class Node;
 
 namespace minicoin {
 
+class NetBridge;
 class RpcTable;
 class TxIndex;
 class WalletDirectory;
@@ -193,6 +194,8 @@ class NodeRuntime {
   // minicoin-node's wallet processes (for Init.registerWalletLoader); null in minicoind and
   // under -disablewallet.
   WalletProcesses* wallet_processes();
+  // The peer-to-peer layer (Stop stops it); null until Start has started it.
+  NetBridge* net_bridge();
   const std::filesystem::path& datadir() const { return m_datadir; }
   // An ipc::Node working on this runtime in this process (see node_interface.h).
   std::unique_ptr<ipc::Node> MakeNodeInterface();

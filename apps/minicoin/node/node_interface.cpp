@@ -2,13 +2,18 @@
 #include "node/node_interface.h"
 
 #include "ipc/wallet_error.h"
+#include "node/net_bridge.h"
 #include "node/node.h"
 #include "primitives/address.h"
 #include "rpc/json.h"
 #include "rpc/table.h"
 #include "wallet/wallet_directory.h"
 
+#include <crossproc/errors.h>
+
+#include <algorithm>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -199,6 +204,21 @@ class LogHandler final : public ipc::Handler {
   std::unique_ptr<LogSubscription> m_subscription;  // guarded by m_mutex after construction
 };
 
+// What a front end shows of a peer. `now` is the current unix time.
+ipc::PeerSummary SummarizePeer(const ipc::PeerStats& peer, int64_t now) {
+  ipc::PeerSummary summary;
+  summary.id = peer.id;
+  summary.address = peer.address;
+  summary.inbound = peer.inbound;
+  summary.userAgent = peer.userAgent;
+  summary.pingMillis = peer.pingMicros >= 0 ? static_cast<double>(peer.pingMicros) / 1000.0 : -1.0;
+  summary.syncedHeight = peer.syncedBlocks;
+  summary.bytesSent = peer.bytesSent;
+  summary.bytesReceived = peer.bytesReceived;
+  summary.connectedSeconds = std::max<int64_t>(0, now - peer.connectedTime);
+  return summary;
+}
+
 [[noreturn]] void NoWallets() {
   throw WalletError(WalletError::kWalletError, "this node runs without wallets (-disablewallet)");
 }
@@ -217,7 +237,24 @@ class LocalNode final : public ipc::Node {
     status.dataDir = m_runtime.datadir().string();
     status.walletsEnabled = m_runtime.wallets() != nullptr;
     status.uptimeSeconds = m_node.Uptime();
+    // TODO(p2p-merge): the best header's height from the node's header tree and
+    // Node::IsInitialBlockDownload(); until they exist the tip stands for the best header.
+    status.headers = status.tip.height;
+    status.initialDownload = false;
+    status.verificationProgress =
+        status.headers == 0 ? 1.0 : std::min(1.0, static_cast<double>(status.tip.height) / status.headers);
+    status.connections = WithNet<uint32_t>(0, [](ipc::Net& net) { return net.getNetworkInfo().connections; });
     return status;
+  }
+
+  std::vector<ipc::PeerSummary> getPeers() override {
+    std::vector<ipc::PeerStats> peers =
+        WithNet<std::vector<ipc::PeerStats>>({}, [](ipc::Net& net) { return net.getPeerStats(); });
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    std::vector<ipc::PeerSummary> out;
+    out.reserve(peers.size());
+    for (const ipc::PeerStats& peer : peers) out.push_back(SummarizePeer(peer, now));
+    return out;
   }
 
   std::vector<std::string> listWallets() override {
@@ -289,6 +326,21 @@ class LocalNode final : public ipc::Node {
   void shutdown() override { m_node.RequestShutdown(); }
 
  private:
+  // `fn` on the peer-to-peer layer, or `fallback` while it is not running (a minicoin-net
+  // process between a crash and its restart). The layer's Disconnected must not reach the front
+  // end, which would take it for the loss of its own connection to the node.
+  template <typename T, typename Fn>
+  T WithNet(T fallback, const Fn& fn) {
+    NetBridge* bridge = m_runtime.net_bridge();
+    std::shared_ptr<ipc::Net> net = bridge != nullptr ? bridge->net() : nullptr;
+    if (!net) return fallback;
+    try {
+      return fn(*net);
+    } catch (const crossproc::Disconnected&) {
+      return fallback;
+    }
+  }
+
   WalletDirectory& Directory() {
     WalletDirectory* wallets = m_runtime.wallets();
     if (wallets == nullptr) NoWallets();

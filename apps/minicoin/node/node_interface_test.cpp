@@ -102,6 +102,12 @@ TEST_F(NodeRuntimeTest, StatusAndRpc) {
   EXPECT_EQ(fs::path(status.dataDir), m_dir / "regtest");
   EXPECT_TRUE(status.walletsEnabled);
   EXPECT_GE(status.uptimeSeconds, 0);
+  // A lone node: its tip is its best header, and it has no peers.
+  EXPECT_EQ(status.headers, 0u);
+  EXPECT_FALSE(status.initialDownload);
+  EXPECT_EQ(status.verificationProgress, 1.0);
+  EXPECT_EQ(status.connections, 0u);
+  EXPECT_TRUE(node->getPeers().empty());
   EXPECT_TRUE(fs::exists(m_dir / "regtest" / "minicoind.pid"));
 
   EXPECT_EQ(node->executeRpc("getblockcount", ""), "0");
@@ -124,8 +130,11 @@ TEST_F(NodeRuntimeTest, StatusAndRpc) {
 
   node->shutdown();
   EXPECT_TRUE(runtime->node().ShutdownRequested());
-  node.reset();
   runtime->Stop();
+  // The peer-to-peer layer is gone: no peers, no connections, and no error.
+  EXPECT_TRUE(node->getPeers().empty());
+  EXPECT_EQ(node->getStatus().connections, 0u);
+  node.reset();
   runtime->Stop();  // idempotent
   EXPECT_FALSE(fs::exists(m_dir / "regtest" / "minicoind.pid"));
 }
@@ -188,6 +197,8 @@ TEST_F(NodeRuntimeTest, WalletsMiningAndNotifications) {
   ASSERT_EQ(hashes.size(), 3u);
   EXPECT_EQ(progress, (std::vector<std::pair<uint32_t, uint32_t>>{{1, 3}, {2, 3}, {3, 3}}));
   EXPECT_EQ(node->getStatus().tip.height, 3u);
+  EXPECT_EQ(node->getStatus().headers, 3u);
+  EXPECT_EQ(node->getStatus().verificationProgress, 1.0);
   EXPECT_EQ(HashHex(node->getStatus().tip.hash), HashHex(hashes.back()));
   EXPECT_TRUE(tips.WaitFor([](const std::vector<uint32_t>& v) { return !v.empty() && v.back() == 3; }));
 
