@@ -237,10 +237,9 @@ class LocalNode final : public ipc::Node {
     status.dataDir = m_runtime.datadir().string();
     status.walletsEnabled = m_runtime.wallets() != nullptr;
     status.uptimeSeconds = m_node.Uptime();
-    // TODO(p2p-merge): the best header's height from the node's header tree and
-    // Node::IsInitialBlockDownload(); until they exist the tip stands for the best header.
-    status.headers = status.tip.height;
-    status.initialDownload = false;
+    // The best header may be behind the tip for a moment (a block mined here): progress stays 1.
+    status.headers = std::max(status.tip.height, m_node.header_tree().BestHeader().height);
+    status.initialDownload = m_node.IsInitialBlockDownload();
     status.verificationProgress =
         status.headers == 0 ? 1.0 : std::min(1.0, static_cast<double>(status.tip.height) / status.headers);
     status.connections = WithNet<uint32_t>(0, [](ipc::Net& net) { return net.getNetworkInfo().connections; });
