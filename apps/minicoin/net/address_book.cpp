@@ -1,24 +1,17 @@
 // The address book and its file.
 #include "net/address_book.h"
 
+#include "net/data_file.h"
 #include "primitives/hash.h"
 #include "primitives/serialize.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <tuple>
 
 namespace minicoin::net {
 namespace {
 
 constexpr std::array<uint8_t, 4> kFileMagic = {'m', 'c', 'p', 'd'};
-constexpr std::size_t kChecksumSize = 32;
 constexpr int64_t kMaxAddressAge = int64_t{30} * 24 * 60 * 60;
 constexpr int64_t kFailingTooLong = int64_t{7} * 24 * 60 * 60;
 constexpr uint32_t kMaxFailuresAfterSuccess = 10;
@@ -66,35 +59,6 @@ NetAddress ReadAddress(Reader& reader) {
   const uint8_t low = reader.U8();
   address.port = static_cast<uint16_t>(reader.U8() << 8 | low);
   return address;
-}
-
-std::string ErrnoText(const std::string& what, const std::filesystem::path& path) {
-  return what + " " + path.string() + ": " + std::strerror(errno);
-}
-
-// Writes all of `bytes` to `path`, flushed to disk. Returns an error text on failure.
-std::optional<std::string> WriteFileSynced(const std::filesystem::path& path,
-                                           std::span<const uint8_t> bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoText("cannot create", path);
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string error = ErrnoText("cannot write", path);
-      ::close(fd);
-      return error;
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    std::string error = ErrnoText("cannot flush", path);
-    ::close(fd);
-    return error;
-  }
-  if (::close(fd) != 0) return ErrnoText("cannot close", path);
-  return std::nullopt;
 }
 
 }  // namespace
@@ -325,71 +289,25 @@ std::vector<uint8_t> AddressBook::Serialize() const {
 
 std::optional<std::string> AddressBook::Save(const std::filesystem::path& path) const {
   std::lock_guard save_lock(m_save_mutex);
-  const std::vector<uint8_t> bytes = Serialize();
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  if (auto error = WriteFileSynced(temporary, bytes)) {
-    ::unlink(temporary.c_str());
-    return error;
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::string error = ErrnoText("cannot rename " + temporary.string() + " to", path);
-    ::unlink(temporary.c_str());
-    return error;
-  }
-  // Make the rename itself durable.
-  const std::filesystem::path folder =
-      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return std::nullopt;
+  return WriteFileAtomically(path, Serialize());
 }
 
 AddressBookLoad AddressBook::Load(const std::filesystem::path& path) {
-  std::error_code exists_error;
-  if (!std::filesystem::exists(path, exists_error) && !exists_error) {
+  DataFileRead file = ReadDataFile(path, kFileMagic, kAddressBookVersion, "peers");
+  if (file.status == DataFileRead::Status::kMissing) {
     std::lock_guard lock(m_mutex);
     m_entries.clear();
     m_tried_count = 0;
     return {AddressBookLoad::Status::kMissing, ""};
   }
+  if (file.status == DataFileRead::Status::kCorrupt) return {AddressBookLoad::Status::kCorrupt, file.error};
   auto corrupt = [&](const std::string& why) {
     return AddressBookLoad{AddressBookLoad::Status::kCorrupt, path.string() + ": " + why};
   };
-  if (!std::filesystem::is_regular_file(path, exists_error)) return corrupt("not a regular file");
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return corrupt(std::string("cannot open: ") + std::strerror(errno));
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
-                                   std::istreambuf_iterator<char>());
-  if (file.bad()) return corrupt("read error");
-  if (bytes.size() < kFileMagic.size() + 4 + kChecksumSize) {
-    return corrupt("truncated (" + std::to_string(bytes.size()) + " bytes)");
-  }
-  if (!std::equal(kFileMagic.begin(), kFileMagic.end(), bytes.begin())) {
-    return corrupt("not a peers file (wrong magic)");
-  }
-  const std::span<const uint8_t> contents(bytes.data(), bytes.size() - kChecksumSize);
-  {
-    // Check the version before the checksum, so a file from another version says so.
-    Reader reader(contents.subspan(kFileMagic.size()));
-    const uint32_t version = reader.U32();
-    if (version != kAddressBookVersion) {
-      return corrupt("version " + std::to_string(version) + ", expected " +
-                     std::to_string(kAddressBookVersion));
-    }
-  }
-  const Uint256 checksum = Sha256d(contents);
-  if (!std::equal(checksum.bytes().begin(), checksum.bytes().end(),
-                  bytes.end() - static_cast<std::ptrdiff_t>(kChecksumSize))) {
-    return corrupt("checksum mismatch (damaged or truncated)");
-  }
   std::map<Key, AddressInfo> entries;
   std::size_t tried_count = 0;
   try {
-    Reader reader(contents.subspan(kFileMagic.size() + 4));
+    Reader reader(file.body);
     const std::size_t count =
         reader.Count(m_options.max_new + m_options.max_tried, "address book entries");
     for (std::size_t i = 0; i < count; ++i) {

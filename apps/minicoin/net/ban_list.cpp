@@ -1,52 +1,17 @@
 // BanList: banned IP addresses and banlist.dat.
 #include "net/ban_list.h"
 
+#include "net/data_file.h"
 #include "primitives/serialize.h"
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <span>
 
 namespace minicoin::net {
 namespace {
 
 constexpr std::array<uint8_t, 4> kFileMagic{'m', 'c', 'b', 'l'};
-constexpr std::size_t kChecksumSize = 32;
-
-std::string ErrnoText(const std::string& what, const std::filesystem::path& path) {
-  return what + " " + path.string() + ": " + std::strerror(errno);
-}
-
-std::optional<std::string> WriteFileSynced(const std::filesystem::path& path,
-                                           std::span<const uint8_t> bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoText("cannot create", path);
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string error = ErrnoText("cannot write", path);
-      ::close(fd);
-      return error;
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    std::string error = ErrnoText("cannot flush", path);
-    ::close(fd);
-    return error;
-  }
-  if (::close(fd) != 0) return ErrnoText("cannot close", path);
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -117,63 +82,22 @@ std::vector<uint8_t> BanList::Serialize(int64_t now) const {
 
 std::optional<std::string> BanList::Save(const std::filesystem::path& path, int64_t now) const {
   std::lock_guard save_lock(m_save_mutex);
-  const std::vector<uint8_t> bytes = Serialize(now);
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  if (auto error = WriteFileSynced(temporary, bytes)) {
-    ::unlink(temporary.c_str());
-    return error;
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::string error = ErrnoText("cannot rename " + temporary.string() + " to", path);
-    ::unlink(temporary.c_str());
-    return error;
-  }
-  const std::filesystem::path folder =
-      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return std::nullopt;
+  return WriteFileAtomically(path, Serialize(now));
 }
 
 BanListLoad BanList::Load(const std::filesystem::path& path, int64_t now) {
-  std::error_code exists_error;
-  if (!std::filesystem::exists(path, exists_error) && !exists_error) {
+  DataFileRead file = ReadDataFile(path, kFileMagic, kBanListVersion, "ban list");
+  if (file.status == DataFileRead::Status::kMissing) {
     Clear();
     return {BanListLoad::Status::kMissing, ""};
   }
+  if (file.status == DataFileRead::Status::kCorrupt) return {BanListLoad::Status::kCorrupt, file.error};
   auto corrupt = [&](const std::string& why) {
     return BanListLoad{BanListLoad::Status::kCorrupt, path.string() + ": " + why};
   };
-  if (!std::filesystem::is_regular_file(path, exists_error)) return corrupt("not a regular file");
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return corrupt(std::string("cannot open: ") + std::strerror(errno));
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
-                                   std::istreambuf_iterator<char>());
-  if (file.bad()) return corrupt("read error");
-  if (bytes.size() < kFileMagic.size() + 4 + kChecksumSize) {
-    return corrupt("truncated (" + std::to_string(bytes.size()) + " bytes)");
-  }
-  if (!std::equal(kFileMagic.begin(), kFileMagic.end(), bytes.begin())) {
-    return corrupt("not a ban list file (wrong magic)");
-  }
-  const std::span<const uint8_t> contents(bytes.data(), bytes.size() - kChecksumSize);
   std::map<IpAddress, Entry> entries;
   try {
-    Reader reader(contents.subspan(kFileMagic.size()));
-    const uint32_t version = reader.U32();
-    if (version != kBanListVersion) {
-      return corrupt("version " + std::to_string(version) + ", expected " +
-                     std::to_string(kBanListVersion));
-    }
-    const Uint256 checksum = Sha256d(contents);
-    if (!std::equal(checksum.bytes().begin(), checksum.bytes().end(),
-                    bytes.end() - static_cast<std::ptrdiff_t>(kChecksumSize))) {
-      return corrupt("checksum mismatch");
-    }
+    Reader reader(file.body);
     const std::size_t count = reader.Count(kMaxBanEntries, "ban entries");
     for (std::size_t i = 0; i < count; ++i) {
       IpAddress ip{};

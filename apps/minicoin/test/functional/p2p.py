@@ -7,6 +7,8 @@ import socket
 import struct
 import time
 
+from framework import compact_size
+
 # Network magic of each chain (docs/network.md).
 MAGIC = {"main": bytes.fromhex("f3c6a5e9"), "test": bytes.fromhex("0b6d6307"), "regtest": bytes.fromhex("e67c9d3a")}
 PROTOCOL_VERSION = 1
@@ -19,16 +21,6 @@ def checksum(payload):
 def frame(command, payload, magic=MAGIC["regtest"]):
     name = command.encode().ljust(12, b"\0")
     return magic + name + struct.pack("<I", len(payload)) + checksum(payload) + payload
-
-
-def compact_size(n):
-    if n < 0xFD:
-        return bytes([n])
-    if n <= 0xFFFF:
-        return b"\xfd" + struct.pack("<H", n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + struct.pack("<I", n)
-    return b"\xff" + struct.pack("<Q", n)
 
 
 def address(ip="127.0.0.1", port=0, services=0):
