@@ -823,27 +823,31 @@ TEST(ConnectionManagerTest, AutomaticOutboundUsesTheAddressBook) {
 class MessageThreadGate {
  public:
   explicit MessageThreadGate(ConnectionManager& manager) {
-    manager.Post([this] {
-      std::unique_lock lock(m_mutex);
-      m_entered = true;
-      m_cv.notify_all();
-      m_cv.wait(lock, [&] { return m_released; });
+    // The posted task shares the state: it may still be leaving its wait when the gate is gone.
+    manager.Post([state = m_state] {
+      std::unique_lock lock(state->mutex);
+      state->entered = true;
+      state->cv.notify_all();
+      state->cv.wait(lock, [&] { return state->released; });
     });
-    std::unique_lock lock(m_mutex);
-    m_cv.wait(lock, [&] { return m_entered; });
+    std::unique_lock lock(m_state->mutex);
+    m_state->cv.wait(lock, [&] { return m_state->entered; });
   }
   ~MessageThreadGate() { Release(); }
   void Release() {
-    std::lock_guard lock(m_mutex);
-    m_released = true;
-    m_cv.notify_all();
+    std::lock_guard lock(m_state->mutex);
+    m_state->released = true;
+    m_state->cv.notify_all();
   }
 
  private:
-  std::mutex m_mutex;
-  std::condition_variable m_cv;
-  bool m_entered = false;
-  bool m_released = false;
+  struct State {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool entered = false;
+    bool released = false;
+  };
+  std::shared_ptr<State> m_state = std::make_shared<State>();
 };
 
 TEST(ConnectionManagerTest, OneFloodingPeerDoesNotStarveAnother) {
