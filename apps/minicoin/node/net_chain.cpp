@@ -219,14 +219,7 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     std::vector<Block> children;
     {
       std::lock_guard<std::mutex> lock(m_park_mutex);
-      auto [first, last] = m_parked_by_parent.equal_range(parent);
-      for (auto it = first; it != last; ++it) {
-        auto parked = m_parked.find(it->second);
-        m_parked_bytes -= parked->second.bytes;
-        children.push_back(std::move(parked->second.block));
-        m_parked.erase(parked);
-      }
-      m_parked_by_parent.erase(first, last);
+      children = TakeParkedChildrenLocked(parent);
     }
     for (Block& child : children) SubmitWithChildren(std::move(child), verdicts, batch);
   }
@@ -256,15 +249,21 @@ void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict
       continue;  // its parked children wait for a good copy
     }
     std::lock_guard<std::mutex> lock(m_park_mutex);
-    auto [begin, end] = m_parked_by_parent.equal_range(hash);
-    for (auto it = begin; it != end; ++it) {
-      auto parked = m_parked.find(it->second);
-      m_parked_bytes -= parked->second.bytes;
-      queue.push_back(std::move(parked->second.block));
-      m_parked.erase(parked);
-    }
-    m_parked_by_parent.erase(begin, end);
+    for (Block& child : TakeParkedChildrenLocked(hash)) queue.push_back(std::move(child));
   }
+}
+
+std::vector<Block> NodeNetChain::TakeParkedChildrenLocked(const Uint256& parent) {
+  std::vector<Block> children;
+  auto [first, last] = m_parked_by_parent.equal_range(parent);
+  for (auto it = first; it != last; ++it) {
+    auto parked = m_parked.find(it->second);
+    m_parked_bytes -= parked->second.bytes;
+    children.push_back(std::move(parked->second.block));
+    m_parked.erase(parked);
+  }
+  m_parked_by_parent.erase(first, last);
+  return children;
 }
 
 bool NodeNetChain::Park(const Uint256& hash, Block block, std::size_t bytes) {

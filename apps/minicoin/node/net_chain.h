@@ -100,6 +100,8 @@ class NodeNetChain final : public ipc::NetChain {
   // Needs m_process_mutex.
   void SubmitWithChildren(Block block, std::vector<ipc::BlockVerdict>& verdicts,
                           const std::map<Uint256, std::size_t, UintLess>& batch);
+  // Removes the blocks parked on `parent` from the pool and returns them. Needs m_park_mutex.
+  std::vector<Block> TakeParkedChildrenLocked(const Uint256& parent);
   // Fills `verdict` from a Node::SubmitBlock result.
   void SetVerdict(ipc::BlockVerdict& verdict, const Uint256& hash, bool accepted, bool duplicate,
                   const std::string& reason);
