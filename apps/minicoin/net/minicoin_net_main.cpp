@@ -7,6 +7,7 @@
 #include "common/args.h"
 #include "common/logging.h"
 #include "common/sandbox.h"
+#include "ipc/connection_log.h"
 #include "ipc/echo.h"
 #include "ipc/partial_init.h"
 #include "net/net_options.h"
@@ -28,20 +29,6 @@ namespace minicoin {
 namespace {
 
 constexpr const char* kVersion = "minicoin 0.1.0";
-
-crossproc::ConnectionOptions IpcOptions(Logger& log) {
-  crossproc::ConnectionOptions options;
-  options.name = "minicoin-net";
-  options.debug_ipc = log.WillLog(LogCategory::kIpc);
-  options.log = [&log](crossproc::LogLevel level, const std::string& line) {
-    if (level == crossproc::LogLevel::kError || level == crossproc::LogLevel::kWarning) {
-      log.Warning("ipc: %s", line.c_str());
-    } else {
-      log.Debug(LogCategory::kIpc, "%s", line.c_str());
-    }
-  };
-  return options;
-}
 
 // What minicoin-net offers its node: one Net at a time, over the node's NetChain.
 class NetInit final : public ipc::PartialInit {
@@ -154,7 +141,7 @@ int Main(int argc, char** argv) {
     return 1;
   }
   auto init = std::make_shared<NetInit>(std::move(*options), log);
-  std::optional<int> code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<ipc::Init>(init), IpcOptions(log));
+  std::optional<int> code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<ipc::Init>(init), IpcConnectionOptions(log, "minicoin-net"));
   log.Info("the node disconnected; exiting");
   return code.value_or(1);
 }

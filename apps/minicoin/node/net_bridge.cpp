@@ -3,6 +3,7 @@
 
 #include "common/args.h"
 #include "common/logging.h"
+#include "ipc/connection_log.h"
 #include "net/net_options.h"
 #include "net/net_service.h"
 #include "node/net_chain.h"
@@ -179,16 +180,7 @@ int NetBridge::ProcessId() {
 std::shared_ptr<NetBridge::Child> NetBridge::SpawnChild() {
   Logger& log = m_node.log();
   crossproc::SpawnOptions options;
-  options.connection.name = "minicoin-node";
-  const bool debug_ipc = log.WillLog(LogCategory::kIpc);
-  options.connection.debug_ipc = debug_ipc;
-  options.connection.log = [&log](crossproc::LogLevel level, const std::string& line) {
-    if (level == crossproc::LogLevel::kError || level == crossproc::LogLevel::kWarning) {
-      log.Warning("net ipc: %s", line.c_str());
-    } else {
-      MINICOIN_LOG_DEBUG(log, LogCategory::kIpc, "%s", line.c_str());
-    }
-  };
+  options.connection = IpcConnectionOptions(log, "minicoin-node", "net ipc");
   const ArgsManager& args = m_node.args();
   std::vector<std::string> extra = net::NetOptionArguments(args);
   extra.push_back("-datadir=" + args.GetDataDirBase().string());

@@ -1,17 +1,17 @@
 // The node's wiring and NodeMain.
 #include "node/node.h"
 
-#include "node/net_bridge.h"
-
 #include "chain/params.h"
 #include "chain/prune.h"
 #include "chain/reindex.h"
 #include "chain/tx_index.h"
+#include "ipc/connection_log.h"
 #include "ipc/echo.h"
 #include "ipc/partial_init.h"
 #include "mining/block_assembler.h"
 #include "node/chain_interface.h"
 #include "node/mining_interface.h"
+#include "node/net_bridge.h"
 #include "node/node_interface.h"
 #include "node/wallet_processes.h"
 #include "node/rpc_util.h"
@@ -272,20 +272,6 @@ void LoadStartupWallets(const ArgsManager& args, Logger& log, WalletDirectory& d
       log.Info("wallet %s: created", name.c_str());
     }
   }
-}
-
-crossproc::ConnectionOptions IpcConnectionOptions(Logger& log, const std::string& name) {
-  crossproc::ConnectionOptions options;
-  options.name = name;
-  options.debug_ipc = log.WillLog(LogCategory::kIpc);
-  options.log = [&log](crossproc::LogLevel level, const std::string& line) {
-    if (level == crossproc::LogLevel::kError || level == crossproc::LogLevel::kWarning) {
-      log.Warning("ipc: %s", line.c_str());
-    } else {
-      log.Debug(LogCategory::kIpc, "%s", line.c_str());
-    }
-  };
-  return options;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "common/args.h"
 #include "common/logging.h"
+#include "ipc/connection_log.h"
 #include "ipc/wallet_error.h"
 #include "node/chain_interface.h"
 #include "node/node.h"
@@ -127,16 +128,8 @@ WalletProcesses::~WalletProcesses() { Shutdown(std::chrono::seconds(5)); }
 
 std::unique_ptr<WalletProcesses::Spawned> WalletProcesses::Spawn(const std::string& name) {
   crossproc::SpawnOptions options;
-  options.connection.name = "minicoin-node";
-  bool debug_ipc = m_log.WillLog(LogCategory::kIpc);
-  options.connection.debug_ipc = debug_ipc;
-  options.connection.log = [this](crossproc::LogLevel level, const std::string& line) {
-    if (level == crossproc::LogLevel::kError || level == crossproc::LogLevel::kWarning) {
-      m_log.Warning("wallet ipc: %s", line.c_str());
-    } else {
-      MINICOIN_LOG_DEBUG(m_log, LogCategory::kIpc, "%s", line.c_str());
-    }
-  };
+  options.connection = IpcConnectionOptions(m_log, "minicoin-node", "wallet ipc");
+  const bool debug_ipc = options.connection.debug_ipc;
   // The wallet finds the config file and the chain's folder as the node did.
   std::string datadir = m_node.args().GetDataDirBase().string();
   std::string chain = m_node.chain().params().name;

@@ -5,6 +5,7 @@
 #include "common/args.h"
 #include "common/logging.h"
 #include "common/sandbox.h"
+#include "ipc/connection_log.h"
 #include "ipc/echo.h"
 #include "ipc/partial_init.h"
 #include "ipc/wallet_error.h"
@@ -37,20 +38,6 @@ namespace minicoin {
 namespace {
 
 constexpr const char* kVersion = "minicoin 0.1.0";
-
-crossproc::ConnectionOptions IpcOptions(Logger& log) {
-  crossproc::ConnectionOptions options;
-  options.name = "minicoin-wallet";
-  options.debug_ipc = log.WillLog(LogCategory::kIpc);
-  options.log = [&log](crossproc::LogLevel level, const std::string& line) {
-    if (level == crossproc::LogLevel::kError || level == crossproc::LogLevel::kWarning) {
-      log.Warning("ipc: %s", line.c_str());
-    } else {
-      log.Debug(LogCategory::kIpc, "%s", line.c_str());
-    }
-  };
-  return options;
-}
 
 // The wallets behind the process's own RPC server: its loader, once there is one (a spawned
 // process makes it when the node hands over its chain). A spawned process's wallets are the
@@ -383,7 +370,7 @@ int RunAttached(const ArgsManager& args, Logger& log, const std::filesystem::pat
       crossproc::ResolveUnixAddress(args.GetArg("-ipcconnect", "unix"), (datadir / "node.sock").string());
   std::unique_ptr<crossproc::Connection> connection;
   try {
-    connection = crossproc::ConnectUnix(path, IpcOptions(log));
+    connection = crossproc::ConnectUnix(path, IpcConnectionOptions(log, "minicoin-wallet"));
   } catch (const std::exception& e) {
     std::cerr << "Error: cannot reach minicoin-node at " << path << ": " << e.what()
               << " (is it running with -ipcbind?)\n";
@@ -498,7 +485,7 @@ int RunSpawned(int argc, char** argv, const ArgsManager& args, Logger& log, cons
     }
   }
   auto init = std::make_shared<WalletInit>(datadir, options, log, wallets, startup_error);
-  std::optional<int> code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<ipc::Init>(init), IpcOptions(log));
+  std::optional<int> code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<ipc::Init>(init), IpcConnectionOptions(log, "minicoin-wallet"));
   log.Info("the node disconnected; exiting");
   if (service) service->Stop();
   wallets.SetLoader(nullptr);
