@@ -18,22 +18,17 @@
 // a short valid chain, transactions, getdata and getheaders) and exits.
 #include "chain/params.h"
 #include "chain/test_util.h"
-#include "common/args.h"
-#include "common/logging.h"
 #include "net/peer_logic.h"
 #include "net/peer_session.h"
 #include "net/protocol.h"
+#include "minicoin_node_harness.h"
 #include "node/net_chain.h"
-#include "node/node.h"
-
-#include <unistd.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -43,7 +38,6 @@
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace minicoin;
 using namespace minicoin::net;
 using std::chrono::microseconds;
@@ -83,39 +77,15 @@ class Sink final : public PeerSink {
 };
 
 struct Harness {
-  fs::path dir;
-  ArgsManager args;
-  Logger log;
-  std::unique_ptr<NodeRuntime> runtime;
+  fuzz::NodeHarness node;
   std::unique_ptr<NodeNetChain> chain;
 };
-
-fs::path g_dir;
-void RemoveDir() {
-  std::error_code ignored;
-  fs::remove_all(g_dir, ignored);
-}
 
 Harness& GetHarness() {
   static Harness* harness = [] {
     auto* h = new Harness;
-    h->dir = fs::temp_directory_path() / ("fuzz_minicoin_peer_" + std::to_string(::getpid()));
-    g_dir = h->dir;
-    fs::create_directories(h->dir);
-    std::atexit(RemoveDir);
-    NodeOptions options;
-    AddNodeOptions(h->args, options);
-    std::vector<std::string> words{"minicoind", "-datadir=" + h->dir.string(), "-regtest", "-server=0",
-                                   "-disablewallet", "-noconnect", "-listen=0"};
-    std::vector<const char*> argv;
-    for (const std::string& word : words) argv.push_back(word.c_str());
-    std::string error;
-    if (!h->args.ParseParameters(static_cast<int>(argv.size()), argv.data(), error) ||
-        !h->args.CheckDataDir(error) || !h->log.Open(LoggerOptions{}, error)) {
-      Fail(error);
-    }
-    h->runtime = NodeRuntime::Start(h->args, h->log, options);
-    h->chain = std::make_unique<NodeNetChain>(h->runtime->node());
+    fuzz::StartNode(h->node, "fuzz_minicoin_peer", {"-disablewallet", "-noconnect", "-listen=0"});
+    h->chain = std::make_unique<NodeNetChain>(h->node.runtime->node());
     return h;
   }();
   return *harness;
@@ -218,7 +188,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   Harness& harness = GetHarness();
   Sink sink;
   PeerLogicOptions options;
-  PeerLogic logic(options, sink, *harness.chain, harness.log);
+  PeerLogic logic(options, sink, *harness.chain, harness.node.log);
   std::array<std::unique_ptr<PeerSession>, kPeers> sessions;
   std::array<bool, kPeers> connected{};  // passed to PeerConnected
   microseconds now{1'000'000'000};
@@ -295,7 +265,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         break;
       }
       case 4: {  // the node's tip, announced
-        const BlockIndex& tip = harness.runtime->node().chain().Tip();
+        const BlockIndex& tip = harness.node.runtime->node().chain().Tip();
         logic.BlockTipChanged(tip.header, tip.height);
         apply_closes();
         break;
@@ -322,7 +292,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   }
   for (std::size_t i = 0; i < kPeers; ++i) close(i);
   if (!logic.SyncStats().empty()) Fail("state left after every peer disconnected");
-  const BlockIndex& tip = harness.runtime->node().chain().Tip();
-  if ((harness.runtime->node().chain().StatusOf(tip) & BlockIndex::kHaveData) == 0) Fail("the tip has no data");
+  const BlockIndex& tip = harness.node.runtime->node().chain().Tip();
+  if ((harness.node.runtime->node().chain().StatusOf(tip) & BlockIndex::kHaveData) == 0) Fail("the tip has no data");
   return 0;
 }

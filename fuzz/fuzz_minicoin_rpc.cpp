@@ -10,9 +10,7 @@
 // Methods that would leave the sandbox of the node's temporary data directory or stop the node
 // (stop, wallet files, passphrases with their deliberate slowness) are not called, nor long
 // block generation; everything else is.
-#include "common/args.h"
-#include "common/logging.h"
-#include "node/node.h"
+#include "minicoin_node_harness.h"
 #include "rpc/json.h"
 #include "rpc/server.h"
 #include "rpc/table.h"
@@ -20,7 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -28,18 +25,11 @@
 
 namespace {
 
-namespace fs = std::filesystem;
-using minicoin::ArgsManager;
 using minicoin::HttpRpcServer;
-using minicoin::Logger;
-using minicoin::NodeRuntime;
 using Json = nlohmann::json;
 
 struct Harness {
-  fs::path dir;
-  ArgsManager args;
-  Logger log;
-  std::unique_ptr<NodeRuntime> runtime;
+  fuzz::NodeHarness node;
   std::unique_ptr<HttpRpcServer> server;  // never started: only HandleBody is used
   std::vector<std::string> methods;
 };
@@ -56,34 +46,12 @@ const std::set<std::string>& Excluded() {
   return excluded;
 }
 
-fs::path g_dir;
-void RemoveDir() {
-  std::error_code ignored;
-  fs::remove_all(g_dir, ignored);
-}
-
 Harness& GetHarness() {
   static Harness* harness = [] {
     auto* h = new Harness;
-    h->dir = fs::temp_directory_path() / ("fuzz_minicoin_rpc_" + std::to_string(::getpid()));
-    g_dir = h->dir;
-    fs::create_directories(h->dir);
-    std::atexit(RemoveDir);
-    minicoin::NodeOptions options;
-    minicoin::AddNodeOptions(h->args, options);
-    std::vector<std::string> words{"minicoind", "-datadir=" + h->dir.string(), "-regtest",
-                                   "-server=0", "-wallet=fuzz"};
-    std::vector<const char*> argv;
-    for (const std::string& word : words) argv.push_back(word.c_str());
-    std::string error;
-    if (!h->args.ParseParameters(static_cast<int>(argv.size()), argv.data(), error) ||
-        !h->args.CheckDataDir(error) || !h->log.Open(minicoin::LoggerOptions{}, error)) {
-      std::fprintf(stderr, "fuzz_minicoin_rpc: %s\n", error.c_str());
-      std::abort();
-    }
-    h->runtime = NodeRuntime::Start(h->args, h->log, options);
-    h->server = std::make_unique<HttpRpcServer>(minicoin::HttpRpcServerOptions{}, h->runtime->rpc_table());
-    for (const std::string& method : h->runtime->rpc_table().Methods()) {
+    fuzz::StartNode(h->node, "fuzz_minicoin_rpc", {"-wallet=fuzz"});
+    h->server = std::make_unique<HttpRpcServer>(minicoin::HttpRpcServerOptions{}, h->node.runtime->rpc_table());
+    for (const std::string& method : h->node.runtime->rpc_table().Methods()) {
       if (Excluded().count(method) == 0) h->methods.push_back(method);
     }
     return h;
