@@ -156,6 +156,11 @@ void AddBlockJob::SetStoredPosition(FilePosition position) {
   m_stored_position = position;
 }
 
+void AddBlockJob::SetDeferSync() {
+  RequireConfiguring();
+  m_defer_sync = true;
+}
+
 std::string AddBlockJob::reason() const {
   if (m_reason.empty() && !m_accepted && !m_duplicate) {
     std::vector<std::string> errors = this->errors();
@@ -178,7 +183,8 @@ void AddBlockJob::Run() {
       m_reason = error->reason;
       return;
     }
-    ChainState::BlockResult result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now(), m_stored_position);
+    ChainState::BlockResult result = m_chain.AcceptBlock(m_block, hash, m_now ? *m_now : m_chain.Now(),
+                                                         m_stored_position, m_defer_sync);
     m_accepted = result.accepted;
     m_new_tip = result.new_tip;
     m_duplicate = result.duplicate;
@@ -401,8 +407,9 @@ std::shared_ptr<AddBlockJob> ChainState::AddBlock(Block block) {
   return std::make_shared<AddBlockJob>(*this, *m_pool, std::move(block));
 }
 
-ChainState::BlockResult ChainState::ProcessBlock(Block block) {
+ChainState::BlockResult ChainState::ProcessBlock(Block block, BlockSync sync) {
   std::shared_ptr<AddBlockJob> job = AddBlock(std::move(block));
+  if (sync == BlockSync::kDeferred) job->SetDeferSync();
   job->Start();
   job->Wait();
   return BlockResult{job->accepted(), job->new_tip(), job->duplicate(), job->reason()};
@@ -416,9 +423,32 @@ ChainState::BlockResult ChainState::ProcessStoredBlock(Block block, FilePosition
   return BlockResult{job->accepted(), job->new_tip(), job->duplicate(), job->reason()};
 }
 
-ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint256& hash, int64_t now,
-                                                const std::optional<FilePosition>& stored) {
+void ChainState::SyncPendingWrites() {
   std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  SyncRecordFiles();
+  FlushDirty();
+}
+
+bool ChainState::HasPendingWrites() const {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  return !m_dirty.empty() || m_block_files->HasUnsynced() || m_undo_files->HasUnsynced();
+}
+
+void ChainState::SyncRecordFiles() {
+  m_block_files->Sync();
+  m_undo_files->Sync();
+}
+
+ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint256& hash, int64_t now,
+                                                const std::optional<FilePosition>& stored, bool defer_sync) {
+  std::lock_guard<std::recursive_mutex> lock(m_mutex);
+  // For this block only: ConnectTip reads it for the undo records of the blocks it connects.
+  struct Restore {
+    bool& flag;
+    bool previous;
+    ~Restore() { flag = previous; }
+  } restore{m_defer_sync, m_defer_sync};
+  m_defer_sync = defer_sync;
   BlockResult result;
   if (auto known = m_index.find(hash); known != m_index.end()) {
     result.duplicate = true;
@@ -448,7 +478,7 @@ ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint25
   fields.prev = &parent;
   fields.tx_count = static_cast<uint32_t>(block.transactions.size());
   fields.status = BlockIndex::kHaveData;
-  fields.data_position = stored ? *stored : m_block_files->Append(block.Encode());
+  fields.data_position = stored ? *stored : m_block_files->Append(block.Encode(), defer_sync);
   BlockIndex* index = InsertIndex(fields);
   m_dirty.push_back(index);
   if (BetterCandidate(*index, *m_best_candidate) && CanActivate(*index)) m_best_candidate = index;
@@ -457,7 +487,7 @@ ChainState::BlockResult ChainState::AcceptBlock(const Block& block, const Uint25
   bool tip_changed = false;
   m_last_failure.clear();
   ActivateBestChain(index, &block, tip_changed);
-  FlushDirty();
+  if (!defer_sync) FlushDirty();
   if (tip_changed) PruneFiles();
   result.new_tip = m_active.back() != old_tip;
   if (index->IsInvalid()) {
@@ -567,6 +597,7 @@ void ChainState::WriteIndexTo(DatabaseBatch& batch, const BlockIndex& index) con
 
 void ChainState::FlushDirty() {
   if (m_dirty.empty()) return;
+  SyncRecordFiles();
   DatabaseBatch batch;
   for (const BlockIndex* index : m_dirty) WriteIndexTo(batch, *index);
   m_db->Write(batch, m_options.sync_writes);
@@ -580,9 +611,9 @@ bool ChainState::ConnectTip(BlockIndex& index, const Block& block, std::string& 
     return false;
   }
   // The undo data is synced before anything that points to it (the index entry, written with
-  // the next FlushDirty or coins flush) is written.
+  // the next FlushDirty or coins flush) is written: here, or by SyncRecordFiles before that write.
   try {
-    index.undo_position = m_undo_files->Append(EncodeUndo(undo));
+    index.undo_position = m_undo_files->Append(EncodeUndo(undo), m_defer_sync);
   } catch (...) {
     DisconnectBlock(block, undo, *m_coins);
     throw;
@@ -630,6 +661,7 @@ void ChainState::MaybeFlushCoins() {
 void ChainState::FlushCoinsUnlocked() {
   if (m_coins->DirtyCount() == 0 && m_flushed_best == m_active.back() && m_dirty.empty()) return;
   const BlockIndex& tip = *m_active.back();
+  SyncRecordFiles();
   DatabaseBatch batch;
   for (const BlockIndex* index : m_dirty) WriteIndexTo(batch, *index);
   batch.Put(kBestKey, EncodeBest(BestRecord{tip.hash, tip.height, m_coin_count, m_coin_total}));

@@ -116,6 +116,10 @@ class ChainState;
 // Adding one block: the context-free checks run in parallel with other jobs, the rest is
 // serialized by the chain's update lock. Configure before Start(); read the results after
 // Wait(). Thread-safe after Start().
+// When a block's records are made durable: before its acceptance returns, or at the next
+// ChainState::SyncPendingWrites (see AddBlockJob::SetDeferSync).
+enum class BlockSync { kNow, kDeferred };
+
 class AddBlockJob : public crossproc::Job {
  public:
   AddBlockJob(ChainState& chain, crossproc::WorkerPool& pool, Block block);
@@ -125,6 +129,11 @@ class AddBlockJob : public crossproc::Job {
   // The block is already in the block files at `position` (reindexing): it is indexed there
   // instead of being appended again.
   void SetStoredPosition(FilePosition position);
+  // The block's data and undo records are not synced, nor its index entry written, before the
+  // job completes: ChainState::SyncPendingWrites() (or any later write of the index) does it,
+  // for every such block at once. For batches of blocks from the network, which a crash would
+  // only make the node download again.
+  void SetDeferSync();
 
   const Block& block() const { return m_block; }
   // After Wait():
@@ -144,6 +153,7 @@ class AddBlockJob : public crossproc::Job {
   Block m_block;
   std::optional<int64_t> m_now;
   std::optional<FilePosition> m_stored_position;
+  bool m_defer_sync = false;
   bool m_accepted = false;
   bool m_new_tip = false;
   bool m_duplicate = false;
@@ -183,9 +193,15 @@ class ChainState {
     std::string reason;
   };
   // AddBlock, Start, Wait. Must not be called from the pool's threads if the pool has one thread.
-  BlockResult ProcessBlock(Block block);
+  // BlockSync::kDeferred is AddBlockJob::SetDeferSync.
+  BlockResult ProcessBlock(Block block, BlockSync sync = BlockSync::kNow);
   // ProcessBlock for a block already in the block files at `position` (reindexing).
   BlockResult ProcessStoredBlock(Block block, FilePosition position);
+  // Syncs the records of blocks accepted with AddBlockJob::SetDeferSync and writes their index
+  // entries (one sync per file, one index batch). Throws std::runtime_error on an I/O error.
+  void SyncPendingWrites();
+  // Whether records or index entries wait for SyncPendingWrites (or the next index write).
+  bool HasPendingWrites() const;
 
   const BlockIndex& Tip() const;
   uint32_t Height() const;
@@ -286,7 +302,9 @@ class ChainState {
   friend class AddBlockJob;
   // The serialized part of AddBlockJob.
   BlockResult AcceptBlock(const Block& block, const Uint256& hash, int64_t now,
-                          const std::optional<FilePosition>& stored);
+                          const std::optional<FilePosition>& stored, bool defer_sync);
+  // The rule behind every write of index entries: the records they point to are durable first.
+  void SyncRecordFiles();
   int64_t Now() const;
 
   void Load();
@@ -341,6 +359,7 @@ class ChainState {
   int64_t m_last_flush = 0;  // Now() at the last coins flush (or the open)
   std::vector<ChainListener*> m_listeners;
   std::string m_last_failure;  // why the block being accepted failed to connect
+  bool m_defer_sync = false;  // the block being accepted defers its syncs (AddBlockJob::SetDeferSync)
 };
 
 // Sha256d over the coins in the canonical order (by CoinKey), each as its key and its

@@ -436,6 +436,49 @@ TEST_F(ChainStateTest, ReopensAfterACleanClose) {
   EXPECT_EQ(chain.Height(), 103u);
 }
 
+TEST_F(ChainStateTest, DeferredBlocksBecomeDurableTogether) {
+  ChainStateOptions options = Options(true);
+  options.max_block_file_size = 4096;  // the batch crosses into new block files
+  Uint256 synced_tip;
+  Uint256 closed_tip;
+  {
+    ChainState chain(options);
+    Extend(chain, 2);
+    EXPECT_FALSE(chain.HasPendingWrites());
+    for (int i = 0; i < 30; ++i) {
+      ChainState::BlockResult result = chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), BlockSync::kDeferred);
+      ASSERT_TRUE(result.accepted) << result.reason;
+      EXPECT_TRUE(chain.HasPendingWrites());
+    }
+    // Readable at once; durable, with their index entries written, after the sync.
+    EXPECT_TRUE(chain.ReadBlock(chain.Tip()).has_value());
+    chain.SyncPendingWrites();
+    EXPECT_FALSE(chain.HasPendingWrites());
+    synced_tip = chain.Tip().hash;
+    // A block accepted the usual way writes what a deferred one left pending.
+    chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), BlockSync::kDeferred);
+    EXPECT_TRUE(chain.HasPendingWrites());
+    Extend(chain, 1);
+    EXPECT_FALSE(chain.HasPendingWrites());
+    // Left pending at close: the close writes them.
+    chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), BlockSync::kDeferred);
+    EXPECT_TRUE(chain.HasPendingWrites());
+    closed_tip = chain.Tip().hash;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "blocks" / "blk00001.dat"));
+  ChainState chain(options);
+  EXPECT_EQ(chain.Height(), 35u);
+  EXPECT_EQ(chain.Tip().hash, closed_tip);
+  ASSERT_NE(chain.Lookup(synced_tip), nullptr);
+  for (uint32_t height = 0; height <= chain.Height(); ++height) {
+    const BlockIndex* index = chain.AtHeight(height);
+    EXPECT_TRUE(chain.ReadBlock(*index).has_value()) << height;
+    if (height > 0) {
+      EXPECT_TRUE(chain.ReadUndo(*index).has_value()) << height;
+    }
+  }
+}
+
 TEST_F(ChainStateTest, RemembersInvalidBlocksAcrossRestarts) {
   Uint256 bad_hash;
   {

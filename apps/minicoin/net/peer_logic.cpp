@@ -358,7 +358,15 @@ void PeerLogic::ScheduleDownloads(microseconds now) {
   m_last_schedule = now;
   m_status = m_chain.getStatus();
   const int64_t tip_height = m_status.tipHeight;
-  // One getBlocksToDownload per distinct peer best header.
+  // One getBlocksToDownload per distinct peer best header, as long as this pass can use: the
+  // hashes it filters out (in flight, received, announced as not found) plus a full set of
+  // requests for every peer. Asking for the whole window each time made the node look up a
+  // thousand blocks per tick.
+  std::size_t filtered = m_blocks_in_flight.size() + m_received_blocks.size();
+  std::size_t not_found = 0;
+  for (const auto& [peer, state] : m_peers) not_found = std::max(not_found, state.not_found.size());
+  const std::size_t wanted = std::min<std::size_t>(
+      m_options.download_window, filtered + not_found + m_peers.size() * m_options.max_blocks_in_flight_per_peer);
   std::map<Uint256, std::vector<Uint256>> lists;
   for (auto& entry : m_peers) {
     const PeerId peer = entry.first;  // named, not bound: the lambdas below capture them
@@ -372,7 +380,7 @@ void PeerLogic::ScheduleDownloads(microseconds now) {
     if (list_it == lists.end()) {
       std::vector<Uint256> hashes;
       for (const auto& bytes :
-           m_chain.getBlocksToDownload((*state.best_hash).ToBytes(), m_options.download_window)) {
+           m_chain.getBlocksToDownload((*state.best_hash).ToBytes(), static_cast<uint32_t>(wanted))) {
         if (auto hash = Uint256::FromBytes(bytes)) hashes.push_back(*hash);
       }
       list_it = lists.emplace(*state.best_hash, std::move(hashes)).first;

@@ -163,7 +163,15 @@ std::vector<Uint256> HeaderTree::MissingBlocks(const Uint256& target_hash, std::
   std::vector<Uint256> missing;
   const BlockIndex* target = FindLocked(target_hash);
   if (target == nullptr || max == 0 || IsInvalidLocked(*target)) return missing;
-  const BlockIndex* fork = m_chain.FindFork(*target);
+  // The fork by hash: until Refresh swaps them out, the tree's own entries stand for blocks the
+  // chain stored since, so following pointers into the active chain would find the fork where
+  // the tree was last refreshed, and every block above it would be looked up on each call.
+  const BlockIndex* fork = target->Ancestor(std::min(target->height, m_chain.Height()));
+  while (fork != nullptr) {
+    const BlockIndex* active = m_chain.AtHeight(fork->height);
+    if (active != nullptr && active->hash == fork->hash) break;
+    fork = fork->prev;
+  }
   if (fork == nullptr) return missing;
   const uint32_t top = std::min(target->height, max_height);
   if (top <= fork->height) return missing;
@@ -249,3 +257,4 @@ void HeaderTree::RefreshLocked() {
 }
 
 }  // namespace minicoin
+

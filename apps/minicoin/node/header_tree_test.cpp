@@ -272,6 +272,24 @@ TEST_F(HeaderTreeTest, MissingBlocksLowestFirstWithinTheWindowAcrossForks) {
   EXPECT_EQ(missing, (std::vector<Uint256>{fork[2].header.Hash(), fork[3].header.Hash(), fork[4].header.Hash()}));
 }
 
+TEST_F(HeaderTreeTest, MissingBlocksFollowsTheChainStoredSinceTheLastRefresh) {
+  HeaderTree tree(chain);
+  std::vector<Block> blocks = Branch(chain.Tip(), 12);
+  ASSERT_EQ(tree.AcceptHeaders(Headers(blocks), Now()).error, "");
+  // Stored without a Refresh: the tree's entries still stand for these blocks.
+  Store({blocks.begin(), blocks.begin() + 8});
+  const Uint256 target = blocks.back().header.Hash();
+  EXPECT_EQ(tree.MissingBlocks(target, 3, 1000, {}),
+            (std::vector<Uint256>{blocks[8].header.Hash(), blocks[9].header.Hash(), blocks[10].header.Hash()}));
+  // The window counts from the chain's tip (height 8).
+  EXPECT_EQ(tree.MissingBlocks(target, 10, 9, {}), (std::vector<Uint256>{blocks[8].header.Hash()}));
+  // A branch from below the stored blocks, with more work: its blocks above the fork.
+  std::vector<Block> fork = Branch(*chain.AtHeight(6), 8, 3);
+  ASSERT_EQ(tree.AcceptHeaders(Headers(fork), Now()).error, "");
+  EXPECT_EQ(tree.MissingBlocks(fork.back().header.Hash(), 2, 1000, {}),
+            (std::vector<Uint256>{fork[0].header.Hash(), fork[1].header.Hash()}));
+}
+
 TEST_F(HeaderTreeTest, RefreshGivesStoredEntriesToTheChainAndDropsStaleBranches) {
   HeaderTree tree(chain);
   std::vector<Block> blocks = Branch(chain.Tip(), 6);

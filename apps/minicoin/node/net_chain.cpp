@@ -224,6 +224,13 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     for (Block& child : children) SubmitWithChildren(std::move(child), verdicts, batch);
   }
 
+  // The batch's blocks become durable together: one sync of each record file, one index write.
+  // On failure they stay pending, and the next write of the index tries again.
+  try {
+    chain.SyncPendingWrites();
+  } catch (const std::exception& e) {
+    m_node.log().Error("%s", (std::string("cannot make the received blocks durable: ") + e.what()).c_str());
+  }
   if (speculation) speculation->Wait();
   return verdicts;
 }
@@ -237,7 +244,7 @@ void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict
     Block block = std::move(queue.front());
     queue.pop_front();
     const Uint256 hash = block.header.Hash();
-    ChainState::BlockResult result = m_node.SubmitBlock(std::move(block));
+    ChainState::BlockResult result = m_node.SubmitBlock(std::move(block), BlockSync::kDeferred);
     if (auto it = batch.find(hash); it != batch.end()) {
       SetVerdict(verdicts[it->second], hash, result.accepted, result.duplicate, result.reason);
     }
@@ -324,6 +331,10 @@ std::optional<crossproc::ParallelForHandle> NodeNetChain::StartSpeculativeChecks
     }
   }
   if (checks->empty()) return std::nullopt;
+  // Connection goes from the batch's first block forwards and verifies what the cache lacks; the
+  // speculative runners go from its last block backwards, so the two meet once instead of
+  // verifying the same signatures side by side.
+  std::reverse(checks->begin(), checks->end());
   SignatureCache* cache = &m_node.signature_cache();
   // One runner fewer than the pool's threads (at least one): a thread stays free for the blocks'
   // validation jobs, which then run alongside the checks instead of after them.

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 namespace minicoin {
@@ -59,10 +60,38 @@ bool operator<(const Uint256& a, const Uint256& b) {
   return false;
 }
 
+namespace {
+
+// The digest is fetched from the provider once: EVP_sha256() makes every EVP_DigestInit look it
+// up again, which costs more than hashing a transaction. Each thread keeps one context.
+const EVP_MD* Sha256Method() {
+  static const EVP_MD* const method = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) throw std::runtime_error("SHA-256 is not available from OpenSSL");
+    return fetched;
+  }();
+  return method;
+}
+
+struct DigestContextFree {
+  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+
+EVP_MD_CTX* ThreadDigestContext() {
+  thread_local std::unique_ptr<EVP_MD_CTX, DigestContextFree> context(EVP_MD_CTX_new());
+  if (!context) throw std::runtime_error("cannot allocate a SHA-256 context");
+  return context.get();
+}
+
+}  // namespace
+
 Uint256 Sha256(std::span<const uint8_t> data) {
   std::array<uint8_t, 32> digest{};
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 || size != 32) {
+  EVP_MD_CTX* context = ThreadDigestContext();
+  if (EVP_DigestInit_ex2(context, Sha256Method(), nullptr) != 1 ||
+      EVP_DigestUpdate(context, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context, digest.data(), &size) != 1 || size != 32) {
     throw std::runtime_error("SHA-256 failed");
   }
   return Uint256(digest);

@@ -93,7 +93,7 @@ std::filesystem::path RecordFiles::FilePath(uint32_t file) const {
   return m_options.dir / name;
 }
 
-FilePosition RecordFiles::Append(std::span<const uint8_t> payload) {
+FilePosition RecordFiles::Append(std::span<const uint8_t> payload, bool defer_sync) {
   if (payload.size() > kMaxRecordSize) throw std::runtime_error("record too large for the block files");
   std::vector<uint8_t> record(kHeaderSize + payload.size());
   std::memcpy(record.data(), kMagic, 4);
@@ -122,12 +122,40 @@ FilePosition RecordFiles::Append(std::span<const uint8_t> payload) {
     if (count <= 0) throw IoError("cannot write", path);
     written += static_cast<std::size_t>(count);
   }
-  if (m_options.sync) {
+  if (m_options.sync && defer_sync) {
+    m_unsynced.insert(m_file);
+    if (new_file || offset == 0) m_unsynced_directory = true;
+  } else if (m_options.sync) {
     if (::fdatasync(fd.get()) != 0) throw IoError("cannot sync", path);
     if (new_file || offset == 0) SyncDirectory(m_options.dir);
   }
   m_size = offset + record.size();
   return FilePosition{m_file, static_cast<uint32_t>(offset)};
+}
+
+void RecordFiles::Sync() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  while (!m_unsynced.empty()) {
+    const uint32_t file = *m_unsynced.begin();
+    std::filesystem::path path = FilePath(file);
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (fd.get() < 0 && errno == ENOENT && file != m_file) {
+      m_unsynced.erase(m_unsynced.begin());  // pruned meanwhile: nothing refers to it any more
+      continue;
+    }
+    if (fd.get() < 0) throw IoError("cannot open", path);
+    if (::fdatasync(fd.get()) != 0) throw IoError("cannot sync", path);
+    m_unsynced.erase(m_unsynced.begin());
+  }
+  if (m_unsynced_directory) {
+    SyncDirectory(m_options.dir);
+    m_unsynced_directory = false;
+  }
+}
+
+bool RecordFiles::HasUnsynced() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return !m_unsynced.empty() || m_unsynced_directory;
 }
 
 uint32_t RecordFiles::CurrentFile() const {

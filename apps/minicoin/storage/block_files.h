@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ struct RecordFilesOptions {
   std::filesystem::path dir;    // created if missing
   std::string prefix;           // "blk" gives blk00000.dat, blk00001.dat, ...
   uint32_t max_file_size = 128u << 20;  // a new file is started once a file reaches this size
-  bool sync = true;             // fsync each appended record (and the directory for a new file)
+  bool sync = true;             // make appended records durable (fdatasync, and the directory for a new file)
 };
 
 // A sequence of files of records. Each record: magic (4 bytes), payload length (u32 LE),
@@ -46,9 +47,15 @@ class RecordFiles {
   RecordFiles(const RecordFiles&) = delete;
   RecordFiles& operator=(const RecordFiles&) = delete;
 
-  // Appends one record and (with sync) makes it durable before returning. Throws
-  // std::runtime_error on an I/O error or a payload above kMaxRecordSize.
-  FilePosition Append(std::span<const uint8_t> payload);
+  // Appends one record and (with RecordFilesOptions::sync) makes it durable before returning;
+  // with `defer_sync` it is made durable by the next Sync() instead, so that many records cost
+  // one sync. Throws std::runtime_error on an I/O error or a payload above kMaxRecordSize.
+  FilePosition Append(std::span<const uint8_t> payload, bool defer_sync = false);
+  // Makes every record appended with `defer_sync` durable (each file written since, and the
+  // directory if a file was created). Does nothing when none is pending. Throws
+  // std::runtime_error on an I/O error; the records then stay pending.
+  void Sync();
+  bool HasUnsynced() const;
   // The payload at `position`; nullopt with `error` set if it is missing, truncated or corrupt.
   std::optional<std::vector<uint8_t>> Read(const FilePosition& position, std::string* error = nullptr) const;
 
@@ -64,6 +71,8 @@ class RecordFiles {
   mutable std::mutex m_mutex;
   uint32_t m_file = 0;    // guarded by m_mutex: the file being appended to
   uint64_t m_size = 0;    // guarded by m_mutex: its size
+  std::set<uint32_t> m_unsynced;  // guarded by m_mutex: files with records appended with defer_sync
+  bool m_unsynced_directory = false;  // guarded by m_mutex: a file was created since the last sync
 };
 
 // The numbers of the files `dir` holds with the name `prefix`NNNNN.dat, ascending (gaps are

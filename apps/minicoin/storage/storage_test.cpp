@@ -52,6 +52,36 @@ TEST(RecordFiles, AppendsReadsAndStartsNewFilesPastTheLimit) {
   for (std::size_t i = 1; i < positions.size(); ++i) EXPECT_LT(positions[i - 1], positions[i]);
 }
 
+TEST(RecordFiles, DeferredAppendsWaitForOneSync) {
+  TempDir dir;
+  RecordFiles files({.dir = dir.path, .prefix = "blk", .max_file_size = 1000, .sync = true});
+  EXPECT_FALSE(files.HasUnsynced());
+  FilePosition first = files.Append(Bytes(300, 1));
+  EXPECT_FALSE(files.HasUnsynced());  // synced before Append returned
+  std::vector<FilePosition> deferred;
+  for (uint8_t i = 0; i < 4; ++i) deferred.push_back(files.Append(Bytes(300, i), true));
+  EXPECT_EQ(deferred.back().file, 1u);  // into a new file
+  EXPECT_TRUE(files.HasUnsynced());
+  for (uint8_t i = 0; i < 4; ++i) EXPECT_EQ(files.Read(deferred[i]), Bytes(300, i));  // readable before the sync
+  files.Sync();
+  EXPECT_FALSE(files.HasUnsynced());
+  files.Sync();  // nothing pending: nothing to do
+
+  // A pending file removed meanwhile (pruned) is passed over.
+  files.Append(Bytes(300, 7), true);
+  files.Append(Bytes(300, 8), true);
+  EXPECT_EQ(files.CurrentFile(), 2u);
+  ASSERT_TRUE(files.RemoveFile(1));
+  files.Sync();
+  EXPECT_FALSE(files.HasUnsynced());
+  EXPECT_EQ(files.Read(first), Bytes(300, 1));
+
+  // Without RecordFilesOptions::sync nothing is ever pending.
+  RecordFiles unsynced({.dir = dir.path / "other", .prefix = "blk", .sync = false});
+  unsynced.Append(Bytes(10, 1), true);
+  EXPECT_FALSE(unsynced.HasUnsynced());
+}
+
 TEST(RecordFiles, DetectsCorruptionAndBadPositions) {
   TempDir dir;
   RecordFiles files({.dir = dir.path, .prefix = "rev", .sync = false});

@@ -3,19 +3,28 @@
 
 #include "validation/tx_check.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
-#include <vector>
+#include <stdexcept>
 
 namespace minicoin {
 
-SignatureCache::SignatureCache(std::size_t max_entries) : m_max_entries(std::max<std::size_t>(1, max_entries)) {}
+SignatureCache::SignatureCache(std::size_t max_entries) : m_max_entries(std::max<std::size_t>(1, max_entries)) {
+  if (RAND_bytes(m_salt.data(), static_cast<int>(m_salt.size())) != 1) {
+    throw std::runtime_error("cannot draw the signature cache's salt");
+  }
+  m_entries.reserve(std::min<std::size_t>(m_max_entries, kDefaultMaxEntries) + 1);
+}
 
-Uint256 SignatureCache::KeyOf(const SignatureCheck& check) {
-  std::vector<uint8_t> bytes;
-  bytes.reserve(check.hash.bytes().size() + check.pubkey.size() + check.signature.size());
-  bytes.insert(bytes.end(), check.hash.bytes().begin(), check.hash.bytes().end());
-  bytes.insert(bytes.end(), check.pubkey.begin(), check.pubkey.end());
-  bytes.insert(bytes.end(), check.signature.begin(), check.signature.end());
+Uint256 SignatureCache::KeyOf(const SignatureCheck& check) const {
+  std::array<uint8_t, 32 + 32 + 32 + 64> bytes;
+  static_assert(sizeof(check.pubkey) == 32 && sizeof(check.signature) == 64);
+  uint8_t* out = bytes.data();
+  out = std::copy(m_salt.begin(), m_salt.end(), out);
+  out = std::copy(check.hash.bytes().begin(), check.hash.bytes().end(), out);
+  out = std::copy(check.pubkey.begin(), check.pubkey.end(), out);
+  std::copy(check.signature.begin(), check.signature.end(), out);
   return Sha256(bytes);
 }
 
