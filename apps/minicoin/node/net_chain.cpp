@@ -224,15 +224,26 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     for (Block& child : children) SubmitWithChildren(std::move(child), verdicts, batch);
   }
 
-  // The batch's blocks become durable together: one sync of each record file, one index write.
-  // On failure they stay pending, and the next write of the index tries again.
+  SyncAcceptedBlocks();
+  if (speculation) speculation->Wait();
+  return verdicts;
+}
+
+void NodeNetChain::SyncAcceptedBlocks() {
+  ChainState& chain = m_node.chain();
+  if (!chain.HasPendingWrites()) return;
+  const auto now = std::chrono::steady_clock::now();
+  const bool due = !m_node.IsInitialBlockDownload() || m_tree.BestHeader().hash == chain.Tip().hash ||
+                   now - m_last_sync >= m_options.initial_download_sync_interval;
+  if (!due) return;
+  // The blocks become durable together: one sync of each record file, one index write. On
+  // failure they stay pending, and the next write of the index tries again.
   try {
     chain.SyncPendingWrites();
+    m_last_sync = now;
   } catch (const std::exception& e) {
     m_node.log().Error("%s", (std::string("cannot make the received blocks durable: ") + e.what()).c_str());
   }
-  if (speculation) speculation->Wait();
-  return verdicts;
 }
 
 void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict>& verdicts,

@@ -6,6 +6,7 @@
 
 #include <crossproc/worker_pool.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -30,6 +31,11 @@ struct NetChainOptions {
   // Verify the signatures of a processBlocks batch on the worker pool while its blocks connect,
   // filling the node's signature cache.
   bool speculative_signature_checks = true;
+  // The blocks a processBlocks call accepted are made durable (one sync of the block and undo
+  // files, one index write) when the call ends; during initial download at most this often, or
+  // when the chain reaches the best header. A crash loses the blocks accepted since (nothing
+  // points to their records yet), and the node downloads them again.
+  std::chrono::milliseconds initial_download_sync_interval{1000};
 };
 
 // The NetChain the peer-to-peer layer calls: in minicoind directly, in minicoin-node through a
@@ -47,8 +53,9 @@ struct NetChainOptions {
 // whose spent outputs are known (the tip's coins, the mempool's, the outputs of the batch's
 // earlier blocks) are verified on the node's worker pool, and those that verify go to the node's
 // SignatureCache, which connecting a block consults. They take one thread fewer than the pool
-// has (at least one), in block order, so that the blocks' validation jobs run alongside them
-// on the thread left free and find the later blocks' signatures already verified. The cache holds exactly the verified
+// has (at least one) and go from the batch's last block backwards, while the blocks' validation
+// jobs run on the thread left free from the first block forwards: the two meet once, and the
+// jobs past that point find their signatures already verified. The cache holds exactly the verified
 // (hash, key, signature) triples, so a wrong guess costs time, never correctness. The call
 // returns once the speculative checks are done (parked blocks find theirs in the cache when they
 // connect later); at most kMaxSpeculativeChecks per call.
@@ -108,6 +115,9 @@ class NodeNetChain final : public ipc::NetChain {
   // Parks `block`; false if the pool is full even after dropping blocks nothing waits for.
   bool Park(const Uint256& hash, Block block, std::size_t bytes);
   bool IsParked(const Uint256& hash) const;
+  // Makes the accepted blocks durable when NetChainOptions::initial_download_sync_interval says
+  // so. Needs m_process_mutex.
+  void SyncAcceptedBlocks();
   // Starts verifying the signatures of `blocks` on the pool (see the class comment); the
   // returned handle completes when they are done. Nothing to do: a completed handle or none.
   std::optional<crossproc::ParallelForHandle> StartSpeculativeChecks(const std::vector<std::optional<Block>>& blocks);
@@ -119,6 +129,7 @@ class NodeNetChain final : public ipc::NetChain {
   const NetChainOptions m_options;
 
   std::mutex m_process_mutex;  // held through processBlocks
+  std::chrono::steady_clock::time_point m_last_sync;  // guarded by m_process_mutex
 
   mutable std::mutex m_park_mutex;
   // Guarded by m_park_mutex: parked blocks by hash, their hashes by parent (in arrival order),

@@ -475,6 +475,33 @@ TEST_F(NetChainTest, InitialDownloadLatchesOffOnceTheTipIsRecent) {
   EXPECT_FALSE(node->IsInitialBlockDownload());
 }
 
+TEST_F(NetChainTest, DuringInitialDownloadBatchesAreMadeDurableAtMostEveryInterval) {
+  const int64_t tip_time = Chain().Tip().header.time;
+  constexpr int64_t kDay = int64_t{24} * 60 * 60;
+  node->SetMockTime(tip_time + 30 * kDay);
+  NodeNetChain net(*node, NetChainOptions{.initial_download_sync_interval = std::chrono::hours(1)});
+  std::vector<Block> blocks = Branch(Chain().Tip(), 6);
+  ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
+  auto accept = [&](std::vector<Block> batch) {
+    for (const ipc::BlockVerdict& verdict : net.processBlocks(Encoded(batch))) EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  };
+  accept({blocks[0], blocks[1]});  // the first batch: no sync has happened yet
+  EXPECT_FALSE(Chain().HasPendingWrites());
+  accept({blocks[2], blocks[3]});  // within the interval, the best header still ahead
+  EXPECT_EQ(Chain().Height(), 4u);
+  EXPECT_TRUE(Chain().HasPendingWrites());
+  accept({blocks[4], blocks[5]});  // the chain reaches the best header
+  EXPECT_FALSE(Chain().HasPendingWrites());
+
+  // Out of initial download every batch is made durable.
+  node->SetMockTime(tip_time + 60);
+  ASSERT_FALSE(node->IsInitialBlockDownload());
+  std::vector<Block> more = Branch(Chain().Tip(), 3);
+  ASSERT_EQ(net.processHeaders(Headers(more)).error, "");
+  accept({more[0]});
+  EXPECT_FALSE(Chain().HasPendingWrites());
+}
+
 TEST_F(NetChainTest, LogMessagesReachTheNodeLog) {
   NodeNetChain net(*node);
   std::mutex mutex;
