@@ -120,6 +120,13 @@ class ChainState;
 // ChainState::SyncPendingWrites (see AddBlockJob::SetDeferSync).
 enum class BlockSync { kNow, kDeferred };
 
+// How ChainState::ProcessBlock (and Node::SubmitBlock) take a block.
+struct SubmitOptions {
+  BlockSync sync = BlockSync::kNow;
+  // CheckProofOfWork and CheckBlock passed for this very block already (AddBlockJob::SetChecked).
+  bool checked = false;
+};
+
 class AddBlockJob : public crossproc::Job {
  public:
   AddBlockJob(ChainState& chain, crossproc::WorkerPool& pool, Block block);
@@ -134,6 +141,9 @@ class AddBlockJob : public crossproc::Job {
   // for every such block at once. For batches of blocks from the network, which a crash would
   // only make the node download again.
   void SetDeferSync();
+  // The caller ran CheckProofOfWork and CheckBlock on this block and both passed: the job skips
+  // them. For a caller that checks a batch's blocks side by side before they connect one by one.
+  void SetChecked();
 
   const Block& block() const { return m_block; }
   // After Wait():
@@ -154,6 +164,7 @@ class AddBlockJob : public crossproc::Job {
   std::optional<int64_t> m_now;
   std::optional<FilePosition> m_stored_position;
   bool m_defer_sync = false;
+  bool m_checked = false;
   bool m_accepted = false;
   bool m_new_tip = false;
   bool m_duplicate = false;
@@ -193,8 +204,8 @@ class ChainState {
     std::string reason;
   };
   // AddBlock, Start, Wait. Must not be called from the pool's threads if the pool has one thread.
-  // BlockSync::kDeferred is AddBlockJob::SetDeferSync.
-  BlockResult ProcessBlock(Block block, BlockSync sync = BlockSync::kNow);
+  // SubmitOptions: BlockSync::kDeferred is AddBlockJob::SetDeferSync, `checked` SetChecked.
+  BlockResult ProcessBlock(Block block, SubmitOptions options = {});
   // ProcessBlock for a block already in the block files at `position` (reindexing).
   BlockResult ProcessStoredBlock(Block block, FilePosition position);
   // Syncs the records of blocks accepted with AddBlockJob::SetDeferSync and writes their index

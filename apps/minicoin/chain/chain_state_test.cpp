@@ -446,7 +446,7 @@ TEST_F(ChainStateTest, DeferredBlocksBecomeDurableTogether) {
     Extend(chain, 2);
     EXPECT_FALSE(chain.HasPendingWrites());
     for (int i = 0; i < 30; ++i) {
-      ChainState::BlockResult result = chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), BlockSync::kDeferred);
+      ChainState::BlockResult result = chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), {.sync = BlockSync::kDeferred});
       ASSERT_TRUE(result.accepted) << result.reason;
       EXPECT_TRUE(chain.HasPendingWrites());
     }
@@ -456,12 +456,12 @@ TEST_F(ChainStateTest, DeferredBlocksBecomeDurableTogether) {
     EXPECT_FALSE(chain.HasPendingWrites());
     synced_tip = chain.Tip().hash;
     // A block accepted the usual way writes what a deferred one left pending.
-    chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), BlockSync::kDeferred);
+    chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), {.sync = BlockSync::kDeferred});
     EXPECT_TRUE(chain.HasPendingWrites());
     Extend(chain, 1);
     EXPECT_FALSE(chain.HasPendingWrites());
     // Left pending at close: the close writes them.
-    chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), BlockSync::kDeferred);
+    chain.ProcessBlock(MakeBlock(chain.Tip(), alice.PublicKey()), {.sync = BlockSync::kDeferred});
     EXPECT_TRUE(chain.HasPendingWrites());
     closed_tip = chain.Tip().hash;
   }

@@ -163,6 +163,15 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     verdicts[i].hash = hash.ToBytes();
     batch.emplace(hash, i);
   }
+  // The context-free checks (proof of work, merkle root, sizes) of every block side by side on
+  // the pool; the blocks then connect without repeating them. Waited for without helping, so
+  // that -par alone sets how many threads validate.
+  std::vector<uint8_t> checked(encoded.size(), 0);
+  crossproc::ParallelForHandle checking = m_node.pool().ParallelFor(0, encoded.size(), [&](std::size_t i) {
+    if (blocks[i] && !CheckBlock(*blocks[i]).has_value()) checked[i] = 1;
+  }, 1);
+  while (!checking.WaitFor(std::chrono::seconds(1))) {
+  }
   std::optional<crossproc::ParallelForHandle> speculation;
   if (m_options.speculative_signature_checks) speculation = StartSpeculativeChecks(blocks);
 
@@ -176,7 +185,7 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
       continue;
     }
     if (chain.Lookup(block.header.previous) != nullptr) {
-      SubmitWithChildren(std::move(block), verdicts, batch);
+      SubmitWithChildren(std::move(block), checked[i] != 0, verdicts, batch);
       continue;
     }
     // The parent's data has not arrived: the header must be known or acceptable, the block
@@ -193,7 +202,7 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     }
     // A malformed body (bad merkle root...) is the sender's fault but says nothing about the
     // header: another copy of the block may still be good.
-    if (auto error = CheckBlock(block)) {
+    if (auto error = checked[i] != 0 ? std::nullopt : CheckBlock(block)) {
       SetVerdict(verdict, hash, false, false, error->reason);
       continue;
     }
@@ -221,7 +230,7 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
       std::lock_guard<std::mutex> lock(m_park_mutex);
       children = TakeParkedChildrenLocked(parent);
     }
-    for (Block& child : children) SubmitWithChildren(std::move(child), verdicts, batch);
+    for (Block& child : children) SubmitWithChildren(std::move(child), false, verdicts, batch);
   }
 
   SyncAcceptedBlocks();
@@ -246,16 +255,19 @@ void NodeNetChain::SyncAcceptedBlocks() {
   }
 }
 
-void NodeNetChain::SubmitWithChildren(Block first, std::vector<ipc::BlockVerdict>& verdicts,
+void NodeNetChain::SubmitWithChildren(Block first, bool first_checked, std::vector<ipc::BlockVerdict>& verdicts,
                                       const std::map<Uint256, std::size_t, UintLess>& batch) {
   ChainState& chain = m_node.chain();
   std::deque<Block> queue;
   queue.push_back(std::move(first));
+  bool checked = first_checked;
   while (!queue.empty()) {
     Block block = std::move(queue.front());
     queue.pop_front();
     const Uint256 hash = block.header.Hash();
-    ChainState::BlockResult result = m_node.SubmitBlock(std::move(block), BlockSync::kDeferred);
+    ChainState::BlockResult result =
+        m_node.SubmitBlock(std::move(block), SubmitOptions{.sync = BlockSync::kDeferred, .checked = checked});
+    checked = false;
     if (auto it = batch.find(hash); it != batch.end()) {
       SetVerdict(verdicts[it->second], hash, result.accepted, result.duplicate, result.reason);
     }

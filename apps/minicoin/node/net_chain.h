@@ -102,10 +102,10 @@ class NodeNetChain final : public ipc::NetChain {
     std::size_t bytes = 0;
   };
 
-  // Submits `block` (whose parent is stored) and then the parked blocks waiting for it and for
-  // them, in order. Sets the verdicts of this call's blocks it submits (by hash in `batch`).
-  // Needs m_process_mutex.
-  void SubmitWithChildren(Block block, std::vector<ipc::BlockVerdict>& verdicts,
+  // Submits `block` (whose parent is stored; `checked`: its context-free checks passed) and then
+  // the parked blocks waiting for it and for them, in order. Sets the verdicts of this call's
+  // blocks it submits (by hash in `batch`). Needs m_process_mutex.
+  void SubmitWithChildren(Block block, bool checked, std::vector<ipc::BlockVerdict>& verdicts,
                           const std::map<Uint256, std::size_t, UintLess>& batch);
   // Removes the blocks parked on `parent` from the pool and returns them. Needs m_park_mutex.
   std::vector<Block> TakeParkedChildrenLocked(const Uint256& parent);

@@ -336,10 +336,10 @@ void Node::BlockDisconnected(const Block& block, const BlockIndex& index) {
   MINICOIN_LOG_DEBUG(m_log, LogCategory::kValidation, "%s", ("disconnected block " + index.hash.ToHex() + " at height " + std::to_string(index.height)).c_str());
 }
 
-ChainState::BlockResult Node::SubmitBlock(Block block, BlockSync sync) {
+ChainState::BlockResult Node::SubmitBlock(Block block, SubmitOptions options) {
   std::lock_guard<std::mutex> submit(m_submit_mutex);
   Uint256 hash = block.header.Hash();
-  ChainState::BlockResult result = m_chain->ProcessBlock(std::move(block), sync);
+  ChainState::BlockResult result = m_chain->ProcessBlock(std::move(block), options);
   if (!result.accepted && !result.duplicate) {
     m_log.Info("%s", ("rejected block " + hash.ToHex() + ": " + result.reason).c_str());
     // Stored but failed when connected: the headers on it are invalid now.

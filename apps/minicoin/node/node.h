@@ -86,7 +86,7 @@ class Node final : private ChainListener {
   // with a new tip (confirmed transactions leave it; after a reorganisation the disconnected
   // transactions come back if still valid). With BlockSync::kDeferred the block's records are
   // made durable by the next ChainState::SyncPendingWrites (a batch from the network).
-  ChainState::BlockResult SubmitBlock(Block block, BlockSync sync = BlockSync::kNow);
+  ChainState::BlockResult SubmitBlock(Block block, SubmitOptions options = {});
   // Checks `tx` against the tip and the mempool and adds it.
   Mempool::AcceptResult SubmitTransaction(const Transaction& tx);
   // Mempool::TestAccept at the tip: what SubmitTransaction would say about each of `txs` in
