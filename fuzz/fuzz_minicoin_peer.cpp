@@ -265,8 +265,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         break;
       }
       case 4: {  // the node's tip, announced
-        const BlockIndex& tip = harness.node.runtime->node().chain().Tip();
-        logic.BlockTipChanged(tip.header, tip.height);
+        Node& node = harness.node.runtime->node();
+        const BlockIndex& tip = node.chain().Tip();
+        logic.BlockTipChanged(tip.header, tip.height, node.IsInitialBlockDownload());
         apply_closes();
         break;
       }

@@ -152,8 +152,10 @@ struct NetworkInfo {
 
 interface Net {
   destroy @0 (context :Cp.Context) -> ();
-  blockTipChanged @1 (context :Cp.Context, header :Data, height :UInt32) -> ();
-  # The active tip moved to this block (BlockHeader::Encode): announce it to the peers.
+  blockTipChanged @1 (context :Cp.Context, header :Data, height :UInt32, initialDownload :Bool) -> ();
+  # The active tip moved to this block (BlockHeader::Encode): announce it to the peers, unless
+  # the node is in initial download (then nobody is told; `initialDownload` saves the layer a
+  # getStatus call back for every block of the download).
   transactionsAccepted @2 (context :Cp.Context, txids :List(Data)) -> ();
   # The mempool took these transactions: relay them to the peers that do not have them.
   getPeerStats @3 (context :Cp.Context) -> (result :List(PeerStats));

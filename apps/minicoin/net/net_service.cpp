@@ -47,10 +47,12 @@ void NetService::stop() {
   m_connections->Stop();
 }
 
-void NetService::blockTipChanged(const std::vector<uint8_t>& header, uint32_t height) {
+void NetService::blockTipChanged(const std::vector<uint8_t>& header, uint32_t height, bool initialDownload) {
   BlockHeader decoded = BlockHeader::Decode(header);
   m_height->store(height);
-  m_connections->Post([this, decoded, height] { m_logic->BlockTipChanged(decoded, height); });
+  m_connections->Post([this, decoded, height, initialDownload] {
+    m_logic->BlockTipChanged(decoded, height, initialDownload);
+  });
 }
 
 void NetService::transactionsAccepted(const std::vector<std::vector<uint8_t>>& txids) {

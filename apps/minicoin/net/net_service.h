@@ -34,7 +34,7 @@ class NetService final : public ipc::Net {
   NetService(const NetService&) = delete;
   NetService& operator=(const NetService&) = delete;
 
-  void blockTipChanged(const std::vector<uint8_t>& header, uint32_t height) override;
+  void blockTipChanged(const std::vector<uint8_t>& header, uint32_t height, bool initialDownload) override;
   void transactionsAccepted(const std::vector<std::vector<uint8_t>>& txids) override;
   std::vector<ipc::PeerStats> getPeerStats() override;
   ipc::NetworkInfo getNetworkInfo() override;

@@ -700,10 +700,15 @@ void PeerLogic::TransactionsAccepted(const std::vector<Uint256>& txids) {
   }
 }
 
-void PeerLogic::BlockTipChanged(const BlockHeader& header, uint32_t height) {
-  m_status = m_chain.getStatus();
-  if (m_status.initialDownload) return;
+void PeerLogic::BlockTipChanged(const BlockHeader& header, uint32_t height, bool initial_download) {
   const Uint256 hash = header.Hash();
+  // Notifications trail the chain: one older than the status last read moves nothing.
+  if (height >= m_status.tipHeight) {
+    m_status.tipHash = hash.ToBytes();
+    m_status.tipHeight = height;
+  }
+  m_status.initialDownload = m_status.initialDownload && initial_download;  // the node's latch
+  if (initial_download) return;
   std::size_t announced = 0;
   for (auto& [peer, state] : m_peers) {
     if (state.disconnecting || state.known.Contains(hash)) continue;
@@ -762,7 +767,14 @@ void PeerLogic::ReleaseWork(PeerId peer, PeerState& state) {
   state.pending_getdata.clear();
 }
 
-std::map<PeerId, PeerLogic::PeerSyncStats> PeerLogic::SyncStats() const {
+std::map<PeerId, PeerLogic::PeerSyncStats> PeerLogic::SyncStats() {
+  // Tip notifications arrive behind the chain (and at most one a second during initial
+  // download): the figures asked for now use the tip of now.
+  try {
+    m_status = m_chain.getStatus();
+  } catch (const std::exception& e) {
+    m_log.Warning("net: cannot read the chain's status: %s", e.what());
+  }
   std::map<PeerId, PeerSyncStats> stats;
   for (const auto& [peer, state] : m_peers) {
     PeerSyncStats& entry = stats[peer];

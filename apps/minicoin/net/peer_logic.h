@@ -79,7 +79,8 @@ inline constexpr std::size_t kGetDataTxBatch = 1'000;
 //
 //   PeerLogic logic(PeerLogicOptions{}, sink, chain, log);  // the manager is the sink
 //   // The manager calls PeerConnected/ProcessMessage/OnTick... on its message thread; the
-//   // node's notifications are posted to that thread: logic.BlockTipChanged(header, height);
+//   // node's notifications are posted to that thread:
+//   logic.BlockTipChanged(header, height, initial_download);
 class PeerLogic final : public PeerHandler {
  public:
   PeerLogic(PeerLogicOptions options, PeerSink& sink, ipc::NetChain& chain, Logger& log);
@@ -95,8 +96,9 @@ class PeerLogic final : public PeerHandler {
 
   // The node's active tip moved to `header`: announce it to every peer that does not know it
   // (headers to peers that sent sendheaders and are known to have its parent, inv to the
-  // others). Nothing during initial download.
-  void BlockTipChanged(const BlockHeader& header, uint32_t height);
+  // others). Nothing during initial download (`initial_download`, as the node says with the
+  // tip: the chain is not asked again).
+  void BlockTipChanged(const BlockHeader& header, uint32_t height, bool initial_download);
   // The mempool accepted these transactions: retry the orphans that spend them, and announce
   // them with one inv per peer, leaving out what each peer already knows.
   void TransactionsAccepted(const std::vector<Uint256>& txids);
@@ -107,7 +109,8 @@ class PeerLogic final : public PeerHandler {
     int64_t synced_blocks = -1;
     uint32_t blocks_in_flight = 0;
   };
-  std::map<PeerId, PeerSyncStats> SyncStats() const;
+  // Asks the chain for its tip first (on failure the last known one is used).
+  std::map<PeerId, PeerSyncStats> SyncStats();
 
   std::size_t orphan_count() const { return m_orphans.size(); }
 

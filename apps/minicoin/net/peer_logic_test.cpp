@@ -842,7 +842,7 @@ TEST_F(PeerLogicTest, BlockTipChangedAnnouncesWithHeadersOrInvButNotToTheSender)
   Tick();
   ASSERT_EQ(chain.tip, 6u);
   sink.sent.clear();
-  logic->BlockTipChanged(chain.network[6], 6);
+  logic->BlockTipChanged(chain.network[6], 6, false);
   const auto headers = sink.SentTo<HeadersMessage>(1);
   ASSERT_EQ(headers.size(), 1u);
   EXPECT_EQ(headers[0].headers, std::vector<BlockHeader>{chain.network[6]});
@@ -852,7 +852,7 @@ TEST_F(PeerLogicTest, BlockTipChangedAnnouncesWithHeadersOrInvButNotToTheSender)
   EXPECT_EQ(sink.CountTo(3), 0u);
   EXPECT_EQ(sink.sent.size(), 2u);
   // Announced once only.
-  logic->BlockTipChanged(chain.network[6], 6);
+  logic->BlockTipChanged(chain.network[6], 6, false);
   EXPECT_EQ(sink.sent.size(), 2u);
 }
 
@@ -862,10 +862,10 @@ TEST_F(PeerLogicTest, BlockTipChangedUsesInvWhenThePeerMayLackTheParent) {
   Connect(1);
   Deliver(1, SendHeadersMessage{});
   sink.sent.clear();
-  logic->BlockTipChanged(chain.network[6], 6);  // peer 1 is not known to have block 5
+  logic->BlockTipChanged(chain.network[6], 6, false);  // peer 1 is not known to have block 5
   EXPECT_TRUE(sink.SentTo<HeadersMessage>(1).empty());
   ASSERT_EQ(sink.SentTo<InvMessage>(1).size(), 1u);
-  logic->BlockTipChanged(chain.network[7], 7);  // it was told of block 6: headers from now on
+  logic->BlockTipChanged(chain.network[7], 7, false);  // it was told of block 6: headers from now on
   const auto headers = sink.SentTo<HeadersMessage>(1);
   ASSERT_EQ(headers.size(), 1u);
   EXPECT_EQ(headers[0].headers, std::vector<BlockHeader>{chain.network[7]});
@@ -875,9 +875,8 @@ TEST_F(PeerLogicTest, BlockTipChangedIsSilentDuringInitialDownload) {
   chain.HaveUpTo(5);
   Start();
   Connect(1);
-  chain.initial_download = true;
   sink.sent.clear();
-  logic->BlockTipChanged(chain.network[5], 5);
+  logic->BlockTipChanged(chain.network[5], 5, true);
   EXPECT_TRUE(sink.sent.empty());
 }
 
@@ -1074,7 +1073,7 @@ TEST(PeerLogicTwoNodesTest, HeadersFirstSyncThenANewBlockIsAnnouncedAndFetched) 
             16u);
   // A mines the next block and announces it; B fetches it.
   chain_a.HaveUpTo(kLength);
-  a.BlockTipChanged(chain_a.network[kLength], kLength);
+  a.BlockTipChanged(chain_a.network[kLength], kLength, chain_a.initial_download);
   for (int round = 0; round < 10 && chain_b.tip < kLength; ++round) {
     exchange();
     if (::testing::Test::HasFatalFailure()) return;
@@ -1181,7 +1180,7 @@ TEST(PeerLogicRandomTest, InvariantsHoldAndAnHonestPeerStillSyncsTheNode) {
         logic.ProcessMessage(*peer, TxMessage{tx}, now);
       } else {
         logic.TransactionsAccepted({Filler(pick(40), 8)});
-        logic.BlockTipChanged(chain.network[chain.tip], chain.tip);
+        logic.BlockTipChanged(chain.network[chain.tip], chain.tip, chain.initial_download);
       }
       // The manager closes what the logic asked it to close.
       for (const auto& drops : {sink.misbehaving, sink.disconnected}) {

@@ -63,6 +63,7 @@ class NetBridge::Forwarder final : public ipc::ChainNotifications {
 
   void updatedBlockTip(const ipc::BlockRef& tip) override {
     std::vector<uint8_t> header;
+    bool initial_download = true;
     {
       std::lock_guard lock(m_mutex);
       std::optional<Uint256> hash = Uint256::FromBytes(tip.hash);
@@ -70,8 +71,15 @@ class NetBridge::Forwarder final : public ipc::ChainNotifications {
       const BlockIndex* index = m_bridge->m_node.chain().Lookup(*hash);
       if (index == nullptr) return;
       header = index->header.Encode();
+      initial_download = m_bridge->m_node.IsInitialBlockDownload();
+      // During initial download the layer announces nothing and needs the tip only for the
+      // height its version messages carry: one tip a second is enough, instead of a call to the
+      // layer's process for every block downloaded.
+      const auto now = std::chrono::steady_clock::now();
+      if (initial_download && now - m_last_download_tip < kDownloadTipInterval) return;
+      m_last_download_tip = now;
     }
-    Forward([&](ipc::Net& net) { net.blockTipChanged(header, tip.height); });
+    Forward([&](ipc::Net& net) { net.blockTipChanged(header, tip.height, initial_download); });
   }
 
  private:
@@ -91,8 +99,11 @@ class NetBridge::Forwarder final : public ipc::ChainNotifications {
     }
   }
 
+  static constexpr std::chrono::seconds kDownloadTipInterval{1};
+
   std::mutex m_mutex;
   NetBridge* m_bridge;  // guarded by m_mutex; null after Detach
+  std::chrono::steady_clock::time_point m_last_download_tip;  // guarded by m_mutex
 };
 
 struct NetBridge::Child {
