@@ -163,14 +163,18 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     verdicts[i].hash = hash.ToBytes();
     batch.emplace(hash, i);
   }
-  // The context-free checks (proof of work, merkle root, sizes) of every block side by side on
-  // the pool; the blocks then connect without repeating them. Waited for without helping, so
-  // that -par alone sets how many threads validate.
+  // The context-free checks (proof of work, merkle root, sizes) of every block, side by side;
+  // the blocks then connect without repeating them. As many chunks as validation threads (-par),
+  // this thread taking one of them; with -par=1 they run here one after the other, so that it
+  // stays the sequential baseline.
   std::vector<uint8_t> checked(encoded.size(), 0);
-  crossproc::ParallelForHandle checking = m_node.pool().ParallelFor(0, encoded.size(), [&](std::size_t i) {
+  auto check = [&](std::size_t i) {
     if (blocks[i] && !CheckBlock(*blocks[i]).has_value()) checked[i] = 1;
-  }, 1);
-  while (!checking.WaitFor(std::chrono::seconds(1))) {
+  };
+  if (const std::size_t threads = m_node.pool().thread_count(); threads > 1 && encoded.size() > 1) {
+    m_node.pool().ParallelFor(0, encoded.size(), check, (encoded.size() + threads - 1) / threads).Wait();
+  } else {
+    for (std::size_t i = 0; i < encoded.size(); ++i) check(i);
   }
   std::optional<crossproc::ParallelForHandle> speculation;
   if (m_options.speculative_signature_checks) speculation = StartSpeculativeChecks(blocks);
