@@ -169,7 +169,7 @@ void AddBlockJob::SetChecked() {
 std::string AddBlockJob::reason() const {
   if (m_reason.empty() && !m_accepted && !m_duplicate) {
     std::vector<std::string> errors = this->errors();
-    if (!errors.empty()) return errors.front();
+    if (!errors.empty()) return "internal error: " + errors.front();
   }
   return m_reason;
 }

@@ -152,7 +152,8 @@ class AddBlockJob : public crossproc::Job {
   bool duplicate() const { return m_duplicate; }  // the block was already known
   // Why the block was rejected (a ValidationError text or a short code such as "duplicate",
   // "prev-blk-not-found"), or empty.
-  // A job that could not run (the pool stopped) gives its error here.
+  // A job that could not run (the pool stopped) gives its error here, after "internal error: "
+  // (as an exception while it ran does): nothing the block's sender can be blamed for.
   std::string reason() const;
 
  protected:

@@ -508,7 +508,7 @@ TEST_F(ChainStateTest, AJobOnAStoppedPoolReportsWhy) {
   stopped.Stop(crossproc::WorkerPool::Shutdown::kDrain);
   ChainState::BlockResult result = chain.ProcessBlock(block);
   EXPECT_FALSE(result.accepted);
-  EXPECT_EQ(result.reason, "the worker pool has stopped");
+  EXPECT_EQ(result.reason, "internal error: the worker pool has stopped");
   EXPECT_EQ(chain.Height(), 0u);
 }
 

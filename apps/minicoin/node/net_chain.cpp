@@ -163,19 +163,15 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     verdicts[i].hash = hash.ToBytes();
     batch.emplace(hash, i);
   }
-  // The context-free checks (proof of work, merkle root, sizes) of every block, side by side;
-  // the blocks then connect without repeating them. As many chunks as validation threads (-par),
-  // this thread taking one of them; with -par=1 they run here one after the other, so that it
-  // stays the sequential baseline.
+  // The context-free checks (proof of work, merkle root, sizes) of every block, side by side on
+  // the validation threads (-par); the blocks then connect without repeating them. This thread
+  // waits rather than helps, so that -par=1 stays the sequential baseline; it helps only if the
+  // pool has not finished them in a second (a pool stopping for shutdown runs nothing).
   std::vector<uint8_t> checked(encoded.size(), 0);
-  auto check = [&](std::size_t i) {
+  crossproc::ParallelForHandle checking = m_node.pool().ParallelFor(0, encoded.size(), [&](std::size_t i) {
     if (blocks[i] && !CheckBlock(*blocks[i]).has_value()) checked[i] = 1;
-  };
-  if (const std::size_t threads = m_node.pool().thread_count(); threads > 1 && encoded.size() > 1) {
-    m_node.pool().ParallelFor(0, encoded.size(), check, (encoded.size() + threads - 1) / threads).Wait();
-  } else {
-    for (std::size_t i = 0; i < encoded.size(); ++i) check(i);
-  }
+  }, 1);
+  if (!checking.WaitFor(std::chrono::seconds(1))) checking.Wait();
   std::optional<crossproc::ParallelForHandle> speculation;
   if (m_options.speculative_signature_checks) speculation = StartSpeculativeChecks(blocks);
 

@@ -502,6 +502,19 @@ TEST_F(NetChainTest, DuringInitialDownloadBatchesAreMadeDurableAtMostEveryInterv
   EXPECT_FALSE(Chain().HasPendingWrites());
 }
 
+TEST_F(NetChainTest, ABatchOnAStoppedPoolEndsWithoutAcceptingAnything) {
+  NodeNetChain net(*node);
+  std::vector<Block> blocks = Branch(Chain().Tip(), 2);
+  node->pool().Stop(crossproc::WorkerPool::Shutdown::kCancel);  // as at shutdown
+  std::vector<ipc::BlockVerdict> verdicts = net.processBlocks(Encoded(blocks));
+  ASSERT_EQ(verdicts.size(), 2u);
+  for (const ipc::BlockVerdict& verdict : verdicts) {
+    EXPECT_FALSE(verdict.accepted);
+    EXPECT_FALSE(verdict.peerFault) << verdict.reason;
+  }
+  EXPECT_EQ(Chain().Height(), 0u);
+}
+
 TEST_F(NetChainTest, LogMessagesReachTheNodeLog) {
   NodeNetChain net(*node);
   std::mutex mutex;
