@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace minicoin::test {
@@ -71,6 +72,21 @@ Block MakeBlock(const BlockIndex& parent, const XOnlyPublicKey& to, std::vector<
                 uint64_t fees, uint32_t time_offset) {
   return MakeBlock(parent.hash, parent.height + 1, parent.header.time + 1 + time_offset, to, std::move(transactions),
                    fees);
+}
+
+std::vector<Block> MakeBranch(const Uint256& previous, uint32_t height, uint32_t time, int count,
+                              const XOnlyPublicKey& to, uint32_t salt,
+                              const std::vector<Transaction>& first_transactions) {
+  std::vector<Block> blocks;
+  blocks.reserve(static_cast<std::size_t>(std::max(count, 0)));
+  Uint256 parent = previous;
+  for (int i = 0; i < count; ++i) {
+    ++height;
+    time += 1 + salt;
+    blocks.push_back(MakeBlock(parent, height, time, to, i == 0 ? first_transactions : std::vector<Transaction>{}));
+    parent = blocks.back().header.Hash();
+  }
+  return blocks;
 }
 
 }  // namespace minicoin::test

@@ -46,5 +46,11 @@ Block MakeBlock(const Uint256& previous, uint32_t height, uint32_t time, const X
 // makes a different sibling).
 Block MakeBlock(const BlockIndex& parent, const XOnlyPublicKey& to, std::vector<Transaction> transactions = {},
                 uint64_t fees = 0, uint32_t time_offset = 0);
+// `count` mined blocks paying `to`, each on the one before, the first on `previous` (at `height`
+// and `time`), each 1 + `salt` seconds after its parent (a different salt makes a different
+// branch); the first block also holds `first_transactions`. Nothing is submitted.
+std::vector<Block> MakeBranch(const Uint256& previous, uint32_t height, uint32_t time, int count,
+                              const XOnlyPublicKey& to, uint32_t salt = 0,
+                              const std::vector<Transaction>& first_transactions = {});
 
 }  // namespace minicoin::test

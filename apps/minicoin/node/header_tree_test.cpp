@@ -13,22 +13,11 @@
 namespace minicoin {
 namespace {
 
-using test::MakeBlock;
-
 class HeaderTreeTest : public ::testing::Test {
  protected:
   // `count` mined blocks on `parent` (hash, height, time), not stored anywhere.
   std::vector<Block> Branch(const Uint256& parent, uint32_t height, uint32_t time, int count, uint32_t salt = 0) {
-    std::vector<Block> blocks;
-    blocks.reserve(static_cast<std::size_t>(count));
-    Uint256 previous = parent;
-    for (int i = 0; i < count; ++i) {
-      ++height;
-      time += 1 + salt;
-      blocks.push_back(MakeBlock(previous, height, time, alice.PublicKey()));
-      previous = blocks.back().header.Hash();
-    }
-    return blocks;
+    return test::MakeBranch(parent, height, time, count, alice.PublicKey(), salt);
   }
   std::vector<Block> Branch(const BlockIndex& parent, int count, uint32_t salt = 0) {
     return Branch(parent.hash, parent.height, parent.header.time, count, salt);
