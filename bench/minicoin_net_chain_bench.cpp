@@ -11,6 +11,7 @@
 #include "chain/test_util.h"
 #include "common/args.h"
 #include "common/logging.h"
+#include "figures_json.h"
 #include "node/net_chain.h"
 #include "node/node.h"
 #include "validation/coins.h"
@@ -22,7 +23,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -186,20 +186,7 @@ int main(int argc, char** argv) {
         if (speculate) figures[std::string(reverse ? "reversed" : "in_order") + "_speedup"] = ratio;
       }
     }
-    if (!json.empty()) {
-      std::ofstream file(json);
-      file << "{";
-      bool first = true;
-      for (const auto& [name, value] : figures) {
-        file << (first ? "\n" : ",\n") << "  \"" << name << "\": " << value;
-        first = false;
-      }
-      file << "\n}\n";
-      if (!file) {
-        std::fprintf(stderr, "cannot write %s\n", json.c_str());
-        return 1;
-      }
-    }
+    if (!json.empty() && !bench::WriteFiguresJson(json, figures)) return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "minicoin-net-chain-bench: %s\n", e.what());
     return 1;

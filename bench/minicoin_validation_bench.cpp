@@ -9,6 +9,7 @@
 #include "chain/chain_state.h"
 #include "chain/params.h"
 #include "chain/test_util.h"
+#include "figures_json.h"
 
 #include <unistd.h>
 
@@ -17,7 +18,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -167,20 +167,7 @@ int main(int argc, char** argv) {
         figures[prefix + "speedup_" + n] = speedup;
       }
     }
-    if (!json.empty()) {
-      std::ofstream file(json);
-      file << "{";
-      bool first = true;
-      for (const auto& [name, value] : figures) {
-        file << (first ? "\n" : ",\n") << "  \"" << name << "\": " << value;
-        first = false;
-      }
-      file << "\n}\n";
-      if (!file) {
-        std::fprintf(stderr, "cannot write %s\n", json.c_str());
-        return 1;
-      }
-    }
+    if (!json.empty() && !bench::WriteFiguresJson(json, figures)) return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "minicoin-validation-bench: %s\n", e.what());
     return 1;
