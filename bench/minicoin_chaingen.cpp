@@ -5,8 +5,8 @@
 //
 // Blocks 1..100 mature the first coinbase, which pays K outputs; every later block holds K
 // one-input transactions, the i-th spending the output of the i-th of the block before, each
-// signed by the same key. The block times end about an hour before now, so a node that syncs
-// the chain leaves initial download at its end. The result is DIR/regtest as minicoind would have
+// signed by the same key. Blocks are ten minutes apart and end about an hour before now, so a
+// node that syncs the chain stays in initial download until its last day (144 blocks). The result is DIR/regtest as minicoind would have
 // written it (start a node with -datadir=DIR -regtest).
 #include "chain/chain_state.h"
 #include "chain/params.h"
@@ -23,6 +23,9 @@
 namespace {
 
 using namespace minicoin;
+
+// Seconds between block times (the network's target spacing).
+constexpr uint32_t kBlockSpacing = 600;
 
 int Usage() {
   std::fprintf(stderr, "usage: minicoin-chaingen --datadir DIR [--blocks N] [--txs-per-block K]\n");
@@ -51,12 +54,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     const uint32_t now = static_cast<uint32_t>(std::time(nullptr));
-    uint32_t time = std::max<uint32_t>(chain.Tip().header.time, now - 3600 - blocks * 60);
+    uint32_t time = std::max<uint32_t>(chain.Tip().header.time, now - 3600 - blocks * kBlockSpacing);
     Uint256 previous = chain.Tip().hash;
     std::vector<OutPoint> lineages;  // the output each lineage spends next
     std::size_t bytes = 0;
     for (uint32_t height = 1; height <= blocks; ++height) {
-      time += 60;
+      time += kBlockSpacing;
       std::vector<Transaction> transactions;
       if (height > kCoinbaseMaturity) {
         for (OutPoint& from : lineages) {

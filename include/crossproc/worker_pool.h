@@ -76,6 +76,9 @@ class WorkerPool {
   // Stops the pool: kDrain runs what is queued first, kCancel drops it. Joins the threads.
   // Idempotent.
   void Stop(Shutdown mode);
+  // True once Stop has begun: jobs posted from now on are dropped, and with kCancel queued ones
+  // never run (a waiter that does not help would wait forever).
+  bool stopping() const;
 
   // Deterministic mode: runs queued jobs on this thread until none is left; returns how many.
   std::size_t RunPending();
@@ -86,7 +89,7 @@ class WorkerPool {
 
   Options m_options;
   std::size_t m_thread_count;
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   std::condition_variable m_cv;
   std::deque<std::function<void()>> m_jobs;
   bool m_stopping = false;

@@ -109,6 +109,11 @@ void WorkerPool::Stop(Shutdown mode) {
   m_stopped = true;
 }
 
+bool WorkerPool::stopping() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_stopping;
+}
+
 std::size_t WorkerPool::RunPending() {
   std::size_t count = 0;
   while (true) {

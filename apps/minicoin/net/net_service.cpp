@@ -20,6 +20,9 @@ Uint256 HashFromData(const std::vector<uint8_t>& data) {
 
 // How long an RPC waits for the message thread's view of the peers' sync state.
 constexpr std::chrono::seconds kSyncStatsWait{5};
+// processBlocks calls under way at once: the node prepares one batch (decodes it, checks it,
+// verifies its signatures on the worker pool) while it connects the one before.
+constexpr std::size_t kBlockCallsAtNode = 2;
 
 }  // namespace
 
@@ -35,7 +38,11 @@ NetService::NetService(NetOptions options, std::shared_ptr<ipc::NetChain> chain,
   ConnectionManagerOptions connections = m_options.connections;
   connections.best_height = [height = m_height] { return height->load(); };
   m_connections = std::make_unique<ConnectionManager>(std::move(connections), m_log);
-  m_logic = std::make_unique<PeerLogic>(m_options.logic, *m_connections, *m_chain, m_log);
+  m_submitter = std::make_unique<ThreadBlockSubmitter>(
+      *m_chain, kBlockCallsAtNode, [connections = m_connections.get()](std::function<void()> task) {
+        connections->Post(std::move(task));
+      });
+  m_logic = std::make_unique<PeerLogic>(m_options.logic, *m_connections, *m_chain, m_log, m_submitter.get());
 }
 
 NetService::~NetService() { stop(); }

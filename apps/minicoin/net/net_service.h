@@ -4,6 +4,7 @@
 #pragma once
 
 #include "net.crossproc.h"
+#include "net/block_submitter.h"
 #include "net/connection_manager.h"
 #include "net/net_options.h"
 #include "net/peer_logic.h"
@@ -57,6 +58,9 @@ class NetService final : public ipc::Net {
   // The tip height our version messages carry (updated by blockTipChanged).
   std::shared_ptr<std::atomic<uint32_t>> m_height = std::make_shared<std::atomic<uint32_t>>(0);
   std::unique_ptr<ConnectionManager> m_connections;
+  // The peer logic's processBlocks calls (kBlockCallsAtNode at once); their outcomes are posted
+  // to m_connections' message thread. Outlives m_logic.
+  std::unique_ptr<ThreadBlockSubmitter> m_submitter;
   std::unique_ptr<PeerLogic> m_logic;  // touched only on m_connections' message thread after Start
   std::mutex m_stop_mutex;
   bool m_stopped = false;  // guarded by m_stop_mutex

@@ -60,12 +60,14 @@ uint64_t PeerLogic::KnownInventory::Key(const Uint256& hash) const {
   return value ^ (value >> 31);
 }
 
-PeerLogic::PeerLogic(PeerLogicOptions options, PeerSink& sink, ipc::NetChain& chain, Logger& log)
+PeerLogic::PeerLogic(PeerLogicOptions options, PeerSink& sink, ipc::NetChain& chain, Logger& log,
+                     BlockSubmitter* submitter)
     : m_options(options),
       m_sink(sink),
       m_chain(chain),
       m_log(log),
       m_salt(std::random_device{}() | (uint64_t{std::random_device{}()} << 32)),
+      m_submitter(submitter),
       m_orphans(options.max_orphans, options.max_orphan_tx_bytes, options.orphan_expiry) {}
 
 PeerLogic::PeerState* PeerLogic::Find(PeerId peer) {
@@ -143,7 +145,8 @@ void PeerLogic::OnTick(microseconds now) {
   // The next requests go out before the node validates what has arrived, so that the peers send
   // the next blocks while it works.
   if (!m_received_blocks.empty()) {
-    ScheduleDownloads(now);
+    // (With a submitter the call does not block: the requests go out below.)
+    if (m_submitter == nullptr) ScheduleDownloads(now);
     ProcessReceivedBlocks();
   }
   const std::size_t expired = m_orphans.Expire(now);
@@ -153,7 +156,9 @@ void PeerLogic::OnTick(microseconds now) {
   for (auto& [peer, state] : m_peers) {
     if (!state.disconnecting && !state.pending_getdata.empty()) ServePendingGetData(peer, state);
   }
-  bool worth_looking = m_download_dirty;
+  // Something changed, and a peer that can serve blocks has room for a batch of requests (half
+  // its slots: requests go out in batches, not one by one as blocks arrive).
+  bool worth_looking = m_download_dirty && RoomForBlockRequests();
   if (!worth_looking && now - m_last_schedule >= kScheduleInterval) {
     worth_looking = !m_blocks_in_flight.empty();
     for (const auto& [peer, state] : m_peers) {
@@ -311,14 +316,51 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
 
 void PeerLogic::ProcessReceivedBlocks() {
   if (m_received_blocks.empty()) return;
+  if (m_submitter != nullptr) {
+    if (m_batches_at_node >= std::max<std::size_t>(m_submitter->capacity(), 1)) return;
+    if (m_batches_at_node > 0 && m_received_blocks.size() < m_options.max_blocks_in_flight_per_peer &&
+        m_received_bytes < kMaxPendingBlockBytes / 2) {
+      return;  // the node is busy: let a batch's worth gather
+    }
+  }
   std::vector<ReceivedBlock> received = std::move(m_received_blocks);
   m_received_blocks.clear();
+  const std::size_t bytes = m_received_bytes;
   m_received_bytes = 0;
   std::vector<std::vector<uint8_t>> blocks;
   blocks.reserve(received.size());
   for (ReceivedBlock& block : received) blocks.push_back(std::move(block.data));
-  const std::vector<ipc::BlockVerdict> verdicts = m_chain.processBlocks(blocks);
+  if (m_submitter == nullptr) {
+    const std::vector<ipc::BlockVerdict> verdicts = m_chain.processBlocks(blocks);
+    m_download_dirty = true;
+    ApplyBlockVerdicts(received, verdicts);
+    return;
+  }
+  ++m_batches_at_node;
+  m_bytes_at_node += bytes;
+  for (const ReceivedBlock& block : received) m_blocks_at_node.insert(block.hash);
+  m_submitter->Submit(std::move(blocks), [this, received = std::move(received), bytes](
+                                             std::vector<ipc::BlockVerdict> verdicts,
+                                             std::exception_ptr error) mutable {
+    BatchDone(std::move(received), bytes, std::move(verdicts), error);
+  });
+}
+
+void PeerLogic::BatchDone(std::vector<ReceivedBlock> received, std::size_t bytes,
+                          std::vector<ipc::BlockVerdict> verdicts, std::exception_ptr error) {
+  --m_batches_at_node;
+  m_bytes_at_node -= bytes;
+  for (const ReceivedBlock& block : received) {
+    m_blocks_at_node.erase(m_blocks_at_node.find(block.hash));
+  }
   m_download_dirty = true;
+  if (error) std::rethrow_exception(error);  // as a call on this thread would have
+  ApplyBlockVerdicts(received, verdicts);
+  ProcessReceivedBlocks();
+}
+
+void PeerLogic::ApplyBlockVerdicts(const std::vector<ReceivedBlock>& received,
+                                   const std::vector<ipc::BlockVerdict>& verdicts) {
   if (verdicts.size() != received.size()) {
     m_log.Error("net: the node returned %zu verdicts for %zu blocks", verdicts.size(),
                 received.size());
@@ -353,20 +395,46 @@ void PeerLogic::CancelBlockRequest(const Uint256& hash, PeerId peer) {
   m_download_dirty = true;
 }
 
+bool PeerLogic::RoomForBlockRequests() const {
+  const std::size_t max = m_options.max_blocks_in_flight_per_peer;
+  const std::size_t batch = std::max<std::size_t>(1, max / 2);
+  for (const auto& [peer, state] : m_peers) {
+    if (state.disconnecting || state.stalling || !state.best_hash ||
+        state.best_height <= static_cast<int64_t>(m_status.tipHeight)) {
+      continue;
+    }
+    if (state.blocks_in_flight.size() + batch <= max) return true;
+  }
+  return false;
+}
+
 void PeerLogic::ScheduleDownloads(microseconds now) {
   m_download_dirty = false;
   m_last_schedule = now;
-  m_status = m_chain.getStatus();
+  // The blocks waiting for the node or with it hold enough memory: more are asked for once it
+  // answers (which marks the download dirty again).
+  if (m_received_bytes + m_bytes_at_node >= kMaxPendingBlockBytes) return;
+  // The tip as of the node's last notification or answer; asked again at most once a schedule
+  // interval (a round trip to the node's process each time). A stale height only makes a peer
+  // look ahead for a while: the node's answer below is always current.
+  if (!m_status_asked || now - *m_status_asked >= kScheduleInterval) {
+    m_status = m_chain.getStatus();
+    m_status_asked = now;
+  }
   const int64_t tip_height = m_status.tipHeight;
   // One getBlocksToDownload per distinct peer best header, as long as this pass can use: the
   // hashes it filters out (in flight, received, announced as not found) plus a full set of
   // requests for every peer. Asking for the whole window each time made the node look up a
   // thousand blocks per tick.
-  std::size_t filtered = m_blocks_in_flight.size() + m_received_blocks.size();
+  std::size_t filtered = m_blocks_in_flight.size() + m_received_blocks.size() + m_blocks_at_node.size();
   std::size_t not_found = 0;
   for (const auto& [peer, state] : m_peers) not_found = std::max(not_found, state.not_found.size());
   const std::size_t wanted = std::min<std::size_t>(
       m_options.download_window, filtered + not_found + m_peers.size() * m_options.max_blocks_in_flight_per_peer);
+  // Received and not yet answered by the node (waiting for a call or in one): the node does not
+  // count them as stored yet.
+  std::set<Uint256> waiting(m_blocks_at_node.begin(), m_blocks_at_node.end());
+  for (const ReceivedBlock& block : m_received_blocks) waiting.insert(block.hash);
   std::map<Uint256, std::vector<Uint256>> lists;
   for (auto& entry : m_peers) {
     const PeerId peer = entry.first;  // named, not bound: the lambdas below capture them
@@ -386,12 +454,8 @@ void PeerLogic::ScheduleDownloads(microseconds now) {
       list_it = lists.emplace(*state.best_hash, std::move(hashes)).first;
     }
     std::vector<Uint256> list = list_it->second;
-    // Received and not yet handed to the node: the node does not know them yet.
-    if (!m_received_blocks.empty()) {
-      std::erase_if(list, [&](const Uint256& hash) {
-        return std::any_of(m_received_blocks.begin(), m_received_blocks.end(),
-                           [&](const ReceivedBlock& block) { return block.hash == hash; });
-      });
+    if (!waiting.empty()) {
+      std::erase_if(list, [&](const Uint256& hash) { return waiting.contains(hash); });
     }
     if (!state.not_found.empty()) {
       std::erase_if(list, [&](const Uint256& hash) { return Holds(state.not_found, hash); });

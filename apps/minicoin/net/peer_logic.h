@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "net.crossproc.h"
+#include "net/block_submitter.h"
 #include "net/orphan_pool.h"
 #include "net/peer_handler.h"
 #include "net/protocol.h"
@@ -60,7 +61,8 @@ inline constexpr int kMaxNonConnectingHeaders = 8;
 inline constexpr std::size_t kMaxUnrequestedBlocksPerMinute = 10;
 inline constexpr std::size_t kMaxUnrequestedTxPerMinute = 100;
 // Received blocks are handed to the chain at the next OnTick, or at once when they add up to
-// this many bytes.
+// this many bytes. With a BlockSubmitter, blocks received and not yet answered by the node
+// (waiting or in a call) add up to at most about this much: past it no block is requested.
 inline constexpr std::size_t kMaxPendingBlockBytes = 32u << 20;
 // getdata is served in batches of at most this many blocks or transactions (one NetChain call
 // each); the send queue is checked between batches, so it may exceed kSendQueuePauseBytes by
@@ -71,7 +73,11 @@ inline constexpr std::size_t kGetDataTxBatch = 1'000;
 // The peer logic of a node: implements PeerHandler (driven by the connection manager), sends
 // through PeerSink and asks the node through ipc::NetChain (a blocking round trip each when the
 // node is another process, so calls are batched: one per message or per tick, never one per
-// item). Holds every peer's sync and relay state, bounded per peer; forgets a peer in
+// item). Received blocks go to the node in batches, by default on the message thread; with a
+// BlockSubmitter, through it: a batch goes when no call is under way, or when the submitter has
+// a free slot and a batch's worth (max_blocks_in_flight_per_peer blocks) has arrived, so that the
+// node prepares the next batch while it connects one. Blocks with the node are neither requested
+// again nor counted as in flight. Holds every peer's sync and relay state, bounded per peer; forgets a peer in
 // PeerDisconnected (its block requests go to other peers, its orphans are dropped). The sink,
 // chain and logger must outlive it. Message thread only: every method, BlockTipChanged,
 // TransactionsAccepted and SyncStats included, runs on the manager's message thread.
@@ -83,7 +89,10 @@ inline constexpr std::size_t kGetDataTxBatch = 1'000;
 //   logic.BlockTipChanged(header, height, initial_download);
 class PeerLogic final : public PeerHandler {
  public:
-  PeerLogic(PeerLogicOptions options, PeerSink& sink, ipc::NetChain& chain, Logger& log);
+  // `submitter`, if given, must outlive the logic, and its outcomes must reach the message
+  // thread.
+  PeerLogic(PeerLogicOptions options, PeerSink& sink, ipc::NetChain& chain, Logger& log,
+            BlockSubmitter* submitter = nullptr);
   PeerLogic(const PeerLogic&) = delete;
   PeerLogic& operator=(const PeerLogic&) = delete;
 
@@ -185,8 +194,17 @@ class PeerLogic final : public PeerHandler {
   void SendGetHeaders(PeerId peer);
   // Serves `peer`'s pending getdata entries while its send queue is below the pause mark.
   void ServePendingGetData(PeerId peer, PeerState& state);
-  // Hands the received blocks to the chain in one call and applies the verdicts.
+  // Hands the received blocks to the chain in one call (through the submitter if any and if the
+  // rule above lets it) and applies the verdicts.
   void ProcessReceivedBlocks();
+  // Punishes the senders of the blocks the node refused as their fault.
+  void ApplyBlockVerdicts(const std::vector<ReceivedBlock>& received,
+                          const std::vector<ipc::BlockVerdict>& verdicts);
+  // A submitted batch came back (on the message thread).
+  void BatchDone(std::vector<ReceivedBlock> received, std::size_t bytes,
+                 std::vector<ipc::BlockVerdict> verdicts, std::exception_ptr error);
+  // True if a peer ahead of the node's tip (as last known) has half its block slots free.
+  bool RoomForBlockRequests() const;
   // Requests blocks from the peers that have free slots; applies the stall rule.
   void ScheduleDownloads(std::chrono::microseconds now);
   void ExpireRequests(std::chrono::microseconds now);
@@ -222,9 +240,16 @@ class PeerLogic final : public PeerHandler {
   std::map<Uint256, TxRequest> m_txs_in_flight;
   std::vector<ReceivedBlock> m_received_blocks;
   std::size_t m_received_bytes = 0;
+  BlockSubmitter* const m_submitter;
+  // Submitted and not yet answered: calls, the blocks' hashes, their bytes.
+  std::size_t m_batches_at_node = 0;
+  std::multiset<Uint256> m_blocks_at_node;
+  std::size_t m_bytes_at_node = 0;
   OrphanPool m_orphans;
-  // The node's status as of the last getStatus call.
+  // The node's status as of the last getStatus call or tip notification, and when
+  // ScheduleDownloads last asked for it.
   ipc::NetChainStatus m_status;
+  std::optional<std::chrono::microseconds> m_status_asked;
   bool m_download_dirty = false;
   std::chrono::microseconds m_last_schedule{0};
   // The time of the latest call that passed one (for work started by the node's calls).

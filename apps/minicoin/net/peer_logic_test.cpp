@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <deque>
+#include <exception>
+#include <stdexcept>
 #include <map>
 #include <memory>
 #include <optional>
@@ -309,6 +312,16 @@ class PeerLogicTest : public ::testing::Test {
     logic->ProcessMessage(peer, std::move(message), now);
   }
   void Tick() { logic->OnTick(now); }
+  // Peer 1 announces 40 headers and delivers blocks 1 and 2, which the node finds invalid.
+  void DeliverBlocksOneAndABadTwo() {
+    Connect(1);
+    Deliver(1, Headers(1, 40));
+    Tick();
+    chain.bad_blocks.insert(chain.HashAt(2));
+    Deliver(1, BlockMessage{chain.BlockAt(1)});
+    Deliver(1, BlockMessage{chain.BlockAt(2)});
+    Tick();
+  }
 
   // The network's headers from..to (heights, inclusive).
   HeadersMessage Headers(uint32_t from, uint32_t to) const {
@@ -617,13 +630,7 @@ TEST_F(PeerLogicTest, NotFoundFreesTheBlockForAnotherPeer) {
 
 TEST_F(PeerLogicTest, InvalidBlockIsMisbehaving) {
   Start();
-  Connect(1);
-  Deliver(1, Headers(1, 40));
-  Tick();
-  chain.bad_blocks.insert(chain.HashAt(2));
-  Deliver(1, BlockMessage{chain.BlockAt(1)});
-  Deliver(1, BlockMessage{chain.BlockAt(2)});
-  Tick();
+  DeliverBlocksOneAndABadTwo();
   ASSERT_TRUE(sink.misbehaving.contains(1));
   EXPECT_NE(sink.misbehaving[1].find("bad merkle root"), std::string::npos);
   EXPECT_EQ(chain.tip, 1u);
@@ -1014,6 +1021,164 @@ TEST_F(PeerLogicTest, MessagesFromUnknownPeersAreIgnored) {
 // Two nodes, each with its own PeerLogic, fake node and fake manager, their messages carried
 // through the wire encoding: B (empty, connecting out) syncs A's 2,100 blocks headers first,
 // then learns A's next block from A's announcement.
+// ---- blocks handed to the node through a BlockSubmitter ----
+
+// A BlockSubmitter the test drives: calls wait until RunOldest runs one on the test's thread
+// (which plays the message thread) and hands its outcome back at once.
+class ManualSubmitter final : public BlockSubmitter {
+ public:
+  ManualSubmitter(ipc::NetChain& chain, std::size_t capacity) : m_chain(chain), m_capacity(capacity) {}
+  std::size_t capacity() const override { return m_capacity; }
+  void Submit(std::vector<std::vector<uint8_t>> blocks, Done done) override {
+    pending.push_back({std::move(blocks), std::move(done)});
+  }
+  // Runs the oldest call: the chain answers, or `error` stands for a call that threw.
+  void RunOldest(std::exception_ptr error = nullptr) {
+    ASSERT_FALSE(pending.empty());
+    Call call = std::move(pending.front());
+    pending.pop_front();
+    if (error) {
+      call.done({}, error);
+      return;
+    }
+    call.done(m_chain.processBlocks(call.blocks), nullptr);
+  }
+
+  struct Call {
+    std::vector<std::vector<uint8_t>> blocks;
+    Done done;
+  };
+  std::deque<Call> pending;
+
+ private:
+  ipc::NetChain& m_chain;
+  const std::size_t m_capacity;
+};
+
+class PeerLogicSubmitterTest : public PeerLogicTest {
+ protected:
+  void StartWithSubmitter() { logic = std::make_unique<PeerLogic>(options, sink, chain, log, &submitter); }
+  // A block of the network chain padded with a transaction of 9,000 inputs (about 900 KB;
+  // FakeChain judges headers only).
+  Block BigBlockAt(uint32_t height) const {
+    Block block = chain.BlockAt(height);
+    Transaction padding = MakeTx(height, Filler(height, 0x7a));
+    padding.inputs.resize(9'000, padding.inputs[0]);
+    block.transactions.push_back(padding);
+    return block;
+  }
+
+  ManualSubmitter submitter{chain, 2};
+};
+
+TEST_F(PeerLogicSubmitterTest, TheNextBatchGoesToTheNodeWhileItWorksOnOne) {
+  StartWithSubmitter();
+  Connect(1);
+  Deliver(1, Headers(1, 100));
+  Tick();
+  ASSERT_EQ(RequestedBlocks(sink, 1), Hashes(1, 16));
+  for (uint32_t h = 1; h <= 16; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
+  Tick();
+  // Handed over without waiting for the node; the freed slots are asked again at once, and the
+  // blocks with the node are not asked for twice.
+  ASSERT_EQ(submitter.pending.size(), 1u);
+  EXPECT_TRUE(chain.process_blocks_batches.empty());
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 32));
+  // While a call is under way, a second goes only with a batch's worth of blocks.
+  for (uint32_t h = 17; h <= 24; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
+  Tick();
+  EXPECT_EQ(submitter.pending.size(), 1u);
+  for (uint32_t h = 25; h <= 32; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
+  Tick();
+  ASSERT_EQ(submitter.pending.size(), 2u);
+  EXPECT_EQ(submitter.pending[1].blocks.size(), 16u);
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 48));
+  // Both slots taken: what arrives now waits, whatever its size.
+  for (uint32_t h = 33; h <= 48; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
+  Tick();
+  EXPECT_EQ(submitter.pending.size(), 2u);
+  // An answer frees a slot: the waiting blocks go at once.
+  submitter.RunOldest();
+  EXPECT_EQ(chain.tip, 16u);
+  ASSERT_EQ(submitter.pending.size(), 2u);
+  EXPECT_EQ(submitter.pending[1].blocks.size(), 16u);
+  submitter.RunOldest();
+  submitter.RunOldest();
+  EXPECT_EQ(chain.tip, 48u);
+  EXPECT_EQ(chain.process_blocks_batches, (std::vector<std::size_t>{16, 16, 16}));
+  Tick();
+  const std::vector<Uint256> requested = RequestedBlocks(sink, 1);
+  EXPECT_EQ(requested, Hashes(1, 64));  // no block asked twice
+  EXPECT_TRUE(sink.misbehaving.empty());
+}
+
+TEST_F(PeerLogicSubmitterTest, AFaultFoundByTheNodeLaterIsStillPunished) {
+  StartWithSubmitter();
+  DeliverBlocksOneAndABadTwo();
+  EXPECT_TRUE(sink.misbehaving.empty());  // the node has not answered yet
+  submitter.RunOldest();
+  ASSERT_TRUE(sink.misbehaving.contains(1));
+  EXPECT_NE(sink.misbehaving[1].find("bad merkle root"), std::string::npos);
+  EXPECT_EQ(chain.tip, 1u);
+}
+
+TEST_F(PeerLogicSubmitterTest, AnAnswerForAPeerGoneMeanwhileIsApplied) {
+  StartWithSubmitter();
+  Connect(1);
+  Deliver(1, Headers(1, 40));
+  Tick();
+  chain.bad_blocks.insert(chain.HashAt(1));
+  Deliver(1, BlockMessage{chain.BlockAt(1)});
+  Tick();
+  logic->PeerDisconnected(1);
+  Connect(2);
+  Deliver(2, Headers(1, 40));
+  submitter.RunOldest();  // the sender is gone: nothing to punish, nothing breaks
+  EXPECT_TRUE(sink.misbehaving.empty());
+  Tick();
+  // The block was refused: it is needed again and goes to the peer left.
+  EXPECT_EQ(RequestedBlocks(sink, 2), Hashes(1, 16));
+}
+
+TEST_F(PeerLogicSubmitterTest, AnErrorFromTheNodeReachesTheMessageThread) {
+  StartWithSubmitter();
+  Connect(1);
+  Deliver(1, Headers(1, 40));
+  Tick();
+  Deliver(1, BlockMessage{chain.BlockAt(1)});
+  Tick();
+  EXPECT_THROW(submitter.RunOldest(std::make_exception_ptr(std::runtime_error("node gone"))),
+               std::runtime_error);
+}
+
+TEST_F(PeerLogicSubmitterTest, BlocksWaitingForTheNodeBoundWhatIsRequested) {
+  options.max_blocks_in_flight_per_peer = 20;
+  StartWithSubmitter();
+  Connect(1);
+  Deliver(1, Headers(1, 100));
+  Tick();
+  ASSERT_EQ(RequestedBlocks(sink, 1), Hashes(1, 20));
+  // 20 blocks of 900 KB go to the node, 20 more arrive while it works: past
+  // kMaxPendingBlockBytes together.
+  for (uint32_t h = 1; h <= 20; ++h) Deliver(1, BlockMessage{BigBlockAt(h)});
+  Tick();
+  ASSERT_EQ(submitter.pending.size(), 1u);
+  ASSERT_EQ(RequestedBlocks(sink, 1), Hashes(1, 40));
+  for (uint32_t h = 21; h <= 40; ++h) Deliver(1, BlockMessage{BigBlockAt(h)});
+  Tick();
+  ASSERT_EQ(submitter.pending.size(), 2u);
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 40));  // no more requests
+  now += seconds(2);
+  Tick();
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 40));
+  // The node answers: requests resume.
+  submitter.RunOldest();
+  Tick();
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 60));
+  submitter.RunOldest();
+  EXPECT_EQ(chain.tip, 40u);
+}
+
 TEST(PeerLogicTwoNodesTest, HeadersFirstSyncThenANewBlockIsAnnouncedAndFetched) {
   constexpr uint32_t kLength = 2'101;
   FakeChain chain_a(kLength);

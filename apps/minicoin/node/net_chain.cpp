@@ -21,14 +21,6 @@ namespace {
 constexpr uint32_t kInvTransaction = 1;
 constexpr uint32_t kInvBlock = 2;
 
-// Outpoints ordered for map lookups.
-struct OutPointLess {
-  bool operator()(const OutPoint& a, const OutPoint& b) const {
-    if (a.txid == b.txid) return a.index < b.index;
-    return a.txid.bytes() < b.txid.bytes();
-  }
-};
-
 bool StartsWith(const std::string& text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
 
 // Refusals of a block that are no fault of its sender: it was known, its parent is not (yet),
@@ -50,6 +42,18 @@ bool TransactionRefusalIsFault(const std::string& reason) {
   if (reason.find("immature") != std::string::npos) return false;
   if (reason.find("missing or spent") != std::string::npos) return false;
   return true;
+}
+
+// Waits for `handle` without running its chunks on this thread, so that the pool's size alone
+// sets how much runs at once (-par=1 stays sequential); helps only once the pool is stopping,
+// when its queued jobs may never run.
+void AwaitOnPool(crossproc::WorkerPool& pool, crossproc::ParallelForHandle& handle) {
+  while (!handle.WaitFor(std::chrono::milliseconds(100))) {
+    if (pool.stopping()) {
+      handle.Wait();
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -141,43 +145,68 @@ void NodeNetChain::SetVerdict(ipc::BlockVerdict& verdict, const Uint256& hash, b
 }
 
 std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std::vector<uint8_t>>& encoded) {
+  // Two stages taken hand over hand: a call prepares its blocks while the previous call's blocks
+  // connect, and enters the connect stage before it lets the next call prepare, so batches
+  // connect one at a time and in the order their calls began.
+  std::unique_lock<std::mutex> prepare(m_prepare_mutex);
+  PreparedBatch batch = PrepareBatch(encoded);
   std::lock_guard<std::mutex> process(m_process_mutex);
-  ChainState& chain = m_node.chain();
-  std::vector<ipc::BlockVerdict> verdicts(encoded.size());
-  std::vector<std::optional<Block>> blocks(encoded.size());
-  std::map<Uint256, std::size_t, UintLess> batch;
+  prepare.unlock();
+  ConnectBatch(encoded, batch);
+  return std::move(batch.verdicts);
+}
+
+NodeNetChain::PreparedBatch NodeNetChain::PrepareBatch(const std::vector<std::vector<uint8_t>>& encoded) {
+  const ChainState& chain = m_node.chain();
+  PreparedBatch batch;
+  batch.verdicts.resize(encoded.size());
+  batch.blocks.resize(encoded.size());
   for (std::size_t i = 0; i < encoded.size(); ++i) {
+    ipc::BlockVerdict& verdict = batch.verdicts[i];
     if (encoded[i].size() > chain.params().max_block_size) {
-      verdicts[i].reason = "block too large (bad-blk-length)";
-      verdicts[i].peerFault = true;
+      verdict.reason = "block too large (bad-blk-length)";
+      verdict.peerFault = true;
       continue;
     }
     try {
-      blocks[i] = Block::Decode(encoded[i]);
+      batch.blocks[i] = Block::Decode(encoded[i]);
     } catch (const std::exception& e) {
-      verdicts[i].reason = std::string("malformed block: ") + e.what();
-      verdicts[i].peerFault = true;
+      verdict.reason = std::string("malformed block: ") + e.what();
+      verdict.peerFault = true;
       continue;
     }
-    const Uint256 hash = blocks[i]->header.Hash();
-    verdicts[i].hash = hash.ToBytes();
-    batch.emplace(hash, i);
+    const Uint256 hash = batch.blocks[i]->header.Hash();
+    verdict.hash = hash.ToBytes();
+    batch.index.emplace(hash, i);
   }
   // The context-free checks (proof of work, merkle root, sizes) of every block, side by side on
-  // the validation threads (-par); the blocks then connect without repeating them. This thread
-  // waits rather than helps, so that -par=1 stays the sequential baseline; it helps only if the
-  // pool has not finished them in a second (a pool stopping for shutdown runs nothing).
-  std::vector<uint8_t> checked(encoded.size(), 0);
-  crossproc::ParallelForHandle checking = m_node.pool().ParallelFor(0, encoded.size(), [&](std::size_t i) {
-    if (blocks[i] && !CheckBlock(*blocks[i]).has_value()) checked[i] = 1;
+  // the validation threads (-par); the blocks then connect without repeating them.
+  crossproc::WorkerPool& pool = m_node.pool();
+  batch.checked.assign(encoded.size(), 0);
+  crossproc::ParallelForHandle checking = pool.ParallelFor(0, encoded.size(), [&batch](std::size_t i) {
+    if (batch.blocks[i] && !CheckBlock(*batch.blocks[i]).has_value()) batch.checked[i] = 1;
   }, 1);
-  if (!checking.WaitFor(std::chrono::seconds(1))) checking.Wait();
-  std::optional<crossproc::ParallelForHandle> speculation;
-  if (m_options.speculative_signature_checks) speculation = StartSpeculativeChecks(blocks);
+  AwaitOnPool(pool, checking);
+  if (m_options.speculative_signature_checks) {
+    std::shared_ptr<std::vector<SignatureCheck>> checks = CollectSpeculativeChecks(batch.blocks);
+    // One batch's speculative checks on the pool at a time: the previous batch's (which may
+    // still be running while its blocks connect) first. Queued together, they could take every
+    // thread and leave the connecting blocks' jobs waiting behind them.
+    if (m_speculation) AwaitOnPool(pool, *m_speculation);
+    if (!checks->empty()) {
+      batch.speculation = StartSpeculativeChecks(std::move(checks));
+      m_speculation = batch.speculation;
+    }
+  }
+  return batch;
+}
 
+void NodeNetChain::ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch) {
+  ChainState& chain = m_node.chain();
+  std::vector<ipc::BlockVerdict>& verdicts = batch.verdicts;
   for (std::size_t i = 0; i < encoded.size(); ++i) {
-    if (!blocks[i]) continue;
-    Block& block = *blocks[i];
+    if (!batch.blocks[i]) continue;
+    Block& block = *batch.blocks[i];
     const Uint256 hash = block.header.Hash();
     ipc::BlockVerdict& verdict = verdicts[i];
     if (IsParked(hash)) {
@@ -185,7 +214,7 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
       continue;
     }
     if (chain.Lookup(block.header.previous) != nullptr) {
-      SubmitWithChildren(std::move(block), checked[i] != 0, verdicts, batch);
+      SubmitWithChildren(std::move(block), batch.checked[i] != 0, verdicts, batch.index);
       continue;
     }
     // The parent's data has not arrived: the header must be known or acceptable, the block
@@ -202,12 +231,11 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
     }
     // A malformed body (bad merkle root...) is the sender's fault but says nothing about the
     // header: another copy of the block may still be good.
-    if (auto error = checked[i] != 0 ? std::nullopt : CheckBlock(block)) {
+    if (auto error = batch.checked[i] != 0 ? std::nullopt : CheckBlock(block)) {
       SetVerdict(verdict, hash, false, false, error->reason);
       continue;
     }
-    const std::size_t bytes = encoded[i].size();
-    if (!Park(hash, std::move(block), bytes)) {
+    if (!Park(hash, std::move(block), encoded[i].size())) {
       SetVerdict(verdict, hash, false, false, "parked pool full");
       continue;
     }
@@ -230,12 +258,11 @@ std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std
       std::lock_guard<std::mutex> lock(m_park_mutex);
       children = TakeParkedChildrenLocked(parent);
     }
-    for (Block& child : children) SubmitWithChildren(std::move(child), false, verdicts, batch);
+    for (Block& child : children) SubmitWithChildren(std::move(child), false, verdicts, batch.index);
   }
 
   SyncAcceptedBlocks();
-  if (speculation) speculation->Wait();
-  return verdicts;
+  if (batch.speculation) batch.speculation->Wait();
 }
 
 void NodeNetChain::SyncAcceptedBlocks() {
@@ -327,11 +354,11 @@ bool NodeNetChain::Park(const Uint256& hash, Block block, std::size_t bytes) {
   return true;
 }
 
-std::optional<crossproc::ParallelForHandle> NodeNetChain::StartSpeculativeChecks(
+std::shared_ptr<std::vector<SignatureCheck>> NodeNetChain::CollectSpeculativeChecks(
     const std::vector<std::optional<Block>>& blocks) {
-  // The checks, shared with the pool's jobs (they hold it until the last chunk is done).
+  // Shared with the pool's jobs (they hold it until the last chunk is done).
   auto checks = std::make_shared<std::vector<SignatureCheck>>();
-  std::map<OutPoint, XOnlyPublicKey, OutPointLess> batch_outputs;
+  OutputKeys batch_outputs;
   for (const std::optional<Block>& block : blocks) {
     if (!block) continue;
     for (const Transaction& tx : block->transactions) {
@@ -342,6 +369,8 @@ std::optional<crossproc::ParallelForHandle> NodeNetChain::StartSpeculativeChecks
           std::optional<XOnlyPublicKey> pubkey;
           if (auto it = batch_outputs.find(prevout); it != batch_outputs.end()) {
             pubkey = it->second;
+          } else if (auto earlier = m_previous_batch_outputs.find(prevout); earlier != m_previous_batch_outputs.end()) {
+            pubkey = earlier->second;
           } else if (std::optional<Coin> coin = m_node.chain().GetCoin(prevout)) {
             pubkey = coin->output.pubkey;
           } else if (std::optional<Coin> pool_coin = m_node.mempool().GetPoolCoin(prevout)) {
@@ -353,7 +382,12 @@ std::optional<crossproc::ParallelForHandle> NodeNetChain::StartSpeculativeChecks
       for (uint32_t n = 0; n < tx.outputs.size(); ++n) batch_outputs.emplace(OutPoint{txid, n}, tx.outputs[n].pubkey);
     }
   }
-  if (checks->empty()) return std::nullopt;
+  // The next batch may spend these before they connect.
+  m_previous_batch_outputs = std::move(batch_outputs);
+  return checks;
+}
+
+crossproc::ParallelForHandle NodeNetChain::StartSpeculativeChecks(std::shared_ptr<std::vector<SignatureCheck>> checks) {
   // Connection goes from the batch's first block forwards and verifies what the cache lacks; the
   // speculative runners go from its last block backwards, so the two meet once instead of
   // verifying the same signatures side by side.

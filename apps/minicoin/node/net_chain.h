@@ -3,6 +3,7 @@
 
 #include "net.crossproc.h"
 #include "primitives/block.h"
+#include "validation/tx_check.h"
 
 #include <crossproc/worker_pool.h>
 
@@ -60,7 +61,14 @@ struct NetChainOptions {
 // returns once the speculative checks are done (parked blocks find theirs in the cache when they
 // connect later); at most kMaxSpeculativeChecks per call.
 //
-// Thread-safe; processBlocks calls run one at a time. `node` must outlive it.
+// Overlapping calls: processBlocks has two stages. The first decodes the blocks, runs their
+// context-free checks and starts their speculative checks (the outputs of the previous call's
+// blocks count as known, connected or not); the second connects them. A call prepares while the
+// previous one connects, so a caller that keeps two calls under way (the peer logic does) lets
+// the pool verify the next batch's signatures while the current batch finishes connecting.
+// Batches connect one at a time, in the order their calls began preparing.
+//
+// Thread-safe. `node` must outlive it.
 class NodeNetChain final : public ipc::NetChain {
  public:
   // getBlockData serves at most this many blocks per call (empty entries after them).
@@ -97,11 +105,32 @@ class NodeNetChain final : public ipc::NetChain {
   struct UintLess {
     bool operator()(const Uint256& a, const Uint256& b) const { return a.bytes() < b.bytes(); }
   };
+  struct OutPointLess {
+    bool operator()(const OutPoint& a, const OutPoint& b) const {
+      if (a.txid == b.txid) return a.index < b.index;
+      return a.txid.bytes() < b.txid.bytes();
+    }
+  };
+  // The key of each output a batch creates.
+  using OutputKeys = std::map<OutPoint, XOnlyPublicKey, OutPointLess>;
+  // A processBlocks call between its stages.
+  struct PreparedBatch {
+    std::vector<ipc::BlockVerdict> verdicts;  // set for the blocks refused while decoding
+    std::vector<std::optional<Block>> blocks;  // empty: refused while decoding
+    std::vector<uint8_t> checked;              // 1: the context-free checks passed
+    std::map<Uint256, std::size_t, UintLess> index;  // hash -> position in the call
+    std::optional<crossproc::ParallelForHandle> speculation;
+  };
   struct Parked {
     Block block;
     std::size_t bytes = 0;
   };
 
+  // The first stage of processBlocks. Needs m_prepare_mutex.
+  PreparedBatch PrepareBatch(const std::vector<std::vector<uint8_t>>& encoded);
+  // The second: submits or parks the blocks, releases parked children, syncs. Needs
+  // m_process_mutex.
+  void ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch);
   // Submits `block` (whose parent is stored; `checked`: its context-free checks passed) and then
   // the parked blocks waiting for it and for them, in order. Sets the verdicts of this call's
   // blocks it submits (by hash in `batch`). Needs m_process_mutex.
@@ -118,9 +147,11 @@ class NodeNetChain final : public ipc::NetChain {
   // Makes the accepted blocks durable when NetChainOptions::initial_download_sync_interval says
   // so. Needs m_process_mutex.
   void SyncAcceptedBlocks();
-  // Starts verifying the signatures of `blocks` on the pool (see the class comment); the
-  // returned handle completes when they are done. Nothing to do: a completed handle or none.
-  std::optional<crossproc::ParallelForHandle> StartSpeculativeChecks(const std::vector<std::optional<Block>>& blocks);
+  // The signature checks of `blocks` whose spent outputs are known (see the class comment).
+  // Needs m_prepare_mutex.
+  std::shared_ptr<std::vector<SignatureCheck>> CollectSpeculativeChecks(const std::vector<std::optional<Block>>& blocks);
+  // Starts verifying `checks` on the pool; the handle completes when they are done.
+  crossproc::ParallelForHandle StartSpeculativeChecks(std::shared_ptr<std::vector<SignatureCheck>> checks);
   void RememberReject(const Uint256& txid);
   bool RecentlyRejected(const Uint256& txid);
 
@@ -128,7 +159,11 @@ class NodeNetChain final : public ipc::NetChain {
   HeaderTree& m_tree;
   const NetChainOptions m_options;
 
-  std::mutex m_process_mutex;  // held through processBlocks
+  std::mutex m_prepare_mutex;  // held through a call's first stage
+  OutputKeys m_previous_batch_outputs;  // guarded by m_prepare_mutex
+  // The latest batch's speculative checks. Guarded by m_prepare_mutex.
+  std::optional<crossproc::ParallelForHandle> m_speculation;
+  std::mutex m_process_mutex;  // held through a call's second stage
   std::chrono::steady_clock::time_point m_last_sync;  // guarded by m_process_mutex
 
   mutable std::mutex m_park_mutex;

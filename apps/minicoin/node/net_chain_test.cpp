@@ -60,6 +60,20 @@ class NetChainTest : public ::testing::Test {
   std::vector<Block> Branch(const BlockIndex& parent, int count, uint32_t salt = 0) {
     return Branch(parent.hash, parent.height, parent.header.time, count, salt);
   }
+  // `count` blocks on the tip, the i-th spending the coinbase of height i + 1 (which must be
+  // mature) with alice's key.
+  std::vector<Block> SpendingBlocks(uint32_t count) {
+    const BlockIndex& tip = Chain().Tip();
+    std::vector<Block> blocks;
+    Uint256 previous = tip.hash;
+    uint32_t time = tip.header.time;
+    for (uint32_t i = 0; i < count; ++i) {
+      Transaction spend = test::MakeSpend(test::CoinbaseOf(Chain(), i + 1), alice, 49 * kCoin, bob.PublicKey());
+      blocks.push_back(MakeBlock(previous, tip.height + 1 + i, ++time, alice.PublicKey(), {spend}, kCoin));
+      previous = blocks.back().header.Hash();
+    }
+    return blocks;
+  }
   static std::vector<Bytes> Headers(const std::vector<Block>& blocks) {
     std::vector<Bytes> headers;
     headers.reserve(blocks.size());
@@ -571,6 +585,52 @@ TEST_F(NetChainTest, SignaturesOfAParkedBlockAreVerifiedAheadAndUsedWhenItConnec
   EXPECT_EQ(cache.size(), size + 2);  // verified when connected
 }
 
+TEST_F(NetChainTest, ABatchSpendingThePreviousBatchsOutputsIsVerifiedAheadToo) {
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 1));
+  const BlockIndex& tip = Chain().Tip();
+  // parent <- a (pays bob) <- b (bob spends a's output): a's output exists only in a batch.
+  std::vector<Block> parent = Branch(tip, 1);
+  Transaction pay = test::MakeSpend(test::CoinbaseOf(Chain(), 1), alice, 49 * kCoin, bob.PublicKey());
+  Block a = MakeBlock(parent[0].header.Hash(), tip.height + 2, parent[0].header.time + 1, alice.PublicKey(), {pay},
+                      kCoin);
+  Transaction spend = test::MakeSpend(OutPoint{pay.Txid(), 0}, bob, 48 * kCoin, alice.PublicKey());
+  Block b = MakeBlock(a.header.Hash(), tip.height + 3, a.header.time + 1, alice.PublicKey(), {spend}, kCoin);
+  ASSERT_EQ(net.processHeaders(Headers({parent[0], a, b})).error, "");
+  SignatureCache& cache = node->signature_cache();
+  const std::size_t before = cache.size();
+  // a and b arrive in separate calls before their parent: neither connects, yet b's signature is
+  // checked with the key from a's output.
+  ASSERT_TRUE(net.processBlocks(Encoded({a}))[0].accepted);
+  ASSERT_TRUE(net.processBlocks(Encoded({b}))[0].accepted);
+  EXPECT_EQ(net.ParkedCount(), 2u);
+  EXPECT_EQ(cache.size(), before + 2);
+  const std::size_t hits = cache.hits();
+  ASSERT_TRUE(net.processBlocks(Encoded(parent))[0].accepted);
+  EXPECT_EQ(Chain().Tip().hash, b.header.Hash());
+  EXPECT_EQ(cache.hits(), hits + 2);
+}
+
+TEST_F(NetChainTest, OverlappingCallsFromTwoThreadsConnectEveryBlock) {
+  NodeNetChain net(*node);
+  Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 8));
+  const std::vector<Block> blocks = SpendingBlocks(8);
+  ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
+  const std::vector<Block> first(blocks.begin(), blocks.begin() + 4);
+  const std::vector<Block> second(blocks.begin() + 4, blocks.end());
+  // Whichever call prepares first, both batches end connected, in chain order.
+  std::vector<ipc::BlockVerdict> first_verdicts;
+  std::vector<ipc::BlockVerdict> second_verdicts;
+  std::thread one([&] { first_verdicts = net.processBlocks(Encoded(first)); });
+  std::thread two([&] { second_verdicts = net.processBlocks(Encoded(second)); });
+  one.join();
+  two.join();
+  for (const ipc::BlockVerdict& verdict : first_verdicts) EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  for (const ipc::BlockVerdict& verdict : second_verdicts) EXPECT_TRUE(verdict.accepted) << verdict.reason;
+  EXPECT_EQ(Chain().Tip().hash, blocks.back().header.Hash());
+  EXPECT_EQ(net.ParkedCount(), 0u);
+}
+
 TEST_F(NetChainTest, ABadSignatureIsCaughtWhateverTheSpeculationDid) {
   NodeNetChain net(*node);
   Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 1));
@@ -655,15 +715,7 @@ TEST_F(NetChainOneThreadTest, SpeculationAndConnectionShareOneThread) {
   ASSERT_EQ(node->pool().thread_count(), 1u);
   NodeNetChain net(*node);
   Submit(Branch(Chain().Tip(), static_cast<int>(kCoinbaseMaturity) + 4));
-  const BlockIndex& tip = Chain().Tip();
-  std::vector<Block> blocks;
-  Uint256 previous = tip.hash;
-  uint32_t time = tip.header.time;
-  for (uint32_t i = 0; i < 4; ++i) {
-    Transaction spend = test::MakeSpend(test::CoinbaseOf(Chain(), i + 1), alice, 49 * kCoin, bob.PublicKey());
-    blocks.push_back(MakeBlock(previous, tip.height + 1 + i, ++time, alice.PublicKey(), {spend}, kCoin));
-    previous = blocks.back().header.Hash();
-  }
+  const std::vector<Block> blocks = SpendingBlocks(4);
   ASSERT_EQ(net.processHeaders(Headers(blocks)).error, "");
   std::vector<Block> shuffled{blocks[2], blocks[0], blocks[3], blocks[1]};
   for (const ipc::BlockVerdict& verdict : net.processBlocks(Encoded(shuffled))) {
