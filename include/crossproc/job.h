@@ -34,6 +34,10 @@ class Job : public std::enable_shared_from_this<Job> {
   // Queues Run() on the pool. Calling it twice is a std::logic_error. A job that cannot be
   // queued (the pool stopped) finishes at once with an error.
   void Start();
+  // Starts the job and runs it on the calling thread; it has finished on return. For a caller
+  // that is itself a job on the pool: queuing and waiting there would hand every job from one
+  // pool thread to another (and with one thread, wait for itself).
+  void RunHere();
   // Blocks until Run() has returned.
   void Wait() const;
   bool WaitFor(std::chrono::milliseconds timeout) const;
@@ -50,6 +54,8 @@ class Job : public std::enable_shared_from_this<Job> {
   void RequireConfiguring() const;
 
  private:
+  void MarkStarted();  // throws std::logic_error unless configuring
+  void RunAndFinish();
   void Finish();
 
   WorkerPool& m_pool;

@@ -73,6 +73,12 @@ class WorkerPool {
   ParallelForHandle ParallelFor(std::size_t begin, std::size_t end, std::function<void(std::size_t)> fn,
                                 std::size_t chunk = 0);
 
+  // Runs fn() as one job on a pool thread and waits for it without helping, so that the pool's
+  // size alone bounds the work running at once. Returns false, without running fn, if the pool
+  // stops before a thread takes the job; rethrows what fn threw. A deterministic pool runs fn
+  // on the calling thread. Never call it from a job of this pool (it would wait for itself).
+  bool RunAndWait(const std::function<void()>& fn);
+
   // Stops the pool: kDrain runs what is queued first, kCancel drops it. Joins the threads.
   // Idempotent.
   void Stop(Shutdown mode);

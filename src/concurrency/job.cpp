@@ -6,27 +6,36 @@
 namespace crossproc {
 
 void Job::Start() {
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_state != State::kConfiguring) throw std::logic_error("job started twice");
-    m_state = State::kStarted;
-  }
+  MarkStarted();
   // The queued job keeps this one alive until it has run.
   std::shared_ptr<Job> self = shared_from_this();
-  bool queued = m_pool.Post([self] {
-    try {
-      self->Run();
-    } catch (const std::exception& e) {
-      self->AddError(e.what());
-    } catch (...) {
-      self->AddError("unknown exception");
-    }
-    self->Finish();
-  });
+  bool queued = m_pool.Post([self] { self->RunAndFinish(); });
   if (!queued) {
     AddError("the worker pool has stopped");
     Finish();
   }
+}
+
+void Job::RunHere() {
+  MarkStarted();
+  RunAndFinish();
+}
+
+void Job::MarkStarted() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (m_state != State::kConfiguring) throw std::logic_error("job started twice");
+  m_state = State::kStarted;
+}
+
+void Job::RunAndFinish() {
+  try {
+    Run();
+  } catch (const std::exception& e) {
+    AddError(e.what());
+  } catch (...) {
+    AddError("unknown exception");
+  }
+  Finish();
 }
 
 void Job::Wait() const {

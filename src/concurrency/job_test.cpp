@@ -71,6 +71,22 @@ TEST(Job, ExceptionsBecomeErrorsAndDeterministicPoolsRunOnDemand) {
   EXPECT_EQ(job->errors()[0], "nothing to sum");
 }
 
+TEST(Job, RunHereRunsOnTheCallerAndFinishes) {
+  WorkerPool pool(WorkerPoolOptions{.deterministic = true});  // RunPending is never called
+  auto job = std::make_shared<SumJob>(pool, std::vector<int>{1, -2, 3});
+  job->RunHere();
+  EXPECT_TRUE(job->finished());
+  EXPECT_EQ(job->sum(), 4);
+  ASSERT_EQ(job->errors().size(), 1u);
+  EXPECT_EQ(job->errors()[0], "negative number -2");
+  EXPECT_THROW(job->RunHere(), std::logic_error);
+  EXPECT_THROW(job->Start(), std::logic_error);
+  auto throwing = std::make_shared<SumJob>(pool, std::vector<int>{});
+  throwing->RunHere();
+  ASSERT_EQ(throwing->errors().size(), 1u);
+  EXPECT_EQ(throwing->errors()[0], "nothing to sum");
+}
+
 TEST(Job, StoppedPoolFinishesWithAnError) {
   WorkerPool pool(WorkerPoolOptions{.deterministic = true});
   pool.Stop(WorkerPool::Shutdown::kCancel);

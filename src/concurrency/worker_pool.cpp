@@ -109,6 +109,53 @@ void WorkerPool::Stop(Shutdown mode) {
   m_stopped = true;
 }
 
+bool WorkerPool::RunAndWait(const std::function<void()>& fn) {
+  if (m_options.deterministic) {
+    fn();
+    return true;
+  }
+  // Whoever claims the job first decides: a pool thread runs it, or the waiter, seeing the pool
+  // stop, gives it up (a job dropped by kCancel never runs; one kDrain runs later finds it
+  // claimed and leaves `fn`, which may be gone by then, alone).
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool claimed = false;
+    bool done = false;
+    std::exception_ptr error;
+  };
+  auto shared = std::make_shared<Shared>();
+  const bool posted = Post([shared, &fn] {
+    {
+      std::lock_guard<std::mutex> lock(shared->mutex);
+      if (shared->claimed) return;
+      shared->claimed = true;
+    }
+    std::exception_ptr error;
+    try {
+      fn();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(shared->mutex);
+      shared->error = error;
+      shared->done = true;
+    }
+    shared->cv.notify_all();
+  });
+  if (!posted) return false;
+  std::unique_lock<std::mutex> lock(shared->mutex);
+  while (!shared->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return shared->done; })) {
+    if (!shared->claimed && stopping()) {
+      shared->claimed = true;
+      return false;
+    }
+  }
+  if (shared->error) std::rethrow_exception(shared->error);
+  return true;
+}
+
 bool WorkerPool::stopping() const {
   std::lock_guard<std::mutex> lock(m_mutex);
   return m_stopping;

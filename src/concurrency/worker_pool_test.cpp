@@ -8,6 +8,8 @@
 #include <numeric>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 namespace crossproc {
 namespace {
@@ -61,6 +63,49 @@ TEST(WorkerPool, CancelDropsQueuedJobsAndDrainRunsThem) {
   for (int i = 0; i < 5; ++i) drain.Post([&] { ++ran; });
   drain.Stop(WorkerPool::Shutdown::kDrain);
   EXPECT_EQ(ran, 5);
+}
+
+TEST(WorkerPool, RunAndWaitRunsOnAPoolThreadAndRethrows) {
+  WorkerPool pool(WorkerPoolOptions{.threads = 1, .name = "runwait"});
+  std::string thread_name;
+  EXPECT_TRUE(pool.RunAndWait([&] {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    thread_name = name;
+  }));
+  EXPECT_EQ(thread_name, "runwait-0");
+  EXPECT_THROW(pool.RunAndWait([] { throw std::runtime_error("inside"); }), std::runtime_error);
+
+  WorkerPool deterministic(WorkerPoolOptions{.deterministic = true});
+  int ran = 0;
+  EXPECT_TRUE(deterministic.RunAndWait([&] { ++ran; }));
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(WorkerPool, RunAndWaitGivesUpWhenThePoolStopsFirst) {
+  WorkerPool stopped(WorkerPoolOptions{.threads = 1});
+  stopped.Stop(WorkerPool::Shutdown::kCancel);
+  int ran = 0;
+  EXPECT_FALSE(stopped.RunAndWait([&] { ++ran; }));
+
+  // The only thread is busy while the pool is stopped: the job queued behind is dropped
+  // (kCancel), and the waiter returns without it having run.
+  WorkerPool busy(WorkerPoolOptions{.threads = 1});
+  std::atomic<bool> release{false};
+  std::atomic<bool> blocking{false};
+  busy.Post([&] {
+    blocking = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (!blocking) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    busy.Stop(WorkerPool::Shutdown::kCancel);  // joins the worker once released
+  });
+  EXPECT_FALSE(busy.RunAndWait([&] { ++ran; }));
+  release = true;
+  stopper.join();
+  EXPECT_EQ(ran, 0);
 }
 
 TEST(WorkerPool, DeterministicModeRunsInOrderOnTheCaller) {

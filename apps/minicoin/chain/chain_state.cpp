@@ -416,8 +416,12 @@ ChainState::BlockResult ChainState::ProcessBlock(Block block, SubmitOptions opti
   std::shared_ptr<AddBlockJob> job = AddBlock(std::move(block));
   if (options.sync == BlockSync::kDeferred) job->SetDeferSync();
   if (options.checked) job->SetChecked();
-  job->Start();
-  job->Wait();
+  if (options.on_this_thread) {
+    job->RunHere();
+  } else {
+    job->Start();
+    job->Wait();
+  }
   return BlockResult{job->accepted(), job->new_tip(), job->duplicate(), job->reason()};
 }
 

@@ -125,6 +125,9 @@ struct SubmitOptions {
   BlockSync sync = BlockSync::kNow;
   // CheckProofOfWork and CheckBlock passed for this very block already (AddBlockJob::SetChecked).
   bool checked = false;
+  // Validate on the calling thread (Job::RunHere), for a caller that is itself running on the
+  // chain's worker pool; otherwise the job is queued on the pool and waited for.
+  bool on_this_thread = false;
 };
 
 class AddBlockJob : public crossproc::Job {

@@ -45,12 +45,12 @@ bool TransactionRefusalIsFault(const std::string& reason) {
 }
 
 // Waits for `handle` without running its chunks on this thread, so that the pool's size alone
-// sets how much runs at once (-par=1 stays sequential); helps only once the pool is stopping,
-// when its queued jobs may never run.
-void AwaitOnPool(crossproc::WorkerPool& pool, crossproc::ParallelForHandle& handle) {
+// sets how much runs at once (-par=1 stays sequential). Once the pool is stopping its queued
+// jobs may never run: then it helps, or with `help_if_stopping` false gives up.
+void AwaitOnPool(crossproc::WorkerPool& pool, crossproc::ParallelForHandle& handle, bool help_if_stopping = true) {
   while (!handle.WaitFor(std::chrono::milliseconds(100))) {
     if (pool.stopping()) {
-      handle.Wait();
+      if (help_if_stopping) handle.Wait();
       return;
     }
   }
@@ -202,6 +202,25 @@ NodeNetChain::PreparedBatch NodeNetChain::PrepareBatch(const std::vector<std::ve
 }
 
 void NodeNetChain::ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch) {
+  // One job on the validation pool submits the whole batch, each block validated on that job's
+  // thread (no hand-over to another thread per block); this thread waits.
+  const bool ran = m_node.SubmitBlocksOnPool([&](const Node::SubmitFn& submit) { SubmitBatch(submit, encoded, batch); });
+  if (!ran) {
+    // The pool stopped (shutdown): nothing was judged, and no peer is at fault.
+    for (std::size_t i = 0; i < encoded.size(); ++i) {
+      ipc::BlockVerdict& verdict = batch.verdicts[i];
+      if (batch.blocks[i] && !verdict.accepted && verdict.reason.empty()) {
+        verdict.reason = "internal error: the worker pool has stopped";
+      }
+    }
+  }
+  SyncAcceptedBlocks();
+  // Normally done by now (the blocks' connection met it); a stopping pool may never finish it.
+  if (batch.speculation) AwaitOnPool(m_node.pool(), *batch.speculation, /*help_if_stopping=*/false);
+}
+
+void NodeNetChain::SubmitBatch(const Node::SubmitFn& submit, const std::vector<std::vector<uint8_t>>& encoded,
+                               PreparedBatch& batch) {
   ChainState& chain = m_node.chain();
   std::vector<ipc::BlockVerdict>& verdicts = batch.verdicts;
   for (std::size_t i = 0; i < encoded.size(); ++i) {
@@ -214,7 +233,7 @@ void NodeNetChain::ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded
       continue;
     }
     if (chain.Lookup(block.header.previous) != nullptr) {
-      SubmitWithChildren(std::move(block), batch.checked[i] != 0, verdicts, batch.index);
+      SubmitWithChildren(submit, std::move(block), batch.checked[i] != 0, verdicts, batch.index);
       continue;
     }
     // The parent's data has not arrived: the header must be known or acceptable, the block
@@ -258,11 +277,8 @@ void NodeNetChain::ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded
       std::lock_guard<std::mutex> lock(m_park_mutex);
       children = TakeParkedChildrenLocked(parent);
     }
-    for (Block& child : children) SubmitWithChildren(std::move(child), false, verdicts, batch.index);
+    for (Block& child : children) SubmitWithChildren(submit, std::move(child), false, verdicts, batch.index);
   }
-
-  SyncAcceptedBlocks();
-  if (batch.speculation) batch.speculation->Wait();
 }
 
 void NodeNetChain::SyncAcceptedBlocks() {
@@ -282,7 +298,8 @@ void NodeNetChain::SyncAcceptedBlocks() {
   }
 }
 
-void NodeNetChain::SubmitWithChildren(Block first, bool first_checked, std::vector<ipc::BlockVerdict>& verdicts,
+void NodeNetChain::SubmitWithChildren(const Node::SubmitFn& submit, Block first, bool first_checked,
+                                      std::vector<ipc::BlockVerdict>& verdicts,
                                       const std::map<Uint256, std::size_t, UintLess>& batch) {
   ChainState& chain = m_node.chain();
   std::deque<Block> queue;
@@ -293,7 +310,7 @@ void NodeNetChain::SubmitWithChildren(Block first, bool first_checked, std::vect
     queue.pop_front();
     const Uint256 hash = block.header.Hash();
     ChainState::BlockResult result =
-        m_node.SubmitBlock(std::move(block), SubmitOptions{.sync = BlockSync::kDeferred, .checked = checked});
+        submit(std::move(block), SubmitOptions{.sync = BlockSync::kDeferred, .checked = checked});
     checked = false;
     if (auto it = batch.find(hash); it != batch.end()) {
       SetVerdict(verdicts[it->second], hash, result.accepted, result.duplicate, result.reason);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "net.crossproc.h"
+#include "node/node.h"
 #include "primitives/block.h"
 #include "validation/tx_check.h"
 
@@ -22,7 +23,6 @@
 namespace minicoin {
 
 class HeaderTree;
-class Node;
 
 // How NodeNetChain handles blocks.
 struct NetChainOptions {
@@ -128,13 +128,16 @@ class NodeNetChain final : public ipc::NetChain {
 
   // The first stage of processBlocks. Needs m_prepare_mutex.
   PreparedBatch PrepareBatch(const std::vector<std::vector<uint8_t>>& encoded);
-  // The second: submits or parks the blocks, releases parked children, syncs. Needs
-  // m_process_mutex.
+  // The second: submits or parks the blocks and releases parked children (SubmitBatch, as one
+  // job on the pool), then syncs. Needs m_process_mutex.
   void ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch);
-  // Submits `block` (whose parent is stored; `checked`: its context-free checks passed) and then
-  // the parked blocks waiting for it and for them, in order. Sets the verdicts of this call's
-  // blocks it submits (by hash in `batch`). Needs m_process_mutex.
-  void SubmitWithChildren(Block block, bool checked, std::vector<ipc::BlockVerdict>& verdicts,
+  void SubmitBatch(const Node::SubmitFn& submit, const std::vector<std::vector<uint8_t>>& encoded,
+                   PreparedBatch& batch);
+  // Submits `block` through `submit` (its parent is stored; `checked`: its context-free checks
+  // passed) and then the parked blocks waiting for it and for them, in order. Sets the verdicts
+  // of this call's blocks it submits (by hash in `batch`). Needs m_process_mutex.
+  void SubmitWithChildren(const Node::SubmitFn& submit, Block block, bool checked,
+                          std::vector<ipc::BlockVerdict>& verdicts,
                           const std::map<Uint256, std::size_t, UintLess>& batch);
   // Removes the blocks parked on `parent` from the pool and returns them. Needs m_park_mutex.
   std::vector<Block> TakeParkedChildrenLocked(const Uint256& parent);

@@ -338,6 +338,19 @@ void Node::BlockDisconnected(const Block& block, const BlockIndex& index) {
 
 ChainState::BlockResult Node::SubmitBlock(Block block, SubmitOptions options) {
   std::lock_guard<std::mutex> submit(m_submit_mutex);
+  return SubmitBlockLocked(std::move(block), options);
+}
+
+bool Node::SubmitBlocksOnPool(const std::function<void(const SubmitFn& submit)>& fn) {
+  std::lock_guard<std::mutex> submit(m_submit_mutex);
+  const SubmitFn submit_here = [this](Block block, SubmitOptions options) {
+    options.on_this_thread = true;
+    return SubmitBlockLocked(std::move(block), options);
+  };
+  return m_pool->RunAndWait([&] { fn(submit_here); });
+}
+
+ChainState::BlockResult Node::SubmitBlockLocked(Block block, SubmitOptions options) {
   Uint256 hash = block.header.Hash();
   ChainState::BlockResult result = m_chain->ProcessBlock(std::move(block), options);
   if (!result.accepted && !result.duplicate) {

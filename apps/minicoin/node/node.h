@@ -87,6 +87,12 @@ class Node final : private ChainListener {
   // transactions come back if still valid). With BlockSync::kDeferred the block's records are
   // made durable by the next ChainState::SyncPendingWrites (a batch from the network).
   ChainState::BlockResult SubmitBlock(Block block, SubmitOptions options = {});
+  // SubmitBlock for a run of blocks: `fn` runs as one job on the worker pool (waited for, not
+  // helped; see WorkerPool::RunAndWait) with the submission lock held throughout, and each
+  // block it passes to `submit` is validated on that job's thread, saving a hand-over between
+  // threads per block. False, with nothing run, if the pool has stopped.
+  using SubmitFn = std::function<ChainState::BlockResult(Block, SubmitOptions)>;
+  bool SubmitBlocksOnPool(const std::function<void(const SubmitFn& submit)>& fn);
   // Checks `tx` against the tip and the mempool and adds it.
   Mempool::AcceptResult SubmitTransaction(const Transaction& tx);
   // Mempool::TestAccept at the tip: what SubmitTransaction would say about each of `txs` in
@@ -133,6 +139,8 @@ class Node final : private ChainListener {
   // mempool and drops the mempool's transactions the new tip makes invalid (inputs gone,
   // coinbase spends no longer mature). Needs m_submit_mutex.
   void ReturnDisconnectedToMempool();
+  // SubmitBlock's work. Needs m_submit_mutex.
+  ChainState::BlockResult SubmitBlockLocked(Block block, SubmitOptions options);
 
   const ArgsManager& m_args;
   Logger& m_log;
