@@ -315,35 +315,45 @@ void PeerLogic::OnBlock(PeerId peer, PeerState& state, const BlockMessage& messa
 }
 
 void PeerLogic::ProcessReceivedBlocks() {
-  if (m_received_blocks.empty()) return;
-  if (m_submitter != nullptr) {
-    if (m_batches_at_node >= std::max<std::size_t>(m_submitter->capacity(), 1)) return;
-    if (m_batches_at_node > 0 && m_received_blocks.size() < m_options.max_blocks_in_flight_per_peer &&
-        m_received_bytes < kMaxPendingBlockBytes / 2) {
-      return;  // the node is busy: let a batch's worth gather
+  while (!m_received_blocks.empty()) {
+    const bool full_batch = m_received_blocks.size() >= kMaxBlocksPerNodeCall ||
+                            m_received_bytes >= kMaxBlockBytesPerNodeCall;
+    if (m_submitter != nullptr) {
+      if (m_batches_at_node >= std::max<std::size_t>(m_submitter->capacity(), 1)) return;
+      // The node is busy: a second call goes with a full batch only (smaller ones would leave
+      // it little to prepare while it connects the first).
+      if (m_batches_at_node > 0 && !full_batch) return;
     }
+    // The oldest blocks, up to a batch.
+    std::size_t count = 0;
+    std::size_t bytes = 0;
+    while (count < m_received_blocks.size() && count < kMaxBlocksPerNodeCall &&
+           (count == 0 || bytes + m_received_blocks[count].data.size() <= kMaxBlockBytesPerNodeCall)) {
+      bytes += m_received_blocks[count].data.size();
+      ++count;
+    }
+    std::vector<ReceivedBlock> received(std::make_move_iterator(m_received_blocks.begin()),
+                                        std::make_move_iterator(m_received_blocks.begin() + static_cast<std::ptrdiff_t>(count)));
+    m_received_blocks.erase(m_received_blocks.begin(), m_received_blocks.begin() + static_cast<std::ptrdiff_t>(count));
+    m_received_bytes -= bytes;
+    std::vector<std::vector<uint8_t>> blocks;
+    blocks.reserve(received.size());
+    for (ReceivedBlock& block : received) blocks.push_back(std::move(block.data));
+    if (m_submitter == nullptr) {
+      const std::vector<ipc::BlockVerdict> verdicts = m_chain.processBlocks(blocks);
+      m_download_dirty = true;
+      ApplyBlockVerdicts(received, verdicts);
+      continue;
+    }
+    ++m_batches_at_node;
+    m_bytes_at_node += bytes;
+    for (const ReceivedBlock& block : received) m_blocks_at_node.insert(block.hash);
+    m_submitter->Submit(std::move(blocks), [this, received = std::move(received), bytes](
+                                               std::vector<ipc::BlockVerdict> verdicts,
+                                               std::exception_ptr error) mutable {
+      BatchDone(std::move(received), bytes, std::move(verdicts), error);
+    });
   }
-  std::vector<ReceivedBlock> received = std::move(m_received_blocks);
-  m_received_blocks.clear();
-  const std::size_t bytes = m_received_bytes;
-  m_received_bytes = 0;
-  std::vector<std::vector<uint8_t>> blocks;
-  blocks.reserve(received.size());
-  for (ReceivedBlock& block : received) blocks.push_back(std::move(block.data));
-  if (m_submitter == nullptr) {
-    const std::vector<ipc::BlockVerdict> verdicts = m_chain.processBlocks(blocks);
-    m_download_dirty = true;
-    ApplyBlockVerdicts(received, verdicts);
-    return;
-  }
-  ++m_batches_at_node;
-  m_bytes_at_node += bytes;
-  for (const ReceivedBlock& block : received) m_blocks_at_node.insert(block.hash);
-  m_submitter->Submit(std::move(blocks), [this, received = std::move(received), bytes](
-                                             std::vector<ipc::BlockVerdict> verdicts,
-                                             std::exception_ptr error) mutable {
-    BatchDone(std::move(received), bytes, std::move(verdicts), error);
-  });
 }
 
 void PeerLogic::BatchDone(std::vector<ReceivedBlock> received, std::size_t bytes,

@@ -64,6 +64,9 @@ inline constexpr std::size_t kMaxUnrequestedTxPerMinute = 100;
 // this many bytes. With a BlockSubmitter, blocks received and not yet answered by the node
 // (waiting or in a call) add up to at most about this much: past it no block is requested.
 inline constexpr std::size_t kMaxPendingBlockBytes = 32u << 20;
+// One processBlocks call carries at most this many blocks and bytes (at least one block).
+inline constexpr std::size_t kMaxBlocksPerNodeCall = 64;
+inline constexpr std::size_t kMaxBlockBytesPerNodeCall = kMaxPendingBlockBytes / 2;
 // getdata is served in batches of at most this many blocks or transactions (one NetChain call
 // each); the send queue is checked between batches, so it may exceed kSendQueuePauseBytes by
 // one batch.
@@ -73,11 +76,11 @@ inline constexpr std::size_t kGetDataTxBatch = 1'000;
 // The peer logic of a node: implements PeerHandler (driven by the connection manager), sends
 // through PeerSink and asks the node through ipc::NetChain (a blocking round trip each when the
 // node is another process, so calls are batched: one per message or per tick, never one per
-// item). Received blocks go to the node in batches, by default on the message thread; with a
-// BlockSubmitter, through it: a batch goes when no call is under way, or when the submitter has
-// a free slot and a batch's worth (max_blocks_in_flight_per_peer blocks) has arrived, so that the
-// node prepares the next batch while it connects one. Blocks with the node are neither requested
-// again nor counted as in flight. Holds every peer's sync and relay state, bounded per peer; forgets a peer in
+// item). Received blocks go to the node in batches (kMaxBlocksPerNodeCall), by default on the
+// message thread; with a BlockSubmitter, through it: a batch goes when no call is under way, or
+// when the submitter has a free slot and a full batch has arrived, so that the node prepares the
+// next batch while it connects one. Blocks with the node are neither requested again nor
+// counted as in flight. Holds every peer's sync and relay state, bounded per peer; forgets a peer in
 // PeerDisconnected (its block requests go to other peers, its orphans are dropped). The sink,
 // chain and logger must outlive it. Message thread only: every method, BlockTipChanged,
 // TransactionsAccepted and SyncStats included, runs on the manager's message thread.

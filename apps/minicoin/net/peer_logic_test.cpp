@@ -1072,44 +1072,60 @@ class PeerLogicSubmitterTest : public PeerLogicTest {
 };
 
 TEST_F(PeerLogicSubmitterTest, TheNextBatchGoesToTheNodeWhileItWorksOnOne) {
+  ASSERT_EQ(kMaxBlocksPerNodeCall, 64u);
+  options.max_blocks_in_flight_per_peer = 64;
   StartWithSubmitter();
   Connect(1);
-  Deliver(1, Headers(1, 100));
+  Deliver(1, Headers(1, 200));
   Tick();
-  ASSERT_EQ(RequestedBlocks(sink, 1), Hashes(1, 16));
-  for (uint32_t h = 1; h <= 16; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
-  Tick();
+  ASSERT_EQ(RequestedBlocks(sink, 1), Hashes(1, 64));
+  auto deliver = [&](uint32_t from, uint32_t to) {
+    for (uint32_t h = from; h <= to; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
+    Tick();
+  };
+  deliver(1, 64);
   // Handed over without waiting for the node; the freed slots are asked again at once, and the
   // blocks with the node are not asked for twice.
   ASSERT_EQ(submitter.pending.size(), 1u);
   EXPECT_TRUE(chain.process_blocks_batches.empty());
-  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 32));
-  // While a call is under way, a second goes only with a batch's worth of blocks.
-  for (uint32_t h = 17; h <= 24; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
-  Tick();
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 128));
+  // While a call is under way, a second goes only with a full batch.
+  deliver(65, 96);
   EXPECT_EQ(submitter.pending.size(), 1u);
-  for (uint32_t h = 25; h <= 32; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
-  Tick();
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 160));  // half the slots free: a new round
+  deliver(97, 128);
   ASSERT_EQ(submitter.pending.size(), 2u);
-  EXPECT_EQ(submitter.pending[1].blocks.size(), 16u);
-  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 48));
-  // Both slots taken: what arrives now waits, whatever its size.
-  for (uint32_t h = 33; h <= 48; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
-  Tick();
+  EXPECT_EQ(submitter.pending[1].blocks.size(), 64u);
+  // Both slots taken: what arrives now waits.
+  deliver(129, 192);
   EXPECT_EQ(submitter.pending.size(), 2u);
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 200));
   // An answer frees a slot: the waiting blocks go at once.
   submitter.RunOldest();
-  EXPECT_EQ(chain.tip, 16u);
+  EXPECT_EQ(chain.tip, 64u);
   ASSERT_EQ(submitter.pending.size(), 2u);
-  EXPECT_EQ(submitter.pending[1].blocks.size(), 16u);
   submitter.RunOldest();
   submitter.RunOldest();
-  EXPECT_EQ(chain.tip, 48u);
-  EXPECT_EQ(chain.process_blocks_batches, (std::vector<std::size_t>{16, 16, 16}));
-  Tick();
-  const std::vector<Uint256> requested = RequestedBlocks(sink, 1);
-  EXPECT_EQ(requested, Hashes(1, 64));  // no block asked twice
+  EXPECT_EQ(chain.tip, 192u);
+  deliver(193, 200);
+  ASSERT_EQ(submitter.pending.size(), 1u);  // nothing under way: a short batch goes too
+  submitter.RunOldest();
+  EXPECT_EQ(chain.tip, 200u);
+  EXPECT_EQ(chain.process_blocks_batches, (std::vector<std::size_t>{64, 64, 64, 8}));
+  EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 200));  // no block asked twice
   EXPECT_TRUE(sink.misbehaving.empty());
+}
+
+TEST_F(PeerLogicTest, AtMostABatchOfBlocksGoesToTheNodeInOneCall) {
+  options.max_blocks_in_flight_per_peer = 100;
+  Start();
+  Connect(1);
+  Deliver(1, Headers(1, 200));
+  Tick();
+  for (uint32_t h = 1; h <= 100; ++h) Deliver(1, BlockMessage{chain.BlockAt(h)});
+  Tick();
+  EXPECT_EQ(chain.process_blocks_batches, (std::vector<std::size_t>{kMaxBlocksPerNodeCall, 100 - kMaxBlocksPerNodeCall}));
+  EXPECT_EQ(chain.tip, 100u);
 }
 
 TEST_F(PeerLogicSubmitterTest, AFaultFoundByTheNodeLaterIsStillPunished) {
@@ -1175,7 +1191,7 @@ TEST_F(PeerLogicSubmitterTest, BlocksWaitingForTheNodeBoundWhatIsRequested) {
   submitter.RunOldest();
   Tick();
   EXPECT_EQ(RequestedBlocks(sink, 1), Hashes(1, 60));
-  submitter.RunOldest();
+  while (!submitter.pending.empty()) submitter.RunOldest();
   EXPECT_EQ(chain.tip, 40u);
 }
 
