@@ -20,9 +20,9 @@ Uint256 HashFromData(const std::vector<uint8_t>& data) {
 
 // How long an RPC waits for the message thread's view of the peers' sync state.
 constexpr std::chrono::seconds kSyncStatsWait{5};
-// processBlocks calls under way at once: the node prepares one batch (decodes it, checks it,
-// verifies its signatures on the worker pool) while it connects the one before.
-constexpr std::size_t kBlockCallsAtNode = 2;
+// processBlocks calls under way at once: while the node connects one batch it prepares the next
+// ones (decodes them, checks them, verifies their signatures on the worker pool).
+constexpr std::size_t kBlockCallsAtNode = 3;
 
 }  // namespace
 

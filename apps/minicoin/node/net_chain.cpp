@@ -145,20 +145,56 @@ void NodeNetChain::SetVerdict(ipc::BlockVerdict& verdict, const Uint256& hash, b
 }
 
 std::vector<ipc::BlockVerdict> NodeNetChain::processBlocks(const std::vector<std::vector<uint8_t>>& encoded) {
-  // Two stages taken hand over hand: a call prepares its blocks while the previous call's blocks
-  // connect, and enters the connect stage before it lets the next call prepare, so batches
-  // connect one at a time and in the order their calls began.
-  std::unique_lock<std::mutex> prepare(m_prepare_mutex);
-  PreparedBatch batch = PrepareBatch(encoded);
-  std::lock_guard<std::mutex> process(m_process_mutex);
-  prepare.unlock();
+  // Two stages: calls prepare one at a time, each taking a ticket as it finishes; they connect
+  // one at a time in ticket order. So later calls prepare while an earlier one connects, and
+  // batches connect in the order their calls prepared.
+  PreparedBatch batch;
+  uint64_t ticket = 0;
+  {
+    std::lock_guard<std::mutex> prepare(m_prepare_mutex);
+    batch = PrepareBatch(encoded);
+    ticket = m_next_ticket++;
+  }
+  std::unique_lock<std::mutex> process(m_process_mutex);
+  m_turn_cv.wait(process, [&] { return m_connect_turn == ticket; });
+  struct NextTurn {
+    NodeNetChain& chain;
+    ~NextTurn() {
+      ++chain.m_connect_turn;  // under m_process_mutex: destroyed before `process` unlocks
+      chain.m_turn_cv.notify_all();
+    }
+  } next_turn{*this};
   ConnectBatch(encoded, batch);
   return std::move(batch.verdicts);
 }
 
 NodeNetChain::PreparedBatch NodeNetChain::PrepareBatch(const std::vector<std::vector<uint8_t>>& encoded) {
-  const ChainState& chain = m_node.chain();
   PreparedBatch batch;
+  std::shared_ptr<std::vector<SignatureCheck>> checks;
+  // The work runs on the validation pool, so that -par bounds every thread validating blocks
+  // (with -par=1, one); this thread only waits. A stopped pool (shutdown) leaves it to this
+  // thread, and the connect stage then judges nothing.
+  crossproc::WorkerPool& pool = m_node.pool();
+  auto prepare = [&] {
+    DecodeAndCheck(encoded, batch);
+    if (m_options.speculative_signature_checks) checks = CollectSpeculativeChecks(batch.blocks);
+  };
+  if (!pool.RunAndWait(prepare)) prepare();
+  if (checks) {
+    // One batch's speculative checks on the pool at a time: the previous batch's (which may
+    // still be running while its blocks connect) first. Queued together, they could take every
+    // thread and leave the connecting blocks' jobs waiting behind them.
+    if (m_speculation) AwaitOnPool(pool, *m_speculation);
+    if (!checks->empty()) {
+      batch.speculation = StartSpeculativeChecks(std::move(checks));
+      m_speculation = batch.speculation;
+    }
+  }
+  return batch;
+}
+
+void NodeNetChain::DecodeAndCheck(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch) {
+  const ChainState& chain = m_node.chain();
   batch.verdicts.resize(encoded.size());
   batch.blocks.resize(encoded.size());
   for (std::size_t i = 0; i < encoded.size(); ++i) {
@@ -180,25 +216,12 @@ NodeNetChain::PreparedBatch NodeNetChain::PrepareBatch(const std::vector<std::ve
     batch.index.emplace(hash, i);
   }
   // The context-free checks (proof of work, merkle root, sizes) of every block, side by side on
-  // the validation threads (-par); the blocks then connect without repeating them.
-  crossproc::WorkerPool& pool = m_node.pool();
+  // the validation threads; the blocks then connect without repeating them. (Wait helps: on a
+  // pool thread, or on a stopped pool, that keeps the thread count.)
   batch.checked.assign(encoded.size(), 0);
-  crossproc::ParallelForHandle checking = pool.ParallelFor(0, encoded.size(), [&batch](std::size_t i) {
+  m_node.pool().ParallelFor(0, encoded.size(), [&batch](std::size_t i) {
     if (batch.blocks[i] && !CheckBlock(*batch.blocks[i]).has_value()) batch.checked[i] = 1;
-  }, 1);
-  AwaitOnPool(pool, checking);
-  if (m_options.speculative_signature_checks) {
-    std::shared_ptr<std::vector<SignatureCheck>> checks = CollectSpeculativeChecks(batch.blocks);
-    // One batch's speculative checks on the pool at a time: the previous batch's (which may
-    // still be running while its blocks connect) first. Queued together, they could take every
-    // thread and leave the connecting blocks' jobs waiting behind them.
-    if (m_speculation) AwaitOnPool(pool, *m_speculation);
-    if (!checks->empty()) {
-      batch.speculation = StartSpeculativeChecks(std::move(checks));
-      m_speculation = batch.speculation;
-    }
-  }
-  return batch;
+  }, 1).Wait();
 }
 
 void NodeNetChain::ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch) {
@@ -386,8 +409,8 @@ std::shared_ptr<std::vector<SignatureCheck>> NodeNetChain::CollectSpeculativeChe
           std::optional<XOnlyPublicKey> pubkey;
           if (auto it = batch_outputs.find(prevout); it != batch_outputs.end()) {
             pubkey = it->second;
-          } else if (auto earlier = m_previous_batch_outputs.find(prevout); earlier != m_previous_batch_outputs.end()) {
-            pubkey = earlier->second;
+          } else if (std::optional<XOnlyPublicKey> earlier = RecentBatchOutput(prevout)) {
+            pubkey = earlier;
           } else if (std::optional<Coin> coin = m_node.chain().GetCoin(prevout)) {
             pubkey = coin->output.pubkey;
           } else if (std::optional<Coin> pool_coin = m_node.mempool().GetPoolCoin(prevout)) {
@@ -399,9 +422,17 @@ std::shared_ptr<std::vector<SignatureCheck>> NodeNetChain::CollectSpeculativeChe
       for (uint32_t n = 0; n < tx.outputs.size(); ++n) batch_outputs.emplace(OutPoint{txid, n}, tx.outputs[n].pubkey);
     }
   }
-  // The next batch may spend these before they connect.
-  m_previous_batch_outputs = std::move(batch_outputs);
+  // The next batches may spend these before they connect.
+  m_recent_batch_outputs.push_front(std::move(batch_outputs));
+  if (m_recent_batch_outputs.size() > kRecentBatches) m_recent_batch_outputs.pop_back();
   return checks;
+}
+
+std::optional<XOnlyPublicKey> NodeNetChain::RecentBatchOutput(const OutPoint& outpoint) const {
+  for (const OutputKeys& outputs : m_recent_batch_outputs) {
+    if (auto it = outputs.find(outpoint); it != outputs.end()) return it->second;
+  }
+  return std::nullopt;
 }
 
 crossproc::ParallelForHandle NodeNetChain::StartSpeculativeChecks(std::shared_ptr<std::vector<SignatureCheck>> checks) {

@@ -9,6 +9,7 @@
 #include <crossproc/worker_pool.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -62,11 +63,11 @@ struct NetChainOptions {
 // connect later); at most kMaxSpeculativeChecks per call.
 //
 // Overlapping calls: processBlocks has two stages. The first decodes the blocks, runs their
-// context-free checks and starts their speculative checks (the outputs of the previous call's
-// blocks count as known, connected or not); the second connects them. A call prepares while the
-// previous one connects, so a caller that keeps two calls under way (the peer logic does) lets
-// the pool verify the next batch's signatures while the current batch finishes connecting.
-// Batches connect one at a time, in the order their calls began preparing.
+// context-free checks and starts their speculative checks (the outputs of the two calls prepared
+// before count as known, connected or not), once the previous batch's speculative checks are
+// done; the second connects them. Calls prepare one at a time and connect one at a time, in the
+// order they finished preparing, so a caller that keeps several calls under way (the peer logic
+// keeps three) lets the pool verify the next batches' signatures while a batch connects.
 //
 // Thread-safe. `node` must outlive it.
 class NodeNetChain final : public ipc::NetChain {
@@ -128,6 +129,9 @@ class NodeNetChain final : public ipc::NetChain {
 
   // The first stage of processBlocks. Needs m_prepare_mutex.
   PreparedBatch PrepareBatch(const std::vector<std::vector<uint8_t>>& encoded);
+  // Decodes the blocks into `batch` (with the verdicts of those refused) and runs their
+  // context-free checks. Part of PrepareBatch.
+  void DecodeAndCheck(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch);
   // The second: submits or parks the blocks and releases parked children (SubmitBatch, as one
   // job on the pool), then syncs. Needs m_process_mutex.
   void ConnectBatch(const std::vector<std::vector<uint8_t>>& encoded, PreparedBatch& batch);
@@ -153,6 +157,9 @@ class NodeNetChain final : public ipc::NetChain {
   // The signature checks of `blocks` whose spent outputs are known (see the class comment).
   // Needs m_prepare_mutex.
   std::shared_ptr<std::vector<SignatureCheck>> CollectSpeculativeChecks(const std::vector<std::optional<Block>>& blocks);
+  // The key of `outpoint` if a recent batch (m_recent_batch_outputs) creates it. Needs
+  // m_prepare_mutex.
+  std::optional<XOnlyPublicKey> RecentBatchOutput(const OutPoint& outpoint) const;
   // Starts verifying `checks` on the pool; the handle completes when they are done.
   crossproc::ParallelForHandle StartSpeculativeChecks(std::shared_ptr<std::vector<SignatureCheck>> checks);
   void RememberReject(const Uint256& txid);
@@ -162,11 +169,19 @@ class NodeNetChain final : public ipc::NetChain {
   HeaderTree& m_tree;
   const NetChainOptions m_options;
 
+  // Batches prepared before the one preparing whose outputs count as known (kRecentBatches
+  // calls may be ahead of the chain: connecting, and waiting to).
+  static constexpr std::size_t kRecentBatches = 2;
+
   std::mutex m_prepare_mutex;  // held through a call's first stage
-  OutputKeys m_previous_batch_outputs;  // guarded by m_prepare_mutex
-  // The latest batch's speculative checks. Guarded by m_prepare_mutex.
+  // Guarded by m_prepare_mutex: the outputs of the latest prepared batches, newest first; the
+  // latest batch's speculative checks; the ticket the next prepared call takes.
+  std::deque<OutputKeys> m_recent_batch_outputs;
   std::optional<crossproc::ParallelForHandle> m_speculation;
+  uint64_t m_next_ticket = 0;
   std::mutex m_process_mutex;  // held through a call's second stage
+  std::condition_variable m_turn_cv;
+  uint64_t m_connect_turn = 0;  // guarded by m_process_mutex: the ticket that connects next
   std::chrono::steady_clock::time_point m_last_sync;  // guarded by m_process_mutex
 
   mutable std::mutex m_park_mutex;
