@@ -60,14 +60,17 @@ struct NetChainOptions {
 // jobs past that point find their signatures already verified. The cache holds exactly the verified
 // (hash, key, signature) triples, so a wrong guess costs time, never correctness. The call
 // returns once the speculative checks are done (parked blocks find theirs in the cache when they
-// connect later); at most kMaxSpeculativeChecks per call.
+// connect later), unless the pool is stopping; at most kMaxSpeculativeChecks per call.
 //
 // Overlapping calls: processBlocks has two stages. The first decodes the blocks, runs their
 // context-free checks and starts their speculative checks (the outputs of the two calls prepared
 // before count as known, connected or not), once the previous batch's speculative checks are
 // done; the second connects them. Calls prepare one at a time and connect one at a time, in the
 // order they finished preparing, so a caller that keeps several calls under way (the peer logic
-// keeps three) lets the pool verify the next batches' signatures while a batch connects.
+// keeps three) lets the pool verify the next batches' signatures while a batch connects. Both
+// stages run their work as jobs on the node's worker pool (WorkerPool::RunAndWait,
+// Node::SubmitBlocksOnPool): the calling thread only waits, so -par bounds the threads that
+// validate. On a stopped pool nothing connects and no verdict blames a peer.
 //
 // Thread-safe. `node` must outlive it.
 class NodeNetChain final : public ipc::NetChain {
