@@ -213,7 +213,9 @@ std::optional<NetAddress> AddressBook::Select(int64_t now, std::mt19937_64& rng)
   std::vector<const AddressInfo*> tried;
   std::vector<const AddressInfo*> fresh;
   for (const auto& [key, info] : m_entries) {
-    if (info.last_attempt != 0 && now - info.last_attempt < kMinRetryInterval) continue;
+    // An attempt that succeeded is no reason to wait: a restarted node goes back to its peers.
+    const bool unanswered_attempt = info.last_attempt != 0 && info.last_success < info.last_attempt;
+    if (unanswered_attempt && now - info.last_attempt < kMinRetryInterval) continue;
     if (info.failures >= kMaxRecentFailures && now - info.last_attempt < kFailureBackoff) continue;
     (info.tried ? tried : fresh).push_back(&info);
   }

@@ -27,7 +27,8 @@ inline constexpr std::size_t kDefaultMaxTriedAddresses = 1'024;
 inline constexpr int64_t kMaxAddressTimeAhead = int64_t{10} * 60;
 // What an unbelievable "last seen" time is replaced with: this long before now.
 inline constexpr int64_t kUnknownAddressAge = int64_t{5} * 24 * 60 * 60;
-// Select skips addresses attempted less than this many seconds ago.
+// Select skips addresses attempted less than this many seconds ago, unless that attempt
+// connected.
 inline constexpr int64_t kMinRetryInterval = 60;
 // Select skips addresses that failed this many times in a row, until kFailureBackoff has passed
 // since the last attempt.
@@ -103,7 +104,8 @@ class AddressBook {
   bool Failed(const NetAddress& address, int64_t now);
 
   // An address to try for an outbound connection, or nullopt when none is eligible. Skips
-  // addresses attempted in the last kMinRetryInterval seconds and those with kMaxRecentFailures
+  // addresses attempted in the last kMinRetryInterval seconds without connecting (a connection
+  // made, Good, lifts the wait: a restarted node reconnects at once), those with kMaxRecentFailures
   // failures in a row attempted within kFailureBackoff; picks a tried address three times out of
   // four when both tables have eligible ones, uniformly within the table.
   std::optional<NetAddress> Select(int64_t now, std::mt19937_64& rng) const;

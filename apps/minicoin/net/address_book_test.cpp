@@ -261,6 +261,18 @@ TEST(AddressBookTest, SelectSkipsRecentAttemptsAndRepeatedFailures) {
   EXPECT_TRUE(book.Select(later, rng));
 }
 
+TEST(AddressBookTest, AnAttemptThatConnectedDoesNotDelayTheNextOne) {
+  AddressBook book;
+  std::mt19937_64 rng(3);
+  book.Add(Entries(1, 1), Source(), kNow);
+  book.Attempt(Public(1), kNow);
+  EXPECT_FALSE(book.Select(kNow + 1, rng));  // still connecting
+  book.Good(Public(1), kNow + 1);
+  EXPECT_EQ(book.Select(kNow + 2, rng), Public(1));  // after a restart: back to the same peer
+  book.Attempt(Public(1), kNow + 3);
+  EXPECT_FALSE(book.Select(kNow + 4, rng));  // a new attempt waits again until it connects
+}
+
 TEST(AddressBookTest, SelectPrefersTriedAndIsDeterministic) {
   AddressBook book;
   book.Add(Entries(1, 20), Source(), kNow);

@@ -320,8 +320,8 @@ void PeerLogic::ProcessReceivedBlocks() {
                             m_received_bytes >= kMaxBlockBytesPerNodeCall;
     if (m_submitter != nullptr) {
       if (m_batches_at_node >= std::max<std::size_t>(m_submitter->capacity(), 1)) return;
-      // The node is busy: a second call goes with a full batch only (smaller ones would leave
-      // it little to prepare while it connects the first).
+      // The node is busy: another call goes with a full batch only (smaller ones would leave it
+      // little to prepare while it connects the first).
       if (m_batches_at_node > 0 && !full_batch) return;
     }
     // The oldest blocks, up to a batch.
