@@ -3,6 +3,7 @@
 
 #include "transport/socket.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -44,6 +45,15 @@ FrameReader::FrameReader(FrameLimits limits, bool accept_shared)
       m_buffer(kj::heapArray<capnp::word>(kBufferBytes / sizeof(capnp::word))) {}
 
 long FrameReader::ReadBytes(int fd, void* buffer, std::size_t size, int flags) {
+  if ((flags & MSG_DONTWAIT) == 0) {
+    // Sleep in poll(POLLIN), not in recvmsg: a task asleep in recvmsg is also woken when the peer
+    // reads what this side sent (the socket becomes writable again), finds nothing to read and
+    // sleeps again, which costs a second sleep on nearly every call (shared/probes/unix_wakeups).
+    // poll filters the wake-ups by event.
+    pollfd readable{fd, POLLIN, 0};
+    while (::poll(&readable, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
   std::size_t before = m_fds.size();
   long count = ReadSome(fd, buffer, size, m_fds, flags);
   if (m_fds.size() != before && !m_accept_shared) {
