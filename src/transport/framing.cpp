@@ -48,8 +48,8 @@ long FrameReader::ReadBytes(int fd, void* buffer, std::size_t size, int flags) {
   if ((flags & MSG_DONTWAIT) == 0) {
     // Sleep in poll(POLLIN), not in recvmsg: a task asleep in recvmsg is also woken when the peer
     // reads what this side sent (the socket becomes writable again), finds nothing to read and
-    // sleeps again, which costs a second sleep on nearly every call (shared/probes/unix_wakeups).
-    // poll filters the wake-ups by event.
+    // sleeps again, which costs a second sleep on nearly every call. poll filters the wake-ups
+    // by event.
     pollfd readable{fd, POLLIN, 0};
     while (::poll(&readable, 1, -1) < 0 && errno == EINTR) {
     }
