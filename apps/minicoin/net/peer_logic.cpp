@@ -405,15 +405,17 @@ void PeerLogic::CancelBlockRequest(const Uint256& hash, PeerId peer) {
   m_download_dirty = true;
 }
 
+bool PeerLogic::CanServeBlocks(const PeerState& state, int64_t tip_height) {
+  return !state.disconnecting && !state.stalling && state.best_hash &&
+         state.best_height > tip_height;
+}
+
 bool PeerLogic::RoomForBlockRequests() const {
   const std::size_t max = m_options.max_blocks_in_flight_per_peer;
   const std::size_t batch = std::max<std::size_t>(1, max / 2);
+  const auto tip_height = static_cast<int64_t>(m_status.tipHeight);
   for (const auto& [peer, state] : m_peers) {
-    if (state.disconnecting || state.stalling || !state.best_hash ||
-        state.best_height <= static_cast<int64_t>(m_status.tipHeight)) {
-      continue;
-    }
-    if (state.blocks_in_flight.size() + batch <= max) return true;
+    if (CanServeBlocks(state, tip_height) && state.blocks_in_flight.size() + batch <= max) return true;
   }
   return false;
 }
@@ -449,8 +451,7 @@ void PeerLogic::ScheduleDownloads(microseconds now) {
   for (auto& entry : m_peers) {
     const PeerId peer = entry.first;  // named, not bound: the lambdas below capture them
     PeerState& state = entry.second;
-    if (state.disconnecting || state.stalling || !state.best_hash ||
-        state.best_height <= tip_height ||
+    if (!CanServeBlocks(state, tip_height) ||
         state.blocks_in_flight.size() >= m_options.max_blocks_in_flight_per_peer) {
       continue;
     }

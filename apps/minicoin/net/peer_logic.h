@@ -206,6 +206,9 @@ class PeerLogic final : public PeerHandler {
   // A submitted batch came back (on the message thread).
   void BatchDone(std::vector<ReceivedBlock> received, std::size_t bytes,
                  std::vector<ipc::BlockVerdict> verdicts, std::exception_ptr error);
+  // True if blocks may be asked of `state`'s peer: connected, not stalling, and with a best
+  // header above `tip_height`.
+  static bool CanServeBlocks(const PeerState& state, int64_t tip_height);
   // True if a peer ahead of the node's tip (as last known) has half its block slots free.
   bool RoomForBlockRequests() const;
   // Requests blocks from the peers that have free slots; applies the stall rule.
