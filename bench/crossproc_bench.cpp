@@ -157,24 +157,6 @@ void RunKjServer(int fd) {
 // ---------------------------------------------------------------------------------------------
 // Measuring.
 
-// Voluntary context switches of every thread of a process.
-long ContextSwitches(pid_t pid) {
-  long total = 0;
-  std::string dir = "/proc/" + std::to_string(pid) + "/task";
-  if (DIR* tasks = ::opendir(dir.c_str())) {
-    while (dirent* entry = ::readdir(tasks)) {
-      if (entry->d_name[0] == '.') continue;
-      std::ifstream status(dir + "/" + entry->d_name + "/status");
-      std::string line;
-      while (std::getline(status, line)) {
-        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) total += std::stol(line.substr(line.find(':') + 1));
-      }
-    }
-    ::closedir(tasks);
-  }
-  return total;
-}
-
 // Resident memory of a process, in KiB.
 double ResidentKiB(pid_t pid) {
   std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
@@ -204,6 +186,32 @@ std::map<std::string, long> SwitchesByThread(pid_t pid) {
     ::closedir(tasks);
   }
   return threads;
+}
+
+// Voluntary context switches of every thread of a process.
+long ContextSwitches(pid_t pid) {
+  long total = 0;
+  for (const auto& [thread, count] : SwitchesByThread(pid)) total += count;
+  return total;
+}
+
+// Voluntary switches per operation of each thread of the calling process ("client") and of
+// `child` ("server") over `n` runs of `op`, summed by thread name (threads of one name, a
+// connection's event-loop threads say, are added up). Threads under 0.005 per operation are
+// left out.
+std::map<std::string, double> SwitchesPerOpByThread(pid_t child, int n, const std::function<void()>& op) {
+  const pid_t pids[2] = {::getpid(), child};
+  std::map<std::string, long> before[2] = {SwitchesByThread(pids[0]), SwitchesByThread(pids[1])};
+  for (int i = 0; i < n; ++i) op();
+  std::map<std::string, double> per_op;
+  for (int p = 0; p < 2; ++p) {
+    for (const auto& [thread, count] : SwitchesByThread(pids[p])) {
+      const std::string name = thread.substr(thread.find(' ') + 1);  // "tid name" -> "name"
+      per_op[std::string(p ? "server." : "client.") + name] += double(count - before[p][thread]) / n;
+    }
+  }
+  std::erase_if(per_op, [](const auto& entry) { return entry.second < 0.005; });
+  return per_op;
 }
 
 // CPU time (user and system) of a whole process so far, in microseconds, from /proc.
@@ -408,6 +416,9 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   for (int i = 0; i < n; ++i) target->ping();
   report.Add("call_ctxsw", double(Switches(child.process->pid()) - before) / n, "switches",
              "  context switches per call");
+  for (const auto& [thread, switches] : SwitchesPerOpByThread(pid, n, [&] { target->ping(); })) {
+    report.Add("call_ctxsw_thread." + thread, switches, "switches", "    of which thread " + thread);
+  }
   report.Add("call_cpu_us", CpuMicrosPerOp(pid, n, [&] { target->ping(); }), "us cpu",
              "  CPU time per call, both processes");
   g_watchdog.Phase("crossproc system calls (strace)", 0);
@@ -446,6 +457,9 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   before = Switches(pid);
   for (int i = 0; i < n / 2; ++i) target->callBack(callback);
   report.Add("callback_ctxsw", double(Switches(pid) - before) / (n / 2), "switches", "  context switches per call");
+  for (const auto& [thread, switches] : SwitchesPerOpByThread(pid, n / 2, [&] { target->callBack(callback); })) {
+    report.Add("callback_ctxsw_thread." + thread, switches, "switches", "    of which thread " + thread);
+  }
 
   for (int threads : {1, 2, 4, 8}) {
     int per_thread = (settings.quick ? 2000 : 10000) / threads;
@@ -662,17 +676,12 @@ int main(int argc, char** argv) {
     bool null = std::strcmp(argv[1], "--switches-null") == 0;
     auto op = [&] { null ? target->ping() : target->callBack(callback); };
     for (int i = 0; i < 100; ++i) op();
-    pid_t pids[2] = {::getpid(), child.process->pid()};
-    std::map<std::string, long> before[2] = {SwitchesByThread(pids[0]), SwitchesByThread(pids[1])};
     int n = std::atoi(argv[2]);
     auto started = Clock::now();
-    for (int i = 0; i < n; ++i) op();
+    const std::map<std::string, double> per_thread = SwitchesPerOpByThread(child.process->pid(), n, op);
     double us = std::chrono::duration<double, std::micro>(Clock::now() - started).count() / n;
-    for (int p = 0; p < 2; ++p) {
-      for (const auto& [thread, count] : SwitchesByThread(pids[p])) {
-        double per_call = double(count - before[p][thread]) / n;
-        if (per_call >= 0.005) std::printf("%s %-28s %.3f switches per call\n", p ? "server" : "client", thread.c_str(), per_call);
-      }
+    for (const auto& [thread, per_call] : per_thread) {
+      std::printf("%-34s %.3f switches per call\n", thread.c_str(), per_call);
     }
     std::printf("%.1f us per call\n", us);
     return 0;
