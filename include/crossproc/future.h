@@ -6,12 +6,13 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <crossproc/sync.h>
 
 namespace crossproc {
 
@@ -26,37 +27,41 @@ class FutureState {
   void SetValue(Value value) { Complete(std::move(value), nullptr); }
   void SetError(std::exception_ptr error) { Complete(std::nullopt, std::move(error)); }
 
-  bool ready() const {
-    std::lock_guard<std::mutex> lock(m_mutex);
+  bool ready() const CROSSPROC_EXCLUDES(m_mutex) {
+    MutexLock lock(m_mutex);
     return m_ready;
   }
-  void Wait() const {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    m_cv.wait(lock, [&] { return m_ready; });
+  void Wait() const CROSSPROC_EXCLUDES(m_mutex) {
+    UniqueLock lock(m_mutex);
+    while (!m_ready) m_cv.wait(lock.native());
   }
-  bool WaitFor(std::chrono::nanoseconds timeout) const {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    return m_cv.wait_for(lock, timeout, [&] { return m_ready; });
+  bool WaitFor(std::chrono::nanoseconds timeout) const CROSSPROC_EXCLUDES(m_mutex) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    UniqueLock lock(m_mutex);
+    while (!m_ready) {
+      if (m_cv.wait_until(lock.native(), deadline) == std::cv_status::timeout) return m_ready;
+    }
+    return true;
   }
   // Blocks, then returns the value or rethrows the error. The value is moved out: once.
-  Value Take() {
-    std::unique_lock<std::mutex> lock(m_mutex);
-    m_cv.wait(lock, [&] { return m_ready; });
+  Value Take() CROSSPROC_EXCLUDES(m_mutex) {
+    UniqueLock lock(m_mutex);
+    while (!m_ready) m_cv.wait(lock.native());
     if (m_error) std::rethrow_exception(m_error);
     if (!m_value) throw std::logic_error("crossproc::Future::get called twice");
     Value value = std::move(*m_value);
     m_value.reset();
     return value;
   }
-  std::exception_ptr error() const {
-    std::lock_guard<std::mutex> lock(m_mutex);
+  std::exception_ptr error() const CROSSPROC_EXCLUDES(m_mutex) {
+    MutexLock lock(m_mutex);
     return m_error;
   }
   // Runs `callback` when the state completes (at once, on this thread, if it already has);
   // otherwise on the completing thread.
-  void OnComplete(std::function<void()> callback) {
+  void OnComplete(std::function<void()> callback) CROSSPROC_EXCLUDES(m_mutex) {
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       if (!m_ready) {
         m_callbacks.push_back(std::move(callback));
         return;
@@ -65,14 +70,14 @@ class FutureState {
     callback();
   }
   // Asks whoever runs the operation to stop it (see Future::Cancel).
-  void SetCanceler(std::function<void()> canceler) {
-    std::lock_guard<std::mutex> lock(m_mutex);
+  void SetCanceler(std::function<void()> canceler) CROSSPROC_EXCLUDES(m_mutex) {
+    MutexLock lock(m_mutex);
     m_canceler = std::move(canceler);
   }
-  void Cancel() {
+  void Cancel() CROSSPROC_EXCLUDES(m_mutex) {
     std::function<void()> canceler;
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       if (m_ready) return;
       canceler = std::move(m_canceler);
     }
@@ -80,10 +85,10 @@ class FutureState {
   }
 
  private:
-  void Complete(std::optional<Value> value, std::exception_ptr error) {
+  void Complete(std::optional<Value> value, std::exception_ptr error) CROSSPROC_EXCLUDES(m_mutex) {
     std::vector<std::function<void()>> callbacks;
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       if (m_ready) return;  // first completion wins (a cancel racing with the answer)
       m_value = std::move(value);
       m_error = std::move(error);
@@ -95,13 +100,13 @@ class FutureState {
     for (auto& callback : callbacks) callback();
   }
 
-  mutable std::mutex m_mutex;
+  mutable Mutex m_mutex;
   mutable std::condition_variable m_cv;
-  bool m_ready = false;
-  std::optional<Value> m_value;
-  std::exception_ptr m_error;
-  std::vector<std::function<void()>> m_callbacks;
-  std::function<void()> m_canceler;
+  bool m_ready CROSSPROC_GUARDED_BY(m_mutex) = false;
+  std::optional<Value> m_value CROSSPROC_GUARDED_BY(m_mutex);
+  std::exception_ptr m_error CROSSPROC_GUARDED_BY(m_mutex);
+  std::vector<std::function<void()>> m_callbacks CROSSPROC_GUARDED_BY(m_mutex);
+  std::function<void()> m_canceler CROSSPROC_GUARDED_BY(m_mutex);
 };
 
 // The type a continuation returns: fn(T), or fn() for void.

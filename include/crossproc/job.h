@@ -1,12 +1,12 @@
 // The handle pattern for non-blocking APIs: configure, start, wait, read the errors.
 #pragma once
 
+#include <crossproc/sync.h>
 #include <crossproc/worker_pool.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -59,10 +59,10 @@ class Job : public std::enable_shared_from_this<Job> {
   void Finish();
 
   WorkerPool& m_pool;
-  mutable std::mutex m_mutex;
+  mutable Mutex m_mutex;
   mutable std::condition_variable m_cv;
-  State m_state = State::kConfiguring;
-  std::vector<std::string> m_errors;
+  State m_state CROSSPROC_GUARDED_BY(m_mutex) = State::kConfiguring;
+  std::vector<std::string> m_errors CROSSPROC_GUARDED_BY(m_mutex);
 };
 
 }  // namespace crossproc

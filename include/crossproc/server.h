@@ -2,13 +2,13 @@
 #pragma once
 
 #include <crossproc/codec.h>
+#include <crossproc/sync.h>
 
 #include <capnp/any.h>
 #include <capnp/schema.h>
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -84,7 +84,7 @@ class ServerFor : public ServerBase {
 
   // The implementation, or nullptr once destroyed.
   std::shared_ptr<I> impl() const {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     return m_impl;
   }
   // The implementation; throws RemoteError(kFailed) once destroyed. Used by Dispatch.
@@ -97,7 +97,7 @@ class ServerFor : public ServerBase {
   // typically) still shares the implementation. If that owner lets go at the same moment, the
   // destructor runs where the adapter is dropped: still outside the runtime's locks.
   bool DropIsTrivial() const override {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     return m_impl == nullptr || m_impl.use_count() > 1;
   }
   // Drops this adapter's reference; the implementation's destructor runs here unless a local
@@ -105,14 +105,14 @@ class ServerFor : public ServerBase {
   void DestroyImpl() {
     std::shared_ptr<I> impl;
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       impl.swap(m_impl);
     }
   }
 
  private:
-  mutable std::mutex m_mutex;
-  std::shared_ptr<I> m_impl;
+  mutable Mutex m_mutex;
+  std::shared_ptr<I> m_impl CROSSPROC_GUARDED_BY(m_mutex);
 };
 
 }  // namespace crossproc

@@ -9,10 +9,11 @@
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <crossproc/sync.h>
 
 namespace crossproc {
 
@@ -95,11 +96,11 @@ class WorkerPool {
 
   Options m_options;
   std::size_t m_thread_count;
-  mutable std::mutex m_mutex;
+  mutable Mutex m_mutex;
   std::condition_variable m_cv;
-  std::deque<std::function<void()>> m_jobs;
-  bool m_stopping = false;
-  bool m_stopped = false;
+  std::deque<std::function<void()>> m_jobs CROSSPROC_GUARDED_BY(m_mutex);
+  bool m_stopping CROSSPROC_GUARDED_BY(m_mutex) = false;
+  bool m_stopped CROSSPROC_GUARDED_BY(m_mutex) = false;
   std::vector<std::thread> m_threads;
 };
 

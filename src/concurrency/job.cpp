@@ -22,7 +22,7 @@ void Job::RunHere() {
 }
 
 void Job::MarkStarted() {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_state != State::kConfiguring) throw std::logic_error("job started twice");
   m_state = State::kStarted;
 }
@@ -39,38 +39,42 @@ void Job::RunAndFinish() {
 }
 
 void Job::Wait() const {
-  std::unique_lock<std::mutex> lock(m_mutex);
-  m_cv.wait(lock, [&] { return m_state == State::kFinished; });
+  UniqueLock lock(m_mutex);
+  while (m_state != State::kFinished) m_cv.wait(lock.native());
 }
 
 bool Job::WaitFor(std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(m_mutex);
-  return m_cv.wait_for(lock, timeout, [&] { return m_state == State::kFinished; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  UniqueLock lock(m_mutex);
+  while (m_state != State::kFinished) {
+    if (m_cv.wait_until(lock.native(), deadline) == std::cv_status::timeout) return m_state == State::kFinished;
+  }
+  return true;
 }
 
 Job::State Job::state() const {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_state;
 }
 
 std::vector<std::string> Job::errors() const {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_errors;
 }
 
 void Job::AddError(std::string error) {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_errors.push_back(std::move(error));
 }
 
 void Job::RequireConfiguring() const {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_state != State::kConfiguring) throw std::logic_error("a job can only be configured before Start()");
 }
 
 void Job::Finish() {
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     m_state = State::kFinished;
   }
   m_cv.notify_all();

@@ -15,19 +15,19 @@ struct TaskGroupState {
   };
 
   const JoinMode mode;
-  mutable std::mutex mutex;
+  mutable Mutex mutex;
   std::condition_variable cv;
-  std::vector<Branch> branches;  // guarded by mutex
-  std::size_t pending = 0;
-  std::exception_ptr first_error;
-  bool canceled = false;
-  std::vector<std::shared_ptr<FutureState<void>>> watchers;  // AsFuture() results
+  std::vector<Branch> branches CROSSPROC_GUARDED_BY(mutex);
+  std::size_t pending CROSSPROC_GUARDED_BY(mutex) = 0;
+  std::exception_ptr first_error CROSSPROC_GUARDED_BY(mutex);
+  bool canceled CROSSPROC_GUARDED_BY(mutex) = false;
+  std::vector<std::shared_ptr<FutureState<void>>> watchers CROSSPROC_GUARDED_BY(mutex);  // AsFuture() results
 
   // Cancels every unfinished branch, outside the lock.
   void CancelAll() {
     std::vector<std::function<void()>> cancels;
     {
-      std::lock_guard<std::mutex> lock(mutex);
+      MutexLock lock(mutex);
       canceled = true;
       for (auto& branch : branches) {
         if (!branch.done && branch.cancel) cancels.push_back(branch.cancel);
@@ -41,7 +41,7 @@ struct TaskGroupState {
     std::vector<std::shared_ptr<FutureState<void>>> to_complete;
     std::exception_ptr result;
     {
-      std::lock_guard<std::mutex> lock(mutex);
+      MutexLock lock(mutex);
       Branch& branch = branches[index];
       branch.done = true;
       branch.error = error;
@@ -75,8 +75,8 @@ TaskGroup::TaskGroup(JoinMode mode) : m_state(std::make_shared<detail::TaskGroup
 TaskGroup::~TaskGroup() {
   Cancel();
   // No handler may run once the group is gone: wait for every branch to report.
-  std::unique_lock<std::mutex> lock(m_state->mutex);
-  m_state->cv.wait(lock, [&] { return m_state->pending == 0; });
+  UniqueLock lock(m_state->mutex);
+  while (m_state->pending != 0) m_state->cv.wait(lock.native());
 }
 
 std::size_t TaskGroup::AddBranch(std::function<void()> cancel,
@@ -84,7 +84,7 @@ std::size_t TaskGroup::AddBranch(std::function<void()> cancel,
   std::size_t index;
   bool canceled;
   {
-    std::lock_guard<std::mutex> lock(m_state->mutex);
+    MutexLock lock(m_state->mutex);
     index = m_state->branches.size();
     m_state->branches.push_back({false, nullptr, cancel});
     ++m_state->pending;
@@ -97,19 +97,23 @@ std::size_t TaskGroup::AddBranch(std::function<void()> cancel,
 }
 
 void TaskGroup::Join() {
-  std::unique_lock<std::mutex> lock(m_state->mutex);
-  m_state->cv.wait(lock, [&] { return m_state->pending == 0; });
+  UniqueLock lock(m_state->mutex);
+  while (m_state->pending != 0) m_state->cv.wait(lock.native());
   if (m_state->mode == JoinMode::kFailFast && m_state->first_error) std::rethrow_exception(m_state->first_error);
 }
 
 void TaskGroup::JoinFor(std::chrono::milliseconds timeout) {
   {
-    std::unique_lock<std::mutex> lock(m_state->mutex);
-    if (!m_state->cv.wait_for(lock, timeout, [&] { return m_state->pending == 0; })) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    UniqueLock lock(m_state->mutex);
+    while (m_state->pending != 0) {
+      if (m_state->cv.wait_until(lock.native(), deadline) == std::cv_status::timeout) break;
+    }
+    if (m_state->pending != 0) {
       lock.unlock();
       Cancel();
       lock.lock();
-      m_state->cv.wait(lock, [&] { return m_state->pending == 0; });
+      while (m_state->pending != 0) m_state->cv.wait(lock.native());
       if (m_state->mode == JoinMode::kFailFast) {
         throw RemoteError(ErrorKind::kOverloaded, "", "task group timed out after " + std::to_string(timeout.count()) + " ms");
       }
@@ -122,12 +126,12 @@ void TaskGroup::JoinFor(std::chrono::milliseconds timeout) {
 void TaskGroup::Cancel() { m_state->CancelAll(); }
 
 std::size_t TaskGroup::size() const {
-  std::lock_guard<std::mutex> lock(m_state->mutex);
+  MutexLock lock(m_state->mutex);
   return m_state->branches.size();
 }
 
 std::exception_ptr TaskGroup::error(std::size_t branch) const {
-  std::lock_guard<std::mutex> lock(m_state->mutex);
+  MutexLock lock(m_state->mutex);
   return m_state->branches.at(branch).error;
 }
 
@@ -140,7 +144,7 @@ Future<void> TaskGroup::AsFuture() {
   std::exception_ptr result;
   bool complete;
   {
-    std::lock_guard<std::mutex> lock(m_state->mutex);
+    MutexLock lock(m_state->mutex);
     complete = m_state->pending == 0;
     if (complete) {
       result = m_state->mode == JoinMode::kFailFast ? m_state->first_error : nullptr;

@@ -16,9 +16,9 @@ struct ParallelForHandle::State {
   std::size_t chunks = 0;
   std::atomic<std::size_t> next_chunk{0};       // claimed
   std::atomic<std::size_t> completed_chunks{0};  // finished
-  mutable std::mutex mutex;
+  mutable Mutex mutex;
   std::condition_variable cv;
-  std::exception_ptr error;  // guarded by mutex
+  std::exception_ptr error CROSSPROC_GUARDED_BY(mutex);
 
   // Claims and runs chunks until none is left. Returns when this thread can claim no more.
   void RunChunks() {
@@ -30,11 +30,11 @@ struct ParallelForHandle::State {
       try {
         for (std::size_t i = first; i < last; ++i) fn(i);
       } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
+        MutexLock lock(mutex);
         if (!error) error = std::current_exception();
       }
       if (completed_chunks.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) {
-        std::lock_guard<std::mutex> lock(mutex);
+        MutexLock lock(mutex);
         cv.notify_all();
       }
     }
@@ -44,20 +44,24 @@ struct ParallelForHandle::State {
 
 void ParallelForHandle::Wait() {
   m_state->RunChunks();  // help rather than sleep
-  std::unique_lock<std::mutex> lock(m_state->mutex);
-  m_state->cv.wait(lock, [&] { return m_state->Complete(); });
+  UniqueLock lock(m_state->mutex);
+  while (!(m_state->Complete())) m_state->cv.wait(lock.native());
   if (m_state->error) std::rethrow_exception(m_state->error);
 }
 
 bool ParallelForHandle::WaitFor(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(m_state->mutex);
-  return m_state->cv.wait_for(lock, timeout, [&] { return m_state->Complete(); });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  UniqueLock lock(m_state->mutex);
+  while (!m_state->Complete()) {
+    if (m_state->cv.wait_until(lock.native(), deadline) == std::cv_status::timeout) return m_state->Complete();
+  }
+  return true;
 }
 
 bool ParallelForHandle::done() const { return m_state->Complete(); }
 
 std::exception_ptr ParallelForHandle::error() const {
-  std::lock_guard<std::mutex> lock(m_state->mutex);
+  MutexLock lock(m_state->mutex);
   return m_state->error;
 }
 
@@ -72,7 +76,7 @@ WorkerPool::~WorkerPool() { Stop(Shutdown::kDrain); }
 
 bool WorkerPool::Post(std::function<void()> job) {
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_stopping) return false;
     m_jobs.push_back(std::move(job));
   }
@@ -97,7 +101,7 @@ ParallelForHandle WorkerPool::ParallelFor(std::size_t begin, std::size_t end, st
 void WorkerPool::Stop(Shutdown mode) {
   std::deque<std::function<void()>> dropped;
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_stopped) return;
     m_stopping = true;
     if (mode == Shutdown::kCancel) dropped.swap(m_jobs);
@@ -105,7 +109,7 @@ void WorkerPool::Stop(Shutdown mode) {
   m_cv.notify_all();
   if (m_options.deterministic && mode == Shutdown::kDrain) RunPending();
   for (auto& thread : m_threads) thread.join();
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   m_stopped = true;
 }
 
@@ -118,16 +122,16 @@ bool WorkerPool::RunAndWait(const std::function<void()>& fn) {
   // stop, gives it up (a job dropped by kCancel never runs; one kDrain runs later finds it
   // claimed and leaves `fn`, which may be gone by then, alone).
   struct Shared {
-    std::mutex mutex;
+    Mutex mutex;
     std::condition_variable cv;
-    bool claimed = false;
-    bool done = false;
-    std::exception_ptr error;
+    bool claimed CROSSPROC_GUARDED_BY(mutex) = false;
+    bool done CROSSPROC_GUARDED_BY(mutex) = false;
+    std::exception_ptr error CROSSPROC_GUARDED_BY(mutex);
   };
   auto shared = std::make_shared<Shared>();
   const bool posted = Post([shared, &fn] {
     {
-      std::lock_guard<std::mutex> lock(shared->mutex);
+      MutexLock lock(shared->mutex);
       if (shared->claimed) return;
       shared->claimed = true;
     }
@@ -138,16 +142,17 @@ bool WorkerPool::RunAndWait(const std::function<void()>& fn) {
       error = std::current_exception();
     }
     {
-      std::lock_guard<std::mutex> lock(shared->mutex);
+      MutexLock lock(shared->mutex);
       shared->error = error;
       shared->done = true;
     }
     shared->cv.notify_all();
   });
   if (!posted) return false;
-  std::unique_lock<std::mutex> lock(shared->mutex);
-  while (!shared->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return shared->done; })) {
-    if (!shared->claimed && stopping()) {
+  UniqueLock lock(shared->mutex);
+  while (!shared->done) {
+    if (shared->cv.wait_for(lock.native(), std::chrono::milliseconds(100)) == std::cv_status::timeout &&
+        !shared->done && !shared->claimed && stopping()) {
       shared->claimed = true;
       return false;
     }
@@ -157,7 +162,7 @@ bool WorkerPool::RunAndWait(const std::function<void()>& fn) {
 }
 
 bool WorkerPool::stopping() const {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_stopping;
 }
 
@@ -166,7 +171,7 @@ std::size_t WorkerPool::RunPending() {
   while (true) {
     std::function<void()> job;
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       if (m_jobs.empty()) return count;
       job = std::move(m_jobs.front());
       m_jobs.pop_front();
@@ -200,8 +205,8 @@ void WorkerPool::WorkerMain(std::size_t index) {
   while (true) {
     std::function<void()> job;
     {
-      std::unique_lock<std::mutex> lock(m_mutex);
-      m_cv.wait(lock, [&] { return m_stopping || !m_jobs.empty(); });
+      UniqueLock lock(m_mutex);
+      while (!m_stopping && m_jobs.empty()) m_cv.wait(lock.native());
       if (m_jobs.empty()) return;  // stopping and drained
       job = std::move(m_jobs.front());
       m_jobs.pop_front();

@@ -149,7 +149,7 @@ std::vector<int> OutgoingBuilder::PrepareShared(kj::ArrayPtr<const kj::ArrayPtr<
 void ConnectionState::NegotiateExtensions() {
   std::shared_ptr<CapRef> thread_map;
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     thread_map = m_peer_thread_map;
   }
   if (!thread_map || ReceivableExtensions() == 0) return;
@@ -192,24 +192,24 @@ void ConnectionState::Log(LogLevel level, const std::string& line) const {
 }
 
 bool ConnectionState::closed() {
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   return m_closed;
 }
 
 void ConnectionState::WaitForDisconnect() {
-  std::unique_lock<std::mutex> lock(m_mutex);
-  m_closed_cv.wait(lock, [&] { return m_closed; });
+  UniqueLock lock(m_mutex);
+  while (!(m_closed)) m_closed_cv.wait(lock.native());
 }
 
 void ConnectionState::WaitForInitRelease() {
-  std::unique_lock<std::mutex> lock(m_mutex);
-  m_closed_cv.wait(lock, [&] { return m_closed || m_init_released; });
+  UniqueLock lock(m_mutex);
+  while (!(m_closed || m_init_released)) m_closed_cv.wait(lock.native());
 }
 
 void ConnectionState::Close() {
   std::vector<NativeThread> threads;
   {
-    std::unique_lock<std::mutex> lock(m_mutex);
+    UniqueLock lock(m_mutex);
     Disconnect(lock, "connection closed by this side");
     RunCompletions(lock);
     threads.swap(m_threads);
@@ -224,7 +224,7 @@ void ConnectionState::Close() {
   join(m_io_thread);
   for (auto& thread : threads) join(thread);
   // Threads started while closing (none are after m_closed) and leftovers of the tables.
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   for (auto& thread : m_threads) {
     lock.unlock();
     join(thread);
@@ -233,7 +233,7 @@ void ConnectionState::Close() {
   m_threads.clear();
 }
 
-void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason) {
+void ConnectionState::Disconnect(UniqueLock& lock, const std::string& reason) {
   (void)lock;
   if (m_closed) return;
   m_closed = true;
@@ -265,7 +265,7 @@ void ConnectionState::Disconnect(std::unique_lock<std::mutex>& lock, const std::
 // ---------------------------------------------------------------------------------------------
 // Leader/follower machinery.
 
-void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self) {
+void ConnectionState::ReadAsReader(UniqueLock& lock, Waiter& self) {
   if (OutboxDueBeforeRead()) {
     // Deferred messages (Finish) leave before a read that may block. While the lock is released
     // for the write, another reader may read and dispatch the very answer (or call) this thread
@@ -273,14 +273,14 @@ void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& s
     // condition before reading. (Returning always would spin while another thread's write
     // blocks, and this thread must read then.)
     uint64_t reads = m_reads;
-    lock.unlock();
+    lock.unlock(m_mutex);
     Flush();
     if (g_test_hook_after_flush_before_read) g_test_hook_after_flush_before_read();
-    lock.lock();
+    lock.lock(m_mutex);
     if (m_reader != nullptr || m_closed || m_reads != reads || !self.inbox.empty() || self.stop) return;
   }
   m_reader = &self;
-  lock.unlock();
+  lock.unlock(m_mutex);
   transport::Frame frame;
   std::string error;
   try {
@@ -290,7 +290,7 @@ void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& s
   } catch (const std::exception& e) {
     error = e.what();
   }
-  lock.lock();
+  lock.lock(m_mutex);
   m_reader = nullptr;
   ++m_reads;
   if (!error.empty()) {
@@ -301,14 +301,14 @@ void ConnectionState::ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& s
   if (!m_deferred.empty()) {
     auto deferred = std::move(m_deferred);
     m_deferred.clear();
-    lock.unlock();
+    lock.unlock(m_mutex);
     deferred.clear();
-    lock.lock();
+    lock.lock(m_mutex);
   }
   RunCompletions(lock);
 }
 
-void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock, const Waiter& self) {
+void ConnectionState::HandOffRole(UniqueLock& lock, const Waiter& self) {
   (void)lock;
   if (m_reader != nullptr || m_closed) return;
   if (!m_role_wanters.empty()) {
@@ -328,17 +328,17 @@ void ConnectionState::HandOffRole(std::unique_lock<std::mutex>& lock, const Wait
   }
 }
 
-void ConnectionState::RunWork(std::unique_lock<std::mutex>& lock, Waiter& self) {
+void ConnectionState::RunWork(UniqueLock& lock, Waiter& self) {
   Work work = std::move(self.inbox.front());
   self.inbox.pop_front();
   HandOffRole(lock, self);
   self.busy = true;
-  lock.unlock();
+  lock.unlock(m_mutex);
   if (work.server) {
     ExecuteCall(work, self);
   }
   work = Work{};  // drops whatever it holds, outside the lock
-  lock.lock();
+  lock.lock(m_mutex);
   self.busy = false;
 }
 
@@ -350,7 +350,7 @@ void ConnectionState::IoThreadMain() {
     ThreadState& state = CurrentThreadState();
     state.waiter = m_io_waiter;
   }
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   while (true) {
     if (m_flush_requested) {
       m_flush_requested = false;
@@ -377,13 +377,13 @@ void ConnectionState::IoThreadMain() {
         ReadAsReader(lock, self);
         continue;
       }
-      self.cv.wait_for(lock, kIdleBeforeEventLoopReads - idle);
+      self.cv.wait_for(lock.native(), kIdleBeforeEventLoopReads - idle);
       continue;
     }
     // Someone else reads, or wants to: make sure a wanter is woken if the role is free.
     HandOffRole(lock, self);
     m_io_untimed = true;
-    self.cv.wait(lock);
+    self.cv.wait(lock.native());
     m_io_untimed = false;
   }
   // Closed: release everything the peer held, here, outside the lock.
@@ -438,7 +438,7 @@ bool ConnectionState::OutboxDueBeforeRead() const {
 }
 
 void ConnectionState::Flush() {
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   // One writer at a time. Giving the role up is decided under the same lock that Queue takes,
   // so a message queued while another thread writes is always written by that thread.
   if (m_writing) return;
@@ -623,7 +623,7 @@ std::shared_ptr<CapRef> ConnectionState::ResolvePromisedAnswer(capnp::rpc::Promi
 }
 
 void ConnectionState::ReleaseImport(ImportedCap& cap) {
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   if (auto it = m_imports.find(cap.m_id); it != m_imports.end() && it->second.expired()) m_imports.erase(it);
   if (m_closed || cap.m_remote_refs == 0) return;
   auto message = std::make_shared<capnp::MallocMessageBuilder>(16);
@@ -677,7 +677,7 @@ void ConnectionState::ReleaseExport(uint32_t id, uint32_t count) {
 
 void ConnectionState::SetPeerThreadMap(std::shared_ptr<CapRef> thread_map) {
   std::shared_ptr<CapRef> previous;
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   previous = std::move(m_peer_thread_map);
   m_peer_thread_map = std::move(thread_map);
   // `previous` is released after the lock (declared before it).
@@ -688,7 +688,7 @@ std::shared_ptr<CapRef> ConnectionState::ThreadMapCap() { return std::make_share
 // ---------------------------------------------------------------------------------------------
 // Received messages.
 
-void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, transport::Frame frame) {
+void ConnectionState::Dispatch(UniqueLock& lock, Waiter& self, transport::Frame frame) {
   std::unique_ptr<ReceivedMessage> message;
   try {
     message = std::make_unique<ReceivedMessage>(std::move(frame), m_reader_options);
@@ -720,25 +720,25 @@ void ConnectionState::Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self,
     // Whatever is left of the message may hold capabilities: drop it, and write replies,
     // outside the lock. Deferrable messages alone (the Finish of an answer just handled) wait
     // for the next message or for the event-loop thread.
-    lock.unlock();
+    lock.unlock(m_mutex);
     message.reset();
-    lock.lock();
+    lock.lock(m_mutex);
     if (m_outbox_urgent) {
-      lock.unlock();
+      lock.unlock(m_mutex);
       Flush();
-      lock.lock();
+      lock.lock(m_mutex);
     }
   }
 }
 
-void ConnectionState::AbortConnection(std::unique_lock<std::mutex>& lock, const std::string& reason) {
+void ConnectionState::AbortConnection(UniqueLock& lock, const std::string& reason) {
   Log(LogLevel::kError, reason);
   auto abort = std::make_shared<capnp::MallocMessageBuilder>();
   FillException(abort->initRoot<capnp::rpc::Message>().initAbort(), ErrorKind::kFailed, reason);
   Queue(std::move(abort));
-  lock.unlock();
+  lock.unlock(m_mutex);
   Flush();
-  lock.lock();
+  lock.lock(m_mutex);
   Disconnect(lock, reason);
 }
 
@@ -914,7 +914,7 @@ void ConnectionState::ExecuteCall(Work& work, Waiter& self) {
   work.message.reset();
   t_defer_flush = false;
 
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   std::vector<uint32_t> exports;
   if (!error) {
     try {
@@ -1132,7 +1132,7 @@ std::shared_ptr<CapRef> ConnectionState::Bootstrap() {
   auto bootstrap = message->initRoot<capnp::rpc::Message>().initBootstrap();
   ThreadState& state = CurrentThreadState();
   Question question;
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   uint32_t id = AllocateQuestion(lock, question);
   bootstrap.setQuestionId(id);
   question.waiter = state.waiter.get();
@@ -1156,7 +1156,7 @@ void ConnectionState::FinishQuestion(uint32_t question_id, bool flush_now) {
   finish.setQuestionId(question_id);
   finish.setReleaseResultCaps(false);
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_closed) return;
     Queue(std::move(message), !flush_now);
   }
@@ -1178,7 +1178,7 @@ void ConnectionState::FillContext(capnp::rpc::Call::Builder call, capnp::Builder
   } else {
     std::shared_ptr<CapRef> thread_map;
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       thread_map = m_peer_thread_map;
     }
     if (!state.remote_thread && thread_map) {
@@ -1201,9 +1201,9 @@ void ConnectionState::FillContext(capnp::rpc::Call::Builder call, capnp::Builder
   }
 }
 
-void ConnectionState::SendAndWait(std::unique_lock<std::mutex>& lock, Waiter& waiter, Question& question) {
+void ConnectionState::SendAndWait(UniqueLock& lock, Waiter& waiter, Question& question) {
   Flush();
-  lock.lock();
+  lock.lock(m_mutex);
   WaitLoop(lock, waiter, [&] { return question.done; });
   if (!question.done) {  // the connection closed before the question was registered as failed
     m_questions.erase(question.id);
@@ -1211,7 +1211,7 @@ void ConnectionState::SendAndWait(std::unique_lock<std::mutex>& lock, Waiter& wa
   }
 }
 
-uint32_t ConnectionState::AllocateQuestion(std::unique_lock<std::mutex>& lock, Question& question) {
+uint32_t ConnectionState::AllocateQuestion(UniqueLock& lock, Question& question) {
   (void)lock;
   if (m_closed) throw Disconnected(m_close_reason);
   uint32_t id;
@@ -1223,7 +1223,7 @@ uint32_t ConnectionState::AllocateQuestion(std::unique_lock<std::mutex>& lock, Q
   return id;
 }
 
-uint32_t ConnectionState::RegisterQuestion(std::unique_lock<std::mutex>& lock, capnp::rpc::Call::Builder call,
+uint32_t ConnectionState::RegisterQuestion(UniqueLock& lock, capnp::rpc::Call::Builder call,
                                            capnp::BuilderCapabilityTable& caps, Question& question) {
   uint32_t id = AllocateQuestion(lock, question);
   call.setQuestionId(id);
@@ -1254,7 +1254,7 @@ void ConnectionState::Call(std::shared_ptr<capnp::MallocMessageBuilder> message,
                            capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) {
   ThreadState& state = CurrentThreadState();
   FillContext(call, caps, method, state);
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   uint32_t id = RegisterQuestion(lock, call, caps, question);
   question.waiter = state.waiter.get();
   Queue(message);
@@ -1282,7 +1282,7 @@ void ConnectionState::CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> mes
                                 capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) {
   ThreadState& state = CurrentThreadState();
   FillContext(call, caps, method, state);
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   uint32_t id = RegisterQuestion(lock, call, caps, question);
   ++m_async_outstanding;
   Queue(message);
@@ -1303,7 +1303,7 @@ void ConnectionState::CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> mes
 void ConnectionState::FlushQueued() { Flush(); }
 
 void ConnectionState::CancelQuestion(Question& question) {
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   auto it = m_questions.find(question.id);
   if (it == m_questions.end() || it->second != &question || question.done) return;
   // The question stays registered (its ID may not be reused) until the peer's Return, which is
@@ -1327,16 +1327,16 @@ void ConnectionState::CancelQuestion(Question& question) {
   RunCompletions(lock);
 }
 
-void ConnectionState::RunCompletions(std::unique_lock<std::mutex>& lock) {
+void ConnectionState::RunCompletions(UniqueLock& lock) {
   while (!m_completions.empty()) {
     auto completions = std::move(m_completions);
     m_completions.clear();
-    lock.unlock();
+    lock.unlock(m_mutex);
     for (auto& completion : completions) {
       if (completion) completion();
     }
     completions.clear();
-    lock.lock();
+    lock.lock(m_mutex);
   }
 }
 

@@ -212,7 +212,10 @@ struct ThreadState {
   std::shared_ptr<LocalThreadServer> local_thread;  // our Thread object standing for this one
 };
 
-// The connection proper. Thread-safe; every field is guarded by m_mutex unless noted.
+// The connection proper. Thread-safe; the fields marked CROSSPROC_GUARDED_BY(m_mutex) are checked
+// by clang's thread-safety analysis. The objects its tables point to (Waiter, Question, Answer,
+// ImportedCap::m_remote_refs) are guarded by the same mutex, which the analysis cannot express
+// for a separate struct: touch them only with mutex() held.
 class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
  public:
   ConnectionState(transport::UniqueFd fd, std::shared_ptr<ServerBase> init, ConnectionOptions options);
@@ -223,52 +226,52 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   // Starts the event-loop thread. Called once, right after construction.
   void Start();
   // Closes the socket, fails pending calls, joins this connection's threads.
-  void Close();
-  void WaitForDisconnect();
-  void WaitForInitRelease();
-  bool closed();
+  void Close() CROSSPROC_EXCLUDES(m_mutex);
+  void WaitForDisconnect() CROSSPROC_EXCLUDES(m_mutex);
+  void WaitForInitRelease() CROSSPROC_EXCLUDES(m_mutex);
+  bool closed() CROSSPROC_EXCLUDES(m_mutex);
   uint64_t id() const { return m_id; }
   const ConnectionOptions& options() const { return m_options; }
   void Log(LogLevel level, const std::string& line) const;
 
   // Client side.
-  std::shared_ptr<CapRef> Bootstrap();
+  std::shared_ptr<CapRef> Bootstrap() CROSSPROC_EXCLUDES(m_mutex);
   // Sends `message` (a Call built by `call`) and waits for its Return on this thread.
   void Call(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
-            capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question);
+            capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) CROSSPROC_EXCLUDES(m_mutex);
   // Sends it without waiting: question.on_done runs, outside the lock, once the Return (or the
   // end of the connection) has arrived, on the thread that read it.
   void CallAsync(std::shared_ptr<capnp::MallocMessageBuilder> message, capnp::rpc::Call::Builder call,
-                 capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question);
+                 capnp::BuilderCapabilityTable& caps, const MethodInfo& method, Question& question) CROSSPROC_EXCLUDES(m_mutex);
   // Writes what is queued (the calls a SendBatch held back).
-  void FlushQueued();
+  void FlushQueued() CROSSPROC_EXCLUDES(m_mutex);
   // Tells the peer an asynchronous question's answer is no longer wanted (Finish before Return).
-  void CancelQuestion(Question& question);
+  void CancelQuestion(Question& question) CROSSPROC_EXCLUDES(m_mutex);
   void LogCall(uint32_t id, const MethodInfo& method, const std::string& text) const;
   std::string DescribeAnswer(const Question& question, const MethodInfo& method) const;
   // Queues the Finish of a question whose Return was handled; writes it now if `flush_now`.
-  void FinishQuestion(uint32_t question_id, bool flush_now);
-  void SetPeerThreadMap(std::shared_ptr<CapRef> thread_map);
+  void FinishQuestion(uint32_t question_id, bool flush_now) CROSSPROC_EXCLUDES(m_mutex);
+  void SetPeerThreadMap(std::shared_ptr<CapRef> thread_map) CROSSPROC_EXCLUDES(m_mutex);
   std::shared_ptr<CapRef> ThreadMapCap();
   ThreadState& CurrentThreadState();
 
   // Called by ImportedCap's destructor.
-  void ReleaseImport(ImportedCap& cap);
+  void ReleaseImport(ImportedCap& cap) CROSSPROC_EXCLUDES(m_mutex);
 
   // Server threads made by ThreadMap.makeThread / makePool.
-  std::shared_ptr<LocalThreadServer> MakeServerThread(const std::string& name, bool pool);
+  std::shared_ptr<LocalThreadServer> MakeServerThread(const std::string& name, bool pool) CROSSPROC_EXCLUDES(m_mutex);
 
   // Turns the capability table of a message being built into descriptors; exports local
   // objects. Returns the export IDs it added references to.
   std::vector<uint32_t> WriteCapTable(capnp::BuilderCapabilityTable& caps,
-                                      capnp::rpc::Payload::Builder payload);
+                                      capnp::rpc::Payload::Builder payload) CROSSPROC_REQUIRES(m_mutex);
 
   // Leader/follower wait: serves work addressed to `waiter` and reads the socket when nobody
   // else does, until `done()` holds or the connection closes.
   template <typename Done>
-  void WaitLoop(std::unique_lock<std::mutex>& lock, Waiter& waiter, Done&& done);
+  void WaitLoop(UniqueLock& lock, Waiter& waiter, Done&& done) CROSSPROC_REQUIRES(m_mutex);
 
-  std::mutex& mutex() { return m_mutex; }
+  Mutex& mutex() CROSSPROC_RETURN_CAPABILITY(m_mutex) { return m_mutex; }
 
   // Optional features of the transport (crossproc's extension, negotiated through the peer's
   // ThreadMap; see docs/design.md). Bits of what this side can receive:
@@ -279,7 +282,7 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   void SetPeerExtensions(uint64_t extensions) { m_peer_reads_shared = (extensions & kSharedSegments) != 0; }
   // Asks the peer's ThreadMap which extensions it reads (after construct, client side); a peer
   // without them (libmultiprocess, kj) answers unimplemented and nothing changes.
-  void NegotiateExtensions();
+  void NegotiateExtensions() CROSSPROC_EXCLUDES(m_mutex);
   // Threshold for shared segments in messages to the peer; 0 while the peer does not read them.
   std::size_t SharedThreshold() const {
     return m_peer_reads_shared.load(std::memory_order_relaxed) ? m_options.shared_memory_threshold : 0;
@@ -292,69 +295,70 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
  private:
   friend class ImportedCap;
 
-  void IoThreadMain();
-  void ServerThreadMain(std::shared_ptr<LocalThreadServer> thread);
-  void ReadAsReader(std::unique_lock<std::mutex>& lock, Waiter& self);
+  void IoThreadMain() CROSSPROC_EXCLUDES(m_mutex);
+  void ServerThreadMain(std::shared_ptr<LocalThreadServer> thread) CROSSPROC_EXCLUDES(m_mutex);
+  void ReadAsReader(UniqueLock& lock, Waiter& self) CROSSPROC_REQUIRES(m_mutex);
   // Called by a thread giving the reader role up: wakes a thread that wants it.
-  void HandOffRole(std::unique_lock<std::mutex>& lock, const Waiter& self);
-  void RunWork(std::unique_lock<std::mutex>& lock, Waiter& self);
+  void HandOffRole(UniqueLock& lock, const Waiter& self) CROSSPROC_REQUIRES(m_mutex);
+  void RunWork(UniqueLock& lock, Waiter& self) CROSSPROC_REQUIRES(m_mutex);
   // Runs one incoming call on `self` (the thread it was addressed to) and sends its answer.
-  void ExecuteCall(Work& work, Waiter& self);
-  void Disconnect(std::unique_lock<std::mutex>& lock, const std::string& reason);
+  void ExecuteCall(Work& work, Waiter& self) CROSSPROC_EXCLUDES(m_mutex);
+  void Disconnect(UniqueLock& lock, const std::string& reason) CROSSPROC_REQUIRES(m_mutex);
   void FillContext(capnp::rpc::Call::Builder call, capnp::BuilderCapabilityTable& caps, const MethodInfo& method,
-                   ThreadState& state);
+                   ThreadState& state) CROSSPROC_EXCLUDES(m_mutex);
   // Writes what is queued, then waits on this thread for `question`'s answer; returns with the
   // lock held (it is not held on entry). Throws Disconnected if the connection ends first.
-  void SendAndWait(std::unique_lock<std::mutex>& lock, Waiter& waiter, Question& question);
+  void SendAndWait(UniqueLock& lock, Waiter& waiter, Question& question) CROSSPROC_ACQUIRE(m_mutex);
   // Picks a free question ID and registers `question` under it (throws Disconnected if closed).
-  uint32_t AllocateQuestion(std::unique_lock<std::mutex>& lock, Question& question);
+  uint32_t AllocateQuestion(UniqueLock& lock, Question& question) CROSSPROC_REQUIRES(m_mutex);
   // AllocateQuestion for a Call, and the capabilities of its params.
-  uint32_t RegisterQuestion(std::unique_lock<std::mutex>& lock, capnp::rpc::Call::Builder call,
-                            capnp::BuilderCapabilityTable& caps, Question& question);
+  uint32_t RegisterQuestion(UniqueLock& lock, capnp::rpc::Call::Builder call,
+                            capnp::BuilderCapabilityTable& caps, Question& question) CROSSPROC_REQUIRES(m_mutex);
   // Runs queued completions of asynchronous calls, releasing the lock meanwhile.
-  void RunCompletions(std::unique_lock<std::mutex>& lock);
+  void RunCompletions(UniqueLock& lock) CROSSPROC_REQUIRES(m_mutex);
   // Keeps something that may own capabilities until the lock is released.
-  void Defer(std::shared_ptr<void> thing) { m_deferred.push_back(std::move(thing)); }
+  void Defer(std::shared_ptr<void> thing) CROSSPROC_REQUIRES(m_mutex) { m_deferred.push_back(std::move(thing)); }
   // Tells the peer why (Abort) and closes: for protocol violations.
-  void AbortConnection(std::unique_lock<std::mutex>& lock, const std::string& reason);
+  void AbortConnection(UniqueLock& lock, const std::string& reason) CROSSPROC_REQUIRES(m_mutex);
 
   // Handling of received messages; the reader holds m_mutex.
-  void Dispatch(std::unique_lock<std::mutex>& lock, Waiter& self, transport::Frame frame);
-  void HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage>& message);
-  void RouteCall(Waiter& self, std::shared_ptr<ServerBase> server, std::unique_ptr<ReceivedMessage>& message);
-  void HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage>& message);
-  void HandleFinish(capnp::rpc::Finish::Reader finish);
-  void HandleBootstrap(capnp::rpc::Bootstrap::Reader bootstrap);
-  void HandleRelease(capnp::rpc::Release::Reader release);
-  void HandleDisembargo(capnp::rpc::Disembargo::Reader disembargo);
-  void HandleResolve(capnp::rpc::Resolve::Reader resolve);
-  void ReplyUnimplemented(const capnp::rpc::Message::Reader& message);
+  void Dispatch(UniqueLock& lock, Waiter& self, transport::Frame frame) CROSSPROC_REQUIRES(m_mutex);
+  void HandleCall(Waiter& self, std::unique_ptr<ReceivedMessage>& message) CROSSPROC_REQUIRES(m_mutex);
+  void RouteCall(Waiter& self, std::shared_ptr<ServerBase> server, std::unique_ptr<ReceivedMessage>& message) CROSSPROC_REQUIRES(m_mutex);
+  void HandleReturn(Waiter& self, std::unique_ptr<ReceivedMessage>& message) CROSSPROC_REQUIRES(m_mutex);
+  void HandleFinish(capnp::rpc::Finish::Reader finish) CROSSPROC_REQUIRES(m_mutex);
+  void HandleBootstrap(capnp::rpc::Bootstrap::Reader bootstrap) CROSSPROC_REQUIRES(m_mutex);
+  void HandleRelease(capnp::rpc::Release::Reader release) CROSSPROC_REQUIRES(m_mutex);
+  void HandleDisembargo(capnp::rpc::Disembargo::Reader disembargo) CROSSPROC_REQUIRES(m_mutex);
+  void HandleResolve(capnp::rpc::Resolve::Reader resolve) CROSSPROC_REQUIRES(m_mutex);
+  void ReplyUnimplemented(const capnp::rpc::Message::Reader& message) CROSSPROC_REQUIRES(m_mutex);
   // Reads the payload's capability table into the message (imports, own exports).
-  void ImportCaps(ReceivedMessage& message, capnp::rpc::Payload::Reader payload);
-  std::shared_ptr<CapRef> ResolvePromisedAnswer(capnp::rpc::PromisedAnswer::Reader promised);
-  void ReleaseExport(uint32_t id, uint32_t count);
+  void ImportCaps(ReceivedMessage& message, capnp::rpc::Payload::Reader payload) CROSSPROC_REQUIRES(m_mutex);
+  std::shared_ptr<CapRef> ResolvePromisedAnswer(capnp::rpc::PromisedAnswer::Reader promised) CROSSPROC_REQUIRES(m_mutex);
+  void ReleaseExport(uint32_t id, uint32_t count) CROSSPROC_REQUIRES(m_mutex);
   void CompleteAnswer(uint32_t answer_id, std::shared_ptr<capnp::MallocMessageBuilder> results,
                       capnp::AnyPointer::Builder content, std::vector<std::shared_ptr<CapRef>> caps,
-                      std::exception_ptr error, std::vector<uint32_t> exports);
-  void SendException(uint32_t answer_id, ErrorKind kind, const std::string& reason);
+                      std::exception_ptr error, std::vector<uint32_t> exports) CROSSPROC_REQUIRES(m_mutex);
+  void SendException(uint32_t answer_id, ErrorKind kind, const std::string& reason) CROSSPROC_REQUIRES(m_mutex);
   // Answers a call at once with an exception and marks its answer returned.
-  void RefuseCall(uint32_t answer_id, ErrorKind kind, const std::string& reason);
+  void RefuseCall(uint32_t answer_id, ErrorKind kind, const std::string& reason) CROSSPROC_REQUIRES(m_mutex);
   // Marks an answer returned; it no longer counts towards max_calls_in_flight.
-  void MarkReturned(Answer& answer);
-  Waiter& PickPoolWaiter();
-  void KeepThreadImport(const std::shared_ptr<CapRef>& thread);
+  void MarkReturned(Answer& answer) CROSSPROC_REQUIRES(m_mutex);
+  Waiter& PickPoolWaiter() CROSSPROC_REQUIRES(m_mutex);
+  void KeepThreadImport(const std::shared_ptr<CapRef>& thread) CROSSPROC_REQUIRES(m_mutex);
 
   // Outgoing messages: queued, then written by whichever thread holds the write role. A
   // `deferrable` message (a Finish) does not need to leave at once: it waits for the next
   // message that does, or for the event-loop thread (see FlushesDeferred).
-  void Queue(std::shared_ptr<capnp::MallocMessageBuilder> message, bool deferrable = false);  // needs m_mutex
-  void Flush();  // must not hold m_mutex
+  void Queue(std::shared_ptr<capnp::MallocMessageBuilder> message, bool deferrable = false)
+      CROSSPROC_REQUIRES(m_mutex);
+  void Flush() CROSSPROC_EXCLUDES(m_mutex);
   // True if the event-loop thread, about to read, should write the outbox first: it holds a
   // message that must leave now, or the read may block (no whole frame is buffered).
-  bool OutboxDueBeforeRead() const;
+  bool OutboxDueBeforeRead() const CROSSPROC_REQUIRES(m_mutex);
   // True if a whole frame is buffered, so that reading it needs no system call. Called with
   // m_mutex held and the reader role free.
-  bool BufferedFrame() const;
+  bool BufferedFrame() const CROSSPROC_REQUIRES(m_mutex);
 
   const uint64_t m_id;
   const ConnectionOptions m_options;
@@ -367,50 +371,51 @@ class ConnectionState : public std::enable_shared_from_this<ConnectionState> {
   std::shared_ptr<ServerBase> m_init;
   std::shared_ptr<ServerBase> m_thread_map;  // our ThreadMap, handed to the peer by construct
 
-  std::mutex m_mutex;
-  bool m_closed = false;
-  std::string m_close_reason;
+  Mutex m_mutex;
+  bool m_closed CROSSPROC_GUARDED_BY(m_mutex) = false;
+  std::string m_close_reason CROSSPROC_GUARDED_BY(m_mutex);
   std::condition_variable m_closed_cv;  // also signals m_init_released
-  bool m_init_released = false;
+  bool m_init_released CROSSPROC_GUARDED_BY(m_mutex) = false;
 
-  // Reader role: at most one thread reads the socket; only it touches m_frames.
-  Waiter* m_reader = nullptr;
-  std::deque<Waiter*> m_role_wanters;
+  // Reader role: at most one thread reads the socket; only it touches m_frames (with or
+  // without m_mutex: the role, not the lock, protects it).
+  Waiter* m_reader CROSSPROC_GUARDED_BY(m_mutex) = nullptr;
+  std::deque<Waiter*> m_role_wanters CROSSPROC_GUARDED_BY(m_mutex);
   transport::FrameReader m_frames;
-  uint64_t m_reads = 0;  // frames read (or reads failed) so far, under m_mutex
-  std::chrono::steady_clock::time_point m_last_release;
-  std::shared_ptr<Waiter> m_io_waiter;
-  bool m_io_untimed = false;
+  uint64_t m_reads CROSSPROC_GUARDED_BY(m_mutex) = 0;  // frames read (or reads failed) so far
+  std::chrono::steady_clock::time_point m_last_release CROSSPROC_GUARDED_BY(m_mutex);
+  const std::shared_ptr<Waiter> m_io_waiter;  // the event-loop thread's; set once, by the constructor
+  bool m_io_untimed CROSSPROC_GUARDED_BY(m_mutex) = false;
   NativeThread m_io_thread;
 
   // Writing: whole frames, from m_outbox, by the one thread that set m_writing.
-  std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> m_outbox;
-  bool m_writing = false;
-  bool m_outbox_urgent = false;    // m_outbox holds a message that is not deferrable
-  bool m_flush_requested = false;  // the event-loop thread should write the outbox
-  bool m_write_failed = false;
+  std::vector<std::shared_ptr<capnp::MallocMessageBuilder>> m_outbox CROSSPROC_GUARDED_BY(m_mutex);
+  bool m_writing CROSSPROC_GUARDED_BY(m_mutex) = false;
+  bool m_outbox_urgent CROSSPROC_GUARDED_BY(m_mutex) = false;    // m_outbox holds a message that is not deferrable
+  bool m_flush_requested CROSSPROC_GUARDED_BY(m_mutex) = false;  // the event-loop thread should write the outbox
+  bool m_write_failed CROSSPROC_GUARDED_BY(m_mutex) = false;
 
   // RPC tables.
-  std::unordered_map<uint32_t, Question*> m_questions;
-  std::unordered_map<uint32_t, std::nullptr_t> m_canceled_questions;  // Finish sent, Return awaited
-  std::size_t m_async_outstanding = 0;
-  std::vector<std::function<void()>> m_completions;
-  std::vector<std::shared_ptr<void>> m_deferred;
-  uint32_t m_next_question = 0;
-  std::unordered_map<uint32_t, Answer> m_answers;
-  std::size_t m_calls_in_flight = 0;  // answers with `counted` set
-  std::unordered_map<uint32_t, Export> m_exports;
-  std::unordered_map<const ServerBase*, uint32_t> m_export_ids;
-  std::vector<uint32_t> m_free_export_ids;
-  uint32_t m_next_export = 0;
-  std::unordered_map<uint32_t, std::weak_ptr<ImportedCap>> m_imports;
-  std::shared_ptr<CapRef> m_peer_thread_map;
-  std::deque<std::shared_ptr<CapRef>> m_kept_thread_imports;  // recent callback-thread handles
+  std::unordered_map<uint32_t, Question*> m_questions CROSSPROC_GUARDED_BY(m_mutex);
+  std::unordered_map<uint32_t, std::nullptr_t> m_canceled_questions CROSSPROC_GUARDED_BY(m_mutex);  // Finish sent, Return awaited
+  std::size_t m_async_outstanding CROSSPROC_GUARDED_BY(m_mutex) = 0;
+  std::vector<std::function<void()>> m_completions CROSSPROC_GUARDED_BY(m_mutex);
+  std::vector<std::shared_ptr<void>> m_deferred CROSSPROC_GUARDED_BY(m_mutex);
+  uint32_t m_next_question CROSSPROC_GUARDED_BY(m_mutex) = 0;
+  std::unordered_map<uint32_t, Answer> m_answers CROSSPROC_GUARDED_BY(m_mutex);
+  std::size_t m_calls_in_flight CROSSPROC_GUARDED_BY(m_mutex) = 0;  // answers with `counted` set
+  std::unordered_map<uint32_t, Export> m_exports CROSSPROC_GUARDED_BY(m_mutex);
+  std::unordered_map<const ServerBase*, uint32_t> m_export_ids CROSSPROC_GUARDED_BY(m_mutex);
+  std::vector<uint32_t> m_free_export_ids CROSSPROC_GUARDED_BY(m_mutex);
+  uint32_t m_next_export CROSSPROC_GUARDED_BY(m_mutex) = 0;
+  std::unordered_map<uint32_t, std::weak_ptr<ImportedCap>> m_imports CROSSPROC_GUARDED_BY(m_mutex);
+  std::shared_ptr<CapRef> m_peer_thread_map CROSSPROC_GUARDED_BY(m_mutex);
+  std::deque<std::shared_ptr<CapRef>> m_kept_thread_imports CROSSPROC_GUARDED_BY(m_mutex);  // recent callback-thread handles
 
   // Threads this connection started (mapped and pool threads), joined by Close.
-  std::vector<NativeThread> m_threads;
-  std::vector<std::shared_ptr<Waiter>> m_pool;
-  std::size_t m_pool_next = 0;
+  std::vector<NativeThread> m_threads CROSSPROC_GUARDED_BY(m_mutex);
+  std::vector<std::shared_ptr<Waiter>> m_pool CROSSPROC_GUARDED_BY(m_mutex);
+  std::size_t m_pool_next CROSSPROC_GUARDED_BY(m_mutex) = 0;
 };
 
 // Thread-local record of the call a thread is serving, so that calls it makes back to the
@@ -473,7 +478,7 @@ std::pair<ErrorKind, std::string> DescribeCurrentException();
 inline void (*g_test_hook_after_flush_before_read)() = nullptr;
 
 template <typename Done>
-void ConnectionState::WaitLoop(std::unique_lock<std::mutex>& lock, Waiter& waiter, Done&& done) {
+void ConnectionState::WaitLoop(UniqueLock& lock, Waiter& waiter, Done&& done) {
   while (!done()) {
     if (!waiter.inbox.empty()) {
       RunWork(lock, waiter);
@@ -486,7 +491,7 @@ void ConnectionState::WaitLoop(std::unique_lock<std::mutex>& lock, Waiter& waite
     }
     waiter.wants_role = true;
     m_role_wanters.push_back(&waiter);
-    waiter.cv.wait(lock);
+    waiter.cv.wait(lock.native());
     if (waiter.wants_role) {
       waiter.wants_role = false;
       std::erase(m_role_wanters, &waiter);

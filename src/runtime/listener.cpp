@@ -1,5 +1,6 @@
 // Accepting connections on a unix socket.
 #include <crossproc/listener.h>
+#include <crossproc/sync.h>
 
 #include "runtime/connection_state.h"
 #include "transport/unix_socket.h"
@@ -14,7 +15,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -57,7 +57,7 @@ class ListenerState {
     m_thread.join();
     std::vector<std::unique_ptr<Connection>> connections;
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       connections.swap(m_connections);
     }
     connections.clear();
@@ -67,7 +67,7 @@ class ListenerState {
   const std::string& path() const { return m_path; }
 
   std::size_t connection_count() {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     PruneClosed();
     return m_connections.size();
   }
@@ -75,7 +75,7 @@ class ListenerState {
   void DisconnectIncoming() {
     std::vector<std::unique_ptr<Connection>> connections;
     {
-      std::lock_guard<std::mutex> lock(m_mutex);
+      MutexLock lock(m_mutex);
       connections.swap(m_connections);
     }
     connections.clear();  // closes each, outside the lock
@@ -86,7 +86,7 @@ class ListenerState {
     if (m_options.connection.log) m_options.connection.log(level, "listener " + m_path + ": " + line);
   }
 
-  void PruneClosed() {
+  void PruneClosed() CROSSPROC_REQUIRES(m_mutex) {
     std::erase_if(m_connections, [](const std::unique_ptr<Connection>& connection) { return !connection->connected(); });
   }
 
@@ -120,7 +120,7 @@ class ListenerState {
       }
       try {
         if (!Allowed(fd.get())) continue;
-        std::lock_guard<std::mutex> lock(m_mutex);
+        MutexLock lock(m_mutex);
         PruneClosed();
         if (m_connections.size() >= m_options.max_connections) {
           std::string reason = "overloaded: " + m_path + " serves at most " +
@@ -142,8 +142,8 @@ class ListenerState {
   transport::UniqueFd m_fd;
   transport::UniqueFd m_wake_read;
   transport::UniqueFd m_wake_write;
-  std::mutex m_mutex;
-  std::vector<std::unique_ptr<Connection>> m_connections;
+  Mutex m_mutex;
+  std::vector<std::unique_ptr<Connection>> m_connections CROSSPROC_GUARDED_BY(m_mutex);
   std::thread m_thread;
 };
 

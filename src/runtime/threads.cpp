@@ -103,7 +103,7 @@ void IncomingCallImpl::ExchangeThreadMaps() {
 std::shared_ptr<LocalThreadServer> ConnectionState::MakeServerThread(const std::string& name, bool pool) {
   auto waiter = std::make_shared<Waiter>(name);
   auto thread = std::make_shared<LocalThreadServer>(waiter, true);
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_closed) throw Disconnected(m_close_reason);
   if (pool) m_pool.push_back(waiter);
   m_threads.emplace_back([self = shared_from_this(), thread] { self->ServerThreadMain(thread); },
@@ -118,7 +118,7 @@ struct ThreadStateEntry {
   ThreadState state;
   ~ThreadStateEntry() {
     if (auto connection_ptr = connection.lock()) {
-      std::lock_guard<std::mutex> lock(connection_ptr->mutex());
+      MutexLock lock(connection_ptr->mutex());
       if (state.waiter) state.waiter->alive = false;
     }
   }
@@ -151,7 +151,7 @@ void ConnectionState::ServerThreadMain(std::shared_ptr<LocalThreadServer> thread
   }
   Waiter& waiter = *thread->waiter();
   thread.reset();
-  std::unique_lock<std::mutex> lock(m_mutex);
+  UniqueLock lock(m_mutex);
   WaitLoop(lock, waiter, [] { return false; });
   waiter.alive = false;
   lock.unlock();

@@ -24,7 +24,7 @@ uint32_t LoadU32(const unsigned char* bytes) {
 
 kj::Array<capnp::word> BufferPool::Take(std::size_t words) {
   {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    MutexLock lock(m_mutex);
     if (m_spare != nullptr && m_spare.size() >= words && m_spare.size() <= 2 * words) return kj::mv(m_spare);
   }
   return kj::heapArray<capnp::word>(words);
@@ -33,7 +33,7 @@ kj::Array<capnp::word> BufferPool::Take(std::size_t words) {
 void BufferPool::Give(kj::Array<capnp::word> buffer) {
   if (buffer.size() * sizeof(capnp::word) > kMaxSpareBytes) return;
   kj::Array<capnp::word> previous;  // freed outside the lock
-  std::lock_guard<std::mutex> lock(m_mutex);
+  MutexLock lock(m_mutex);
   if (m_spare != nullptr && m_spare.size() >= buffer.size()) return;
   previous = kj::mv(m_spare);
   m_spare = kj::mv(buffer);

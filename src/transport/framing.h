@@ -1,6 +1,8 @@
 // Cap'n Proto's standard stream framing: a segment table followed by the segments.
 #pragma once
 
+#include <crossproc/sync.h>
+
 #include "transport/shared_memory.h"
 #include "transport/socket.h"
 
@@ -12,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -47,8 +48,8 @@ class BufferPool {
 
  private:
   static constexpr std::size_t kMaxSpareBytes = 8u << 20;
-  std::mutex m_mutex;
-  kj::Array<capnp::word> m_spare;  // guarded by m_mutex
+  Mutex m_mutex;
+  kj::Array<capnp::word> m_spare CROSSPROC_GUARDED_BY(m_mutex);
 };
 
 // One received frame: the bytes read from the stream (table and in-stream segments) and the

@@ -309,7 +309,7 @@ void NodeNetChain::SyncAcceptedBlocks() {
   if (!chain.HasPendingWrites()) return;
   const auto now = std::chrono::steady_clock::now();
   const bool due = !m_node.IsInitialBlockDownload() || m_tree.BestHeader().hash == chain.Tip().hash ||
-                   now - m_last_sync >= m_options.initial_download_sync_interval;
+                   !m_last_sync || now - *m_last_sync >= m_options.initial_download_sync_interval;
   if (!due) return;
   // The blocks become durable together: one sync of each record file, one index write. On
   // failure they stay pending, and the next write of the index tries again.

@@ -185,7 +185,9 @@ class NodeNetChain final : public ipc::NetChain {
   std::mutex m_process_mutex;  // held through a call's second stage
   std::condition_variable m_turn_cv;
   uint64_t m_connect_turn = 0;  // guarded by m_process_mutex: the ticket that connects next
-  std::chrono::steady_clock::time_point m_last_sync;  // guarded by m_process_mutex
+  // The last sync; none yet makes the first batch due (the clock's epoch is the machine's boot,
+  // which may be less than an interval ago).
+  std::optional<std::chrono::steady_clock::time_point> m_last_sync;  // guarded by m_process_mutex
 
   mutable std::mutex m_park_mutex;
   // Guarded by m_park_mutex: parked blocks by hash, their hashes by parent (in arrival order),
