@@ -1,8 +1,6 @@
 // Capability references and the tokens that carry them through Cap'n Proto messages.
 #include "runtime/connection_state.h"
 
-#include <crossproc/interface.h>
-
 #include <cxxabi.h>
 
 #include <cstdlib>
@@ -36,10 +34,6 @@ capnp::ClientHook::VoidPromiseAndPipeline CapToken::call(uint64_t, uint16_t, kj:
 }
 
 ImportedCap::~ImportedCap() { m_connection->ReleaseImport(*this); }
-
-std::shared_ptr<ServerBase> LocalServerOf(const std::shared_ptr<CapRef>& ref) {
-  return ref ? ref->local() : nullptr;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Errors on the wire: Cap'n Proto exceptions whose reason is "<C++ type>: <message>".

@@ -36,11 +36,3 @@ Disconnected::Disconnected(std::string message)
     : RemoteError(ErrorKind::kDisconnected, "", std::move(message)) {}
 
 }  // namespace crossproc
-
-#include <crossproc/server.h>
-
-namespace crossproc {
-void ThrowDestroyed(const char* interface_name) {
-  throw RemoteError(ErrorKind::kFailed, "", std::string(interface_name) + " object was destroyed");
-}
-}  // namespace crossproc
