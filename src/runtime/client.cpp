@@ -5,6 +5,7 @@
 
 #include "runtime/connection_state.h"
 #include "runtime/message_codec.h"
+#include "runtime/rpc_helpers.h"
 
 namespace crossproc::detail {
 

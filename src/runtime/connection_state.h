@@ -467,9 +467,6 @@ class ThreadMapServer final : public ServerBase {
 std::string CurrentThreadName();
 void SetCurrentThreadName(const std::string& name);
 
-// True if a Return carries capabilities (so its Finish must leave at once, releasing them).
-bool CarriesCapabilities(capnp::rpc::Return::Reader ret);
-
 // Error helpers shared by the runtime.
 void FillException(capnp::rpc::Exception::Builder builder, ErrorKind kind, const std::string& reason);
 RemoteError ErrorFromException(capnp::rpc::Exception::Reader exception);
