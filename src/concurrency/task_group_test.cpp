@@ -3,7 +3,7 @@
 #include <crossproc/connection.h>
 #include <crossproc/task_group.h>
 
-#include "test_adapters.h"
+#include "test_interfaces.h"
 #include "transport/socket.h"
 
 #include <gtest/gtest.h>
@@ -23,11 +23,11 @@ class EchoImpl final : public rt::Echo {
   explicit EchoImpl(std::atomic<int>* cancellations) : m_cancellations(cancellations) {}
   std::string echo(const std::string& text) override { return text; }
   void fail(const std::string& message) override { throw std::runtime_error(message); }
-  int32_t callBack(std::shared_ptr<rt::Callback> callback, int32_t value) override { return callback->call(value); }
+  int32_t callBack(const std::shared_ptr<rt::Callback>& callback, int32_t value) override { return callback->call(value); }
   std::string threadName() override { return ""; }
   void ping() override {}
-  int32_t nested(std::shared_ptr<rt::Callback>, int32_t) override { return 0; }
-  void storeCallback(std::shared_ptr<rt::Callback>) override {}
+  int32_t nested(const std::shared_ptr<rt::Callback>&, int32_t) override { return 0; }
+  void storeCallback(const std::shared_ptr<rt::Callback>&) override {}
   int32_t callStoredFromNewThread(int32_t) override { return 0; }
   void waitForInterrupt() override {
     while (!crossproc::CurrentCallCanceled()) std::this_thread::sleep_for(1ms);

@@ -23,7 +23,7 @@
 #include <dirent.h>
 #include <thread>
 
-#include "test_adapters.h"
+#include "test_interfaces.h"
 
 namespace {
 
@@ -35,7 +35,7 @@ class EchoImpl : public rt::Echo {
   ~EchoImpl() override { --g_live_echoes; }
   std::string echo(const std::string& text) override { return text; }
   void fail(const std::string& message) override { throw std::invalid_argument(message); }
-  int32_t callBack(std::shared_ptr<rt::Callback> callback, int32_t value) override {
+  int32_t callBack(const std::shared_ptr<rt::Callback>& callback, int32_t value) override {
     return callback->call(value) + 1;
   }
   std::string threadName() override {
@@ -44,11 +44,11 @@ class EchoImpl : public rt::Echo {
     return crossproc::detail::CurrentThreadName() + "#" + std::to_string(calls_on_this_thread);
   }
   void ping() override {}
-  int32_t nested(std::shared_ptr<rt::Callback> callback, int32_t depth) override {
+  int32_t nested(const std::shared_ptr<rt::Callback>& callback, int32_t depth) override {
     server_threads.insert(std::this_thread::get_id());
     return callback->call(depth) + 1;
   }
-  void storeCallback(std::shared_ptr<rt::Callback> callback) override {
+  void storeCallback(const std::shared_ptr<rt::Callback>& callback) override {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_stored = std::move(callback);
   }

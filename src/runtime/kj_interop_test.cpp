@@ -4,7 +4,7 @@
 #include <crossproc/connection.h>
 #include <crossproc/errors.h>
 
-#include "test_adapters.h"
+#include "test_interfaces.h"
 #include "transport/socket.h"
 
 #include <capnp/rpc-twoparty.h>
@@ -72,13 +72,13 @@ class EchoImpl final : public rt::Echo {
  public:
   std::string echo(const std::string& text) override { return text; }
   void fail(const std::string& message) override { throw std::invalid_argument(message); }
-  int32_t callBack(std::shared_ptr<rt::Callback> callback, int32_t value) override {
+  int32_t callBack(const std::shared_ptr<rt::Callback>& callback, int32_t value) override {
     return callback->call(value) + 1;
   }
   std::string threadName() override { return "crossproc"; }
   void ping() override {}
-  int32_t nested(std::shared_ptr<rt::Callback> callback, int32_t depth) override { return callback->call(depth); }
-  void storeCallback(std::shared_ptr<rt::Callback>) override {}
+  int32_t nested(const std::shared_ptr<rt::Callback>& callback, int32_t depth) override { return callback->call(depth); }
+  void storeCallback(const std::shared_ptr<rt::Callback>&) override {}
   int32_t callStoredFromNewThread(int32_t) override { return 0; }
   void waitForInterrupt() override {}
   void interrupt() override {}

@@ -1,10 +1,11 @@
-# Interfaces used by the runtime's own tests (served and called through hand-written adapters,
-# so that the runtime is tested independently of the generator).
+# Interfaces used by the runtime's own tests and the multi-process tests; crossproc-gen writes
+# their C++ interfaces, clients and servers (runtime_test.crossproc.h).
 @0xa7c1f0e4b9d2c351;
 
 using Cxx = import "/capnp/c++.capnp";
 using Cp = import "/crossproc/proxy.capnp";
 $Cxx.namespace("rt::wire");
+$Cp.namespace("rt");
 
 interface Init {
   construct @0 (threadMap :Cp.ThreadMap) -> (threadMap :Cp.ThreadMap);

@@ -2,7 +2,7 @@
 #include <crossproc/listener.h>
 #include <crossproc/process.h>
 
-#include "test_adapters.h"
+#include "test_interfaces.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -8,7 +8,7 @@
 #include <crossproc/listener.h>
 #include <crossproc/process.h>
 
-#include "test_adapters.h"
+#include "test_interfaces.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -26,7 +26,7 @@ class EchoImpl final : public rt::Echo {
  public:
   std::string echo(const std::string& text) override { return text; }
   void fail(const std::string& message) override { throw std::runtime_error(message); }
-  int32_t callBack(std::shared_ptr<rt::Callback> callback, int32_t value) override { return callback->call(value) + 1; }
+  int32_t callBack(const std::shared_ptr<rt::Callback>& callback, int32_t value) override { return callback->call(value) + 1; }
   // "<pid>:<server thread name>#<calls this thread served>"
   std::string threadName() override {
     static thread_local int calls = 0;
@@ -35,8 +35,8 @@ class EchoImpl final : public rt::Echo {
     return std::to_string(::getpid()) + ":" + name + "#" + std::to_string(++calls);
   }
   void ping() override {}
-  int32_t nested(std::shared_ptr<rt::Callback> callback, int32_t depth) override { return callback->call(depth) + 1; }
-  void storeCallback(std::shared_ptr<rt::Callback>) override {}
+  int32_t nested(const std::shared_ptr<rt::Callback>& callback, int32_t depth) override { return callback->call(depth) + 1; }
+  void storeCallback(const std::shared_ptr<rt::Callback>&) override {}
   int32_t callStoredFromNewThread(int32_t) override { return 0; }
   void waitForInterrupt() override {
     std::unique_lock<std::mutex> lock(m_mutex);
