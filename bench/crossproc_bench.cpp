@@ -405,6 +405,19 @@ void MeasureKj(const Settings& settings, const std::string& self, Report& report
   report.Add("capnp_data_1mib_gbps", (1 << 20) / mib_us / 1e3, "GB/s", "Cap'n Proto RPC, 1 MiB Data argument");
 }
 
+// A child serving bench::Init over a connection whose two ends both pass segments of 256 KiB or
+// more as sealed memfds (a side receives them only if its own threshold is set).
+crossproc::Spawned<bench::Init> SpawnWithSharedMemory(const std::string& self) {
+  constexpr std::size_t kThreshold = 256u << 10;
+  crossproc::SpawnOptions options;
+  options.connection.log = nullptr;
+  options.connection.shared_memory_threshold = kThreshold;
+  ::setenv("CROSSPROC_BENCH_SHM_BYTES", std::to_string(kThreshold).c_str(), 1);
+  auto child = crossproc::SpawnProcess<bench::Init>(self, options);
+  ::unsetenv("CROSSPROC_BENCH_SHM_BYTES");
+  return child;
+}
+
 void MeasureCrossproc(const Settings& settings, const std::string& self, Report& report) {
   auto child = crossproc::SpawnProcess<bench::Init>(self);
   pid_t pid = child.process->pid();
@@ -435,11 +448,8 @@ void MeasureCrossproc(const Settings& settings, const std::string& self, Report&
   double mib_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] { target->send(mib); });
   report.Add("data_1mib_gbps", (1 << 20) / mib_us / 1e3, "GB/s", "crossproc call with 1 MiB of Data");
   {
-    // The same with shared-memory segments (sealed memfds) turned on on the calling side.
-    crossproc::SpawnOptions shm_options;
-    shm_options.connection.log = nullptr;
-    shm_options.connection.shared_memory_threshold = 256u << 10;
-    auto shm_child = crossproc::SpawnProcess<bench::Init>(self, shm_options);
+    // The same with shared-memory segments (sealed memfds) turned on at both ends.
+    auto shm_child = SpawnWithSharedMemory(self);
     g_watchdog.Phase("crossproc 1 MiB Data through shared memory", shm_child.process->pid());
     auto shm_target = shm_child.init->makeTarget();
     double shm_us = MicrosPerOp(settings, settings.quick ? 20 : 100, [&] { shm_target->send(mib); });
@@ -619,6 +629,11 @@ int main(int argc, char** argv) {
   if (const char* spin = std::getenv("CROSSPROC_BENCH_SPIN_US")) {
     quiet.spin_before_sleep = std::chrono::microseconds(std::atoi(spin));
   }
+  // Shared-memory segments are used only if both ends turn them on: the served child reads the
+  // threshold its parent used (SpawnWithSharedMemory).
+  if (const char* shm = std::getenv("CROSSPROC_BENCH_SHM_BYTES")) {
+    quiet.shared_memory_threshold = std::strtoull(shm, nullptr, 10);
+  }
   if (auto code = crossproc::ServeIfSpawned(argc, argv, std::shared_ptr<bench::Init>(std::make_shared<InitImpl>()), quiet)) {
     return *code;
   }
@@ -637,8 +652,8 @@ int main(int argc, char** argv) {
   if (argc >= 3 && (std::strcmp(argv[1], "--mib-calls") == 0 || std::strcmp(argv[1], "--async-batches") == 0)) {
     crossproc::SpawnOptions options;
     options.connection = quiet;
-    if (argc == 4 && std::strcmp(argv[3], "shm") == 0) options.connection.shared_memory_threshold = 256u << 10;
-    auto child = crossproc::SpawnProcess<bench::Init>(argv[0], options);
+    auto child = argc == 4 && std::strcmp(argv[3], "shm") == 0 ? SpawnWithSharedMemory(argv[0])
+                                                                : crossproc::SpawnProcess<bench::Init>(argv[0], options);
     auto target = child.init->makeTarget();
     auto* client = static_cast<bench::TargetClient*>(target.get());
     std::vector<uint8_t> mib(1 << 20, 7);
